@@ -1,0 +1,234 @@
+import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
+import {
+  BACKFILL_ORIGIN,
+  BACKFILLED_GOAL_STATUS,
+  DEFAULT_CATEGORY,
+  INVALID_ITEM_REASONS,
+  type InvalidItemReason,
+  JS_TRIM_CHARACTERS,
+  SESSION_SKIP_REASONS,
+  type SessionSkipReason,
+} from './goal-rules';
+import type { SessionKey } from './session-key';
+
+/** Which sessions one statement covers. */
+export type SessionSelection =
+  /** Every session at once: the set-based reference the benchmark compares against. */
+  | { kind: 'all' }
+  /** The next `limit` sessions after `after` in reading order (all from the start when null). */
+  | { kind: 'page'; after: SessionKey | null; limit: number }
+  /** One session, when a page is retried session by session. */
+  | { kind: 'session'; sessionId: string };
+
+/**
+ * What the statement does with the goals it derives.
+ * - `write`: insert them, skipping any (patient_id, description) that already has a goal;
+ * - `count`: insert nothing and count what `write` would insert. Earlier sessions of the first
+ *   patient of a page are read as context, so a goal that an earlier page would have created is
+ *   counted as a duplicate, exactly as the unique index makes `write` do.
+ */
+export type StatementMode = { kind: 'write'; runId: string | null } | { kind: 'count' };
+
+export interface GoalStatementOptions {
+  /** Also return one decision per session (for debug logging). @default false */
+  perSession?: boolean;
+}
+
+export interface GoalStatement {
+  sql: string;
+  bindings: unknown[];
+}
+
+const SESSION_COLUMNS = 's.id, s.patient_id, s.therapist_id, s.session_date, s.extracted_notes';
+const READ_ORDER = 's.patient_id, s.session_date, s.id';
+
+function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function reasonCase(checks: readonly string[], reasons: readonly string[]): string {
+  const branches = checks.map((check, i) => `WHEN ${check} THEN ${literal(reasons[i] ?? '')}`);
+  return `CASE ${branches.join(' ')} END`;
+}
+
+/** Per-session checks, in the order of SESSION_SKIP_REASONS. */
+const SESSION_SKIP_CASE = reasonCase(
+  [
+    "p.extracted_notes IS NULL OR jsonb_typeof(p.extracted_notes) = 'null'",
+    "jsonb_typeof(p.extracted_notes) <> 'object'",
+    "coalesce(jsonb_typeof(p.extracted_notes -> 'action_items'), 'null') = 'null'",
+    "jsonb_typeof(p.extracted_notes -> 'action_items') <> 'array'",
+    "jsonb_array_length(p.extracted_notes -> 'action_items') = 0",
+  ],
+  SESSION_SKIP_REASONS,
+);
+
+/** Per-item checks, in the order of INVALID_ITEM_REASONS. */
+const INVALID_ITEM_CASE = reasonCase(
+  [
+    "jsonb_typeof(e.item) <> 'object'",
+    "coalesce(jsonb_typeof(e.item -> 'task'), 'null') = 'null'",
+    "jsonb_typeof(e.item -> 'task') <> 'string'",
+    "btrim(e.item ->> 'task', params.ws) = ''",
+  ],
+  INVALID_ITEM_REASONS,
+);
+
+function pageSource(selection: SessionSelection, mode: StatementMode, bindings: unknown[]): string {
+  const from = `FROM ${TABLES.sessions} s`;
+  switch (selection.kind) {
+    case 'all':
+      return `SELECT ${SESSION_COLUMNS}, true AS in_page ${from}`;
+    case 'session':
+      bindings.push(selection.sessionId);
+      return `SELECT ${SESSION_COLUMNS}, true AS in_page ${from} WHERE s.id = CAST(? AS uuid)`;
+    case 'page': {
+      const { after, limit } = selection;
+      let where = '';
+      if (after !== null) {
+        where = `WHERE (${READ_ORDER}) > (CAST(? AS uuid), CAST(? AS timestamptz), CAST(? AS uuid))`;
+        bindings.push(after.patientId, after.sessionDate, after.sessionId);
+      }
+      bindings.push(limit);
+      const inPage = `(SELECT ${SESSION_COLUMNS}, true AS in_page ${from} ${where} ORDER BY ${READ_ORDER} LIMIT ?)`;
+      if (mode.kind === 'write' || after === null) return inPage;
+      bindings.push(after.patientId, after.sessionDate, after.sessionId);
+      const context =
+        `(SELECT ${SESSION_COLUMNS}, false AS in_page ${from} WHERE s.patient_id = CAST(? AS uuid) ` +
+        'AND (s.session_date, s.id) <= (CAST(? AS timestamptz), CAST(? AS uuid)))';
+      return `${inPage} UNION ALL ${context}`;
+    }
+  }
+}
+
+function writtenCte(mode: StatementMode): string {
+  if (mode.kind === 'count') {
+    return `SELECT f.session_id FROM firsts f
+      WHERE f.in_page AND NOT EXISTS (
+        SELECT 1 FROM ${TABLES.goals} g
+        WHERE g.patient_id = f.patient_id
+          AND ${DESCRIPTION_KEY_FUNCTION}(g.description) = ${DESCRIPTION_KEY_FUNCTION}(f.description))`;
+  }
+  return `INSERT INTO ${TABLES.goals} AS g
+      (patient_id, therapist_id, session_id, description, category, details, status,
+       created_at, updated_at, origin, backfill_run_id, source_item_index, backfilled_at)
+    SELECT f.patient_id, f.therapist_id, f.session_id, f.description, f.category, f.details,
+       ${literal(BACKFILLED_GOAL_STATUS)}, f.session_date, now(), ${literal(BACKFILL_ORIGIN)},
+       params.run_id, CAST(f.ord - 1 AS integer), now()
+    FROM firsts f CROSS JOIN params
+    ON CONFLICT (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description)) DO NOTHING
+    RETURNING g.session_id`;
+}
+
+const PER_SESSION_COLUMN = `,
+  (SELECT coalesce(jsonb_agg(jsonb_build_array(p.id, p.skip_reason,
+            coalesce(ic.items, 0), coalesce(ic.invalid, 0), coalesce(wc.created, 0))
+          ORDER BY p.patient_id, p.session_date, p.id), '[]'::jsonb)
+     FROM page p
+     LEFT JOIN (SELECT session_id, count(*) AS items,
+                       count(*) FILTER (WHERE invalid_reason IS NOT NULL) AS invalid
+                  FROM items GROUP BY session_id) ic ON ic.session_id = p.id
+     LEFT JOIN (SELECT session_id, count(*) AS created FROM written GROUP BY session_id) wc
+       ON wc.session_id = p.id
+    WHERE p.in_page) AS per_session`;
+
+/**
+ * Builds the one statement that applies the backfill rules to a selection of sessions: it
+ * classifies every session and item, derives goal rows, keeps the earliest occurrence of each
+ * (patient_id, description) by session_date, session id and array position, and either writes
+ * them or counts what it would write. It returns a single row of counts (see
+ * {@link StatementCountsRow}) and the key of the last session it covered.
+ */
+export function buildGoalStatement(
+  selection: SessionSelection,
+  mode: StatementMode,
+  options: GoalStatementOptions = {},
+): GoalStatement {
+  const bindings: unknown[] = [
+    JS_TRIM_CHARACTERS,
+    DEFAULT_CATEGORY,
+    mode.kind === 'write' ? mode.runId : null,
+  ];
+  const source = pageSource(selection, mode, bindings);
+  const sql = `WITH params AS (
+    SELECT CAST(? AS text) AS ws, CAST(? AS text) AS default_category, CAST(? AS uuid) AS run_id
+  ),
+  source AS (${source}),
+  page AS (
+    SELECT p.id, p.patient_id, p.therapist_id, p.session_date, p.in_page,
+           ${SESSION_SKIP_CASE} AS skip_reason,
+           p.extracted_notes -> 'action_items' AS action_items
+      FROM source p
+  ),
+  items AS (
+    SELECT p.id AS session_id, p.patient_id, p.therapist_id, p.session_date, p.in_page,
+           e.ord, e.item, ${INVALID_ITEM_CASE} AS invalid_reason
+      FROM page p
+      CROSS JOIN params
+      CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN p.skip_reason IS NULL THEN p.action_items END)
+        WITH ORDINALITY AS e(item, ord)
+  ),
+  valid AS (
+    SELECT i.session_id, i.patient_id, i.therapist_id, i.session_date, i.in_page, i.ord,
+           btrim(i.item ->> 'task', params.ws) AS description,
+           coalesce(nullif(CASE WHEN jsonb_typeof(i.item -> 'category') = 'string'
+                                THEN btrim(i.item ->> 'category', params.ws) END, ''),
+                    params.default_category) AS category,
+           CASE WHEN jsonb_typeof(i.item -> 'details') = 'string' THEN i.item ->> 'details' END AS details
+      FROM items i CROSS JOIN params
+     WHERE i.invalid_reason IS NULL
+  ),
+  firsts AS (
+    SELECT DISTINCT ON (v.patient_id, v.description) v.*
+      FROM valid v
+     ORDER BY v.patient_id, v.description, v.session_date, v.session_id, v.ord
+  ),
+  written AS (${writtenCte(mode)})
+  SELECT
+    (SELECT count(*) FROM page WHERE in_page)::int AS sessions,
+    (SELECT count(*) FROM page WHERE in_page AND skip_reason IS NULL)::int AS sessions_with_action_items,
+    (SELECT coalesce(jsonb_object_agg(reason, n), '{}'::jsonb)
+       FROM (SELECT skip_reason AS reason, count(*)::int AS n FROM page
+              WHERE in_page AND skip_reason IS NOT NULL GROUP BY skip_reason) r) AS sessions_skipped_by_reason,
+    (SELECT count(*) FROM items WHERE in_page)::int AS items_seen,
+    (SELECT coalesce(jsonb_object_agg(reason, n), '{}'::jsonb)
+       FROM (SELECT invalid_reason AS reason, count(*)::int AS n FROM items
+              WHERE in_page AND invalid_reason IS NOT NULL GROUP BY invalid_reason) r) AS invalid_by_reason,
+    (SELECT count(*) FROM valid WHERE in_page)::int AS valid_items,
+    (SELECT count(*) FROM written)::int AS goals_created,
+    last.patient_id AS last_patient_id,
+    last.session_date AS last_session_date,
+    last.id AS last_session_id${options.perSession ? PER_SESSION_COLUMN : ''}
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT p.patient_id, CAST(p.session_date AS text) AS session_date, p.id
+      FROM page p WHERE p.in_page
+     ORDER BY p.patient_id DESC, p.session_date DESC, p.id DESC
+     LIMIT 1
+  ) AS last ON true`;
+  return { sql, bindings };
+}
+
+/** One session's outcome, returned when `perSession` is set. */
+export interface SessionDecision {
+  sessionId: string;
+  skipReason: SessionSkipReason | null;
+  items: number;
+  invalid: number;
+  goalsCreated: number;
+}
+
+/** The row a goal statement returns. */
+export interface StatementCountsRow {
+  sessions: number;
+  sessions_with_action_items: number;
+  sessions_skipped_by_reason: Partial<Record<SessionSkipReason, number>>;
+  items_seen: number;
+  invalid_by_reason: Partial<Record<InvalidItemReason, number>>;
+  valid_items: number;
+  goals_created: number;
+  last_patient_id: string | null;
+  last_session_date: string | null;
+  last_session_id: string | null;
+  per_session?: [string, SessionSkipReason | null, number, number, number][];
+}

@@ -1,0 +1,211 @@
+import type { Knex } from 'knex';
+import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
+import { runStore } from '../bookkeeping/run-store';
+import { databaseErrorKind } from '../db/database-error-kind';
+import type { PinnedConnection } from '../db/pinned-connection';
+import { describeErrorSafely } from '../db/safe-error';
+import { type SqlRunner, sqlRunner } from '../db/sql-runner';
+import { TABLES } from '../schema/tables';
+import {
+  addCounts,
+  type BackfillCounts,
+  countsFromStatement,
+  countsOfFailedSession,
+  emptyCounts,
+} from './backfill-counts';
+import {
+  buildGoalStatement,
+  type SessionDecision,
+  type SessionSelection,
+  type StatementCountsRow,
+  type StatementMode,
+} from './goal-statement';
+import type { SessionKey } from './session-key';
+
+/** What one page produced. */
+export interface PageOutcome {
+  counts: BackfillCounts;
+  /** The last session of the page, or null when there were no sessions left. */
+  lastKey: SessionKey | null;
+  failures: SessionFailure[];
+  /** One entry per session, when decisions were asked for and the page was written whole. */
+  decisions: SessionDecision[];
+}
+
+/** Where the run stands before the page: what the checkpoint adds the page to. */
+export interface PageContext {
+  runId: string;
+  after: SessionKey | null;
+  limit: number;
+  totalsBefore: BackfillCounts;
+  elapsedMs: () => number;
+  perSession: boolean;
+}
+
+async function runStatement(
+  db: SqlRunner,
+  selection: SessionSelection,
+  mode: StatementMode,
+  perSession = false,
+): Promise<StatementCountsRow> {
+  const { sql, bindings } = buildGoalStatement(selection, mode, { perSession });
+  const [row] = await db.rows<StatementCountsRow>(sql, bindings);
+  if (!row) throw new Error('a goal statement returned no row');
+  return row;
+}
+
+function lastKeyOf(row: StatementCountsRow): SessionKey | null {
+  if (
+    row.last_patient_id === null ||
+    row.last_session_date === null ||
+    row.last_session_id === null
+  ) {
+    return null;
+  }
+  return {
+    patientId: row.last_patient_id,
+    sessionDate: row.last_session_date,
+    sessionId: row.last_session_id,
+  };
+}
+
+function decisionsOf(row: StatementCountsRow): SessionDecision[] {
+  return (row.per_session ?? []).map(([sessionId, skipReason, items, invalid, goalsCreated]) => ({
+    sessionId,
+    skipReason,
+    items,
+    invalid,
+    goalsCreated,
+  }));
+}
+
+/** Counts what writing the next page would do, writing nothing. */
+export async function countPage(
+  db: SqlRunner,
+  after: SessionKey | null,
+  limit: number,
+  perSession: boolean,
+): Promise<PageOutcome> {
+  const row = await runStatement(db, { kind: 'page', after, limit }, { kind: 'count' }, perSession);
+  return {
+    counts: countsFromStatement(row),
+    lastKey: lastKeyOf(row),
+    failures: [],
+    decisions: decisionsOf(row),
+  };
+}
+
+interface SessionRef {
+  id: string;
+  patient_id: string;
+  session_date: string;
+}
+
+async function sessionsOfPage(
+  db: SqlRunner,
+  after: SessionKey | null,
+  limit: number,
+): Promise<SessionRef[]> {
+  const where =
+    after === null
+      ? ''
+      : 'WHERE (patient_id, session_date, id) > (CAST(? AS uuid), CAST(? AS timestamptz), CAST(? AS uuid))';
+  const bindings =
+    after === null ? [limit] : [after.patientId, after.sessionDate, after.sessionId, limit];
+  return db.rows<SessionRef>(
+    `SELECT id, patient_id, CAST(session_date AS text) AS session_date FROM ${TABLES.sessions}
+      ${where} ORDER BY patient_id, session_date, id LIMIT ?`,
+    bindings,
+  );
+}
+
+/**
+ * Writes one session inside a savepoint of `trx`. If its rows are rejected, the savepoint
+ * rolls them back, the failure is recorded in the same transaction, and the session's items
+ * are counted as failed.
+ */
+async function writeOneSession(
+  trx: Knex.Transaction,
+  runId: string,
+  session: SessionRef,
+): Promise<{ counts: BackfillCounts; failure: SessionFailure | null }> {
+  const selection: SessionSelection = { kind: 'session', sessionId: session.id };
+  try {
+    const row = await trx.transaction((savepoint) =>
+      runStatement(sqlRunner(savepoint), selection, { kind: 'write', runId }),
+    );
+    return { counts: countsFromStatement(row), failure: null };
+  } catch (err) {
+    if (databaseErrorKind(err) !== 'session') throw err;
+    const safe = describeErrorSafely(err);
+    const failure: SessionFailure = {
+      sessionId: session.id,
+      patientId: session.patient_id,
+      sqlState: safe.code,
+      message: safe.message,
+    };
+    const db = sqlRunner(trx);
+    await failureStore.record(db, runId, failure);
+    const row = await runStatement(db, selection, { kind: 'count' });
+    return { counts: countsOfFailedSession(row), failure };
+  }
+}
+
+async function writePageSessionBySession(
+  db: PinnedConnection,
+  context: PageContext,
+): Promise<PageOutcome> {
+  return db.transaction(async (trx) => {
+    const sessions = await sessionsOfPage(sqlRunner(trx), context.after, context.limit);
+    let counts = emptyCounts();
+    const failures: SessionFailure[] = [];
+    for (const session of sessions) {
+      const outcome = await writeOneSession(trx, context.runId, session);
+      counts = addCounts(counts, outcome.counts);
+      if (outcome.failure) failures.push(outcome.failure);
+    }
+    const last = sessions.at(-1);
+    const lastKey = last
+      ? { patientId: last.patient_id, sessionDate: last.session_date, sessionId: last.id }
+      : null;
+    if (lastKey) {
+      await runStore.checkpoint(sqlRunner(trx), context.runId, {
+        counts: addCounts(context.totalsBefore, counts),
+        cursor: lastKey,
+        elapsedMs: context.elapsedMs(),
+      });
+    }
+    return { counts, lastKey, failures, decisions: [] };
+  });
+}
+
+/**
+ * Writes the goals of the next page and its checkpoint in one transaction. When the database
+ * rejects the page for the data of some session, the page is written again session by
+ * session, so that only the sessions that really fail are rolled back and recorded.
+ */
+export async function writePage(db: PinnedConnection, context: PageContext): Promise<PageOutcome> {
+  try {
+    return await db.transaction(async (trx) => {
+      const row = await runStatement(
+        sqlRunner(trx),
+        { kind: 'page', after: context.after, limit: context.limit },
+        { kind: 'write', runId: context.runId },
+        context.perSession,
+      );
+      const counts = countsFromStatement(row);
+      const lastKey = lastKeyOf(row);
+      if (lastKey) {
+        await runStore.checkpoint(sqlRunner(trx), context.runId, {
+          counts: addCounts(context.totalsBefore, counts),
+          cursor: lastKey,
+          elapsedMs: context.elapsedMs(),
+        });
+      }
+      return { counts, lastKey, failures: [], decisions: decisionsOf(row) };
+    });
+  } catch (err) {
+    if (databaseErrorKind(err) !== 'session') throw err;
+    return writePageSessionBySession(db, context);
+  }
+}

@@ -1,0 +1,183 @@
+import { type BackfillCounts, emptyCounts } from '../backfill/backfill-counts';
+import type { SessionKey } from '../backfill/session-key';
+import type { SqlRunner } from '../db/sql-runner';
+import { TABLES } from '../schema/tables';
+import type { Invoker, RunRecord, RunStatus } from './run-record';
+
+interface RunRow {
+  id: string;
+  invoked_by: Invoker;
+  status: RunStatus;
+  runner: string | null;
+  batch_size: number;
+  started_at: string;
+  heartbeat_at: string | null;
+  finished_at: string | null;
+  resume_count: number;
+  cursor_patient_id: string | null;
+  cursor_session_date: string | null;
+  cursor_session_id: string | null;
+  counts: Partial<BackfillCounts> | null;
+  elapsed_ms: string | number;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+const RUN_COLUMNS = `id, invoked_by, status, runner, batch_size,
+  CAST(started_at AS text) AS started_at, CAST(heartbeat_at AS text) AS heartbeat_at,
+  CAST(finished_at AS text) AS finished_at, resume_count, cursor_patient_id,
+  CAST(cursor_session_date AS text) AS cursor_session_date, cursor_session_id, counts,
+  elapsed_ms, error_code, error_message`;
+
+function toRecord(row: RunRow): RunRecord {
+  const checkpoint =
+    row.cursor_patient_id !== null &&
+    row.cursor_session_date !== null &&
+    row.cursor_session_id !== null
+      ? {
+          patientId: row.cursor_patient_id,
+          sessionDate: row.cursor_session_date,
+          sessionId: row.cursor_session_id,
+        }
+      : null;
+  return {
+    id: row.id,
+    invokedBy: row.invoked_by,
+    status: row.status,
+    runner: row.runner,
+    batchSize: row.batch_size,
+    startedAt: row.started_at,
+    heartbeatAt: row.heartbeat_at,
+    finishedAt: row.finished_at,
+    resumeCount: row.resume_count,
+    checkpoint,
+    counts: { ...emptyCounts(), ...(row.counts ?? {}) },
+    elapsedMs: Number(row.elapsed_ms),
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+  };
+}
+
+/** Reads and writes goal_backfill_runs: one row per real run, holding its checkpoint and counts. */
+export const runStore = {
+  async start(
+    db: SqlRunner,
+    run: { invokedBy: Invoker; runner: string; batchSize: number },
+  ): Promise<RunRecord> {
+    const [row] = await db.rows<RunRow>(
+      `INSERT INTO ${TABLES.runs} (invoked_by, status, runner, batch_size, counts, heartbeat_at)
+       VALUES (?, 'running', ?, ?, CAST(? AS jsonb), now())
+       RETURNING ${RUN_COLUMNS}`,
+      [run.invokedBy, run.runner, run.batchSize, JSON.stringify(emptyCounts())],
+    );
+    if (!row) throw new Error('INSERT … RETURNING gave no row');
+    return toRecord(row);
+  },
+
+  /** The newest run that stopped before finishing and kept its checkpoint. */
+  async findResumable(db: SqlRunner): Promise<RunRecord | null> {
+    const [row] = await db.rows<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM ${TABLES.runs}
+        WHERE status IN ('running', 'interrupted')
+        ORDER BY started_at DESC LIMIT 1`,
+    );
+    return row ? toRecord(row) : null;
+  },
+
+  /** Marks every unfinished run abandoned, clearing its checkpoint. Returns how many. */
+  async abandonUnfinished(db: SqlRunner): Promise<number> {
+    const rows = await db.rows<{ id: string }>(
+      `UPDATE ${TABLES.runs}
+          SET status = 'abandoned', finished_at = now(),
+              cursor_patient_id = NULL, cursor_session_date = NULL, cursor_session_id = NULL
+        WHERE status IN ('running', 'interrupted')
+        RETURNING id`,
+    );
+    return rows.length;
+  },
+
+  async resume(db: SqlRunner, id: string, runner: string, batchSize: number): Promise<void> {
+    await db.rows(
+      `UPDATE ${TABLES.runs}
+          SET status = 'running', runner = ?, batch_size = ?, resume_count = resume_count + 1,
+              heartbeat_at = now(), error_code = NULL, error_message = NULL
+        WHERE id = ?`,
+      [runner, batchSize, id],
+    );
+  },
+
+  /** Saves the totals so far and the key of the last session covered. */
+  async checkpoint(
+    db: SqlRunner,
+    id: string,
+    progress: { counts: BackfillCounts; cursor: SessionKey; elapsedMs: number },
+  ): Promise<void> {
+    await db.rows(
+      `UPDATE ${TABLES.runs}
+          SET counts = CAST(? AS jsonb), elapsed_ms = ?, heartbeat_at = now(),
+              cursor_patient_id = CAST(? AS uuid), cursor_session_date = CAST(? AS timestamptz),
+              cursor_session_id = CAST(? AS uuid)
+        WHERE id = ?`,
+      [
+        JSON.stringify(progress.counts),
+        progress.elapsedMs,
+        progress.cursor.patientId,
+        progress.cursor.sessionDate,
+        progress.cursor.sessionId,
+        id,
+      ],
+    );
+  },
+
+  /** Ends a run that read every session; its checkpoint is cleared so the next run starts over. */
+  async finish(
+    db: SqlRunner,
+    id: string,
+    outcome: { counts: BackfillCounts; elapsedMs: number },
+  ): Promise<void> {
+    await db.rows(
+      `UPDATE ${TABLES.runs}
+          SET status = ?, counts = CAST(? AS jsonb), elapsed_ms = ?, finished_at = now(),
+              heartbeat_at = now(),
+              cursor_patient_id = NULL, cursor_session_date = NULL, cursor_session_id = NULL
+        WHERE id = ?`,
+      [
+        outcome.counts.errors > 0 ? 'completed_with_errors' : 'succeeded',
+        JSON.stringify(outcome.counts),
+        outcome.elapsedMs,
+        id,
+      ],
+    );
+  },
+
+  /** Ends a run early, keeping its checkpoint for the next run to resume from. */
+  async interrupt(
+    db: SqlRunner,
+    id: string,
+    reason: { code: string | null; message: string },
+  ): Promise<void> {
+    await db.rows(
+      `UPDATE ${TABLES.runs}
+          SET status = 'interrupted', heartbeat_at = now(), error_code = ?, error_message = ?
+        WHERE id = ? AND status = 'running'`,
+      [reason.code, reason.message, id],
+    );
+  },
+
+  async recent(db: SqlRunner, limit: number): Promise<RunRecord[]> {
+    const rows = await db.rows<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} ORDER BY started_at DESC LIMIT ?`,
+      [limit],
+    );
+    return rows.map(toRecord);
+  },
+
+  /** The run that is working now, if one says so. */
+  async findRunning(db: SqlRunner): Promise<RunRecord | null> {
+    const [row] = await db.rows<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM ${TABLES.runs}
+        WHERE status = 'running' ORDER BY started_at DESC LIMIT 1`,
+    );
+    return row ? toRecord(row) : null;
+  },
+};

@@ -1,0 +1,75 @@
+import type { LockHolder } from '../errors/backfill-locked-error';
+import { BackfillLockedError } from '../errors/backfill-locked-error';
+import type { SqlRunner } from './sql-runner';
+
+/**
+ * The advisory lock every backfill and rollback holds while it works: 'goal' in ASCII. It is a
+ * session lock, so PostgreSQL releases it when the holding connection ends, however it ends.
+ */
+export const BACKFILL_LOCK_KEY = 0x676f616c;
+
+const POLL_INTERVAL_MS = 250;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function tryLock(db: SqlRunner): Promise<boolean> {
+  const [row] = await db.rows<{ locked: boolean }>(
+    'SELECT pg_try_advisory_lock(CAST(? AS bigint)) AS locked',
+    [BACKFILL_LOCK_KEY],
+  );
+  return row?.locked === true;
+}
+
+/** The session holding the backfill lock, if any. */
+export async function findLockHolderPid(
+  db: SqlRunner,
+): Promise<{ pid: number; applicationName: string | null } | null> {
+  const [row] = await db.rows<{ pid: number; application_name: string | null }>(
+    `SELECT l.pid, a.application_name
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted
+        AND l.classid = 0 AND l.objid = CAST(? AS oid) AND l.objsubid = 1
+      LIMIT 1`,
+    [BACKFILL_LOCK_KEY],
+  );
+  return row ? { pid: row.pid, applicationName: row.application_name } : null;
+}
+
+export interface AcquireLockOptions {
+  /** How long to wait for a holder to finish before giving up. 0 tries once. */
+  waitMs: number;
+  /** Describes the run that holds the lock, for the error message. */
+  describeHolder: () => Promise<Omit<LockHolder, 'pid' | 'applicationName'>>;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Takes the backfill lock on `db`, polling until `waitMs` has passed. Throws
+ * {@link BackfillLockedError} naming the holder when the wait runs out.
+ */
+export async function acquireBackfillLock(
+  db: SqlRunner,
+  options: AcquireLockOptions,
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await tryLock(db)) return;
+    const waited = Date.now() - started;
+    if (waited >= options.waitMs || options.signal?.aborted) {
+      const pid = await findLockHolderPid(db);
+      const run = await options.describeHolder();
+      throw new BackfillLockedError(
+        { pid: pid?.pid ?? null, applicationName: pid?.applicationName ?? null, ...run },
+        waited,
+      );
+    }
+    await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited));
+  }
+}
+
+/** Releases the backfill lock held by `db`'s session. */
+export async function releaseBackfillLock(db: SqlRunner): Promise<void> {
+  await db.rows('SELECT pg_advisory_unlock(CAST(? AS bigint))', [BACKFILL_LOCK_KEY]);
+}

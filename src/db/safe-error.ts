@@ -1,0 +1,54 @@
+import { GoalBackfillError } from '../errors/goal-backfill-error';
+import { conditionName, sqlStateOf, stringField } from './sqlstate';
+
+/** An error reduced to what may be logged: a code and a message free of row values. */
+export interface SafeErrorDescription {
+  /** The SQLSTATE, Node's system error code, or this package's error code. */
+  code: string | null;
+  message: string;
+}
+
+const IDENTIFIER_FIELDS = ['schema', 'table', 'column', 'constraint', 'dataType'] as const;
+
+/**
+ * Driver and pool messages that carry no row values. Knex prefixes a failed query's message
+ * with the SQL and its bindings, so only these fixed phrases are ever copied out of a message.
+ */
+const KNOWN_DRIVER_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Timeout acquiring a connection',
+  'connect ECONNREFUSED',
+] as const;
+
+/**
+ * Describes an error without any value that came from a row. PostgreSQL messages and details
+ * can quote row values (`Key (…)=(…)`, `DETAIL:`, a trigger's RAISE text), so database errors
+ * are rebuilt from their SQLSTATE and the identifiers the server reports, never from their
+ * text. This package's own errors carry only ids and counts and pass through.
+ */
+export function describeErrorSafely(err: unknown): SafeErrorDescription {
+  if (err instanceof GoalBackfillError) return { code: err.code, message: err.message };
+
+  const sqlState = sqlStateOf(err);
+  if (sqlState !== undefined) {
+    const identifiers = IDENTIFIER_FIELDS.flatMap((name) => {
+      const value = stringField(err, name);
+      return value === undefined ? [] : [`${name} ${value}`];
+    });
+    const where = identifiers.length > 0 ? ` (${identifiers.join(', ')})` : '';
+    return { code: sqlState, message: `${conditionName(sqlState)}${where}` };
+  }
+
+  const systemCode = stringField(err, 'code');
+  if (systemCode !== undefined && /^E[A-Z]+$/.test(systemCode)) {
+    const syscall = stringField(err, 'syscall');
+    return { code: systemCode, message: syscall ? `${systemCode} during ${syscall}` : systemCode };
+  }
+
+  const name = err instanceof Error ? err.name : typeof err;
+  const text = err instanceof Error ? err.message : '';
+  const known = KNOWN_DRIVER_MESSAGES.find((phrase) => text.includes(phrase));
+  return { code: null, message: known ?? `unexpected ${name}` };
+}

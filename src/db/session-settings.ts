@@ -1,0 +1,27 @@
+import type { SqlRunner } from './sql-runner';
+
+/** Session settings a backfill applies to its connection for as long as it holds it. */
+export interface SessionSettings {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  applicationName: string;
+}
+
+/** Applies the settings to the connection's session (not just one transaction). */
+export async function applySessionSettings(
+  db: SqlRunner,
+  settings: SessionSettings,
+): Promise<void> {
+  await db.rows(
+    `SELECT set_config('statement_timeout', ?, false), set_config('lock_timeout', ?, false),
+            set_config('application_name', ?, false)`,
+    [String(settings.statementTimeoutMs), String(settings.lockTimeoutMs), settings.applicationName],
+  );
+}
+
+/** Returns the session to the defaults it had before, so the pool gets back a plain connection. */
+export async function resetSessionSettings(db: SqlRunner): Promise<void> {
+  await db.rows('RESET statement_timeout');
+  await db.rows('RESET lock_timeout');
+  await db.rows('RESET application_name');
+}

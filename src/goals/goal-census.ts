@@ -1,0 +1,26 @@
+import { toCount } from '../db/query-rows';
+import type { SqlRunner } from '../db/sql-runner';
+import { TABLES } from '../schema/tables';
+import { GOAL_PROVENANCE_SQL } from './goal-provenance';
+
+/** How many goals there are, by where they came from. */
+export interface GoalCensus {
+  unchangedBackfill: number;
+  changedBackfill: number;
+  clinician: number;
+}
+
+/** Counts treatment_goals by provenance in one scan. */
+export async function takeGoalCensus(db: SqlRunner): Promise<GoalCensus> {
+  const [row] = await db.rows<Record<keyof GoalCensus, unknown>>(
+    `SELECT count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.unchangedBackfill}) AS "unchangedBackfill",
+            count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.changedBackfill}) AS "changedBackfill",
+            count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.clinician}) AS clinician
+       FROM ${TABLES.goals}`,
+  );
+  return {
+    unchangedBackfill: toCount(row?.unchangedBackfill),
+    changedBackfill: toCount(row?.changedBackfill),
+    clinician: toCount(row?.clinician),
+  };
+}

@@ -1,0 +1,21 @@
+/** The tables this package reads and writes. */
+export const TABLES = {
+  users: 'users',
+  sessions: 'therapy_sessions',
+  goals: 'treatment_goals',
+  runs: 'goal_backfill_runs',
+  failures: 'goal_backfill_failures',
+} as const;
+
+/** The index that reads sessions in backfill order: patient, then date, then id. */
+export const SESSION_READ_INDEX = 'therapy_sessions_patient_date_id_idx';
+
+/** The unique index that holds one goal per (patient_id, description). */
+export const GOAL_DEDUP_INDEX = 'treatment_goals_patient_description_key';
+
+/**
+ * The immutable function that keys a description for deduplication: the SHA-256 of its UTF-8
+ * bytes. A btree cannot index text longer than about 2,700 bytes, and no description may be
+ * truncated, so the unique index holds this digest instead of the text.
+ */
+export const DESCRIPTION_KEY_FUNCTION = 'goal_description_key';

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+
+/** The server the tests use; TEST_DATABASE_URL may point elsewhere. */
+export const TEST_SERVER_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export const MIGRATIONS_DIRECTORY = path.join(__dirname, '..', '..', 'migrations');
+
+/** A database created for one test file, dropped by {@link TestDatabase.drop}. */
+export interface TestDatabase {
+  name: string;
+  url: string;
+  knex: Knex;
+  /** Runs the whole chain. */
+  migrateLatest(): Promise<void>;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+function urlFor(database: string): string {
+  const url = new URL(TEST_SERVER_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Knex on the test server's maintenance database, for CREATE and DROP DATABASE. */
+function adminKnex(): Knex {
+  return knexFactory({ client: 'pg', connection: TEST_SERVER_URL, pool: { min: 0, max: 1 } });
+}
+
+export function knexFor(url: string, poolMax = 4): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: url,
+    pool: { min: 0, max: poolMax },
+    migrations: { directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] },
+  });
+}
+
+/** Creates a fresh, empty database for the calling test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `goal_backfill_test_${randomBytes(6).toString('hex')}`;
+  const admin = adminKnex();
+  try {
+    await admin.raw(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.destroy();
+  }
+  const url = urlFor(name);
+  const knex = knexFor(url);
+  return {
+    name,
+    url,
+    knex,
+    async migrateLatest() {
+      await knex.migrate.latest();
+    },
+    async drop() {
+      await knex.destroy();
+      const dropper = adminKnex();
+      try {
+        await dropper.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.destroy();
+      }
+    },
+  };
+}
