@@ -104,7 +104,11 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
           );
           if (rows.length === 0) break;
           deleted += rows.length;
-          afterId = rows.map((row) => row.id).sort().at(-1) ?? afterId;
+          afterId =
+            rows
+              .map((row) => row.id)
+              .sort()
+              .at(-1) ?? afterId;
           logger.debug('rollback.batch', { deleted: rows.length, totalDeleted: deleted });
           if (rows.length < batchSize) break;
         }

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { BACKFILL_LOCK_KEY } from '../../src/db/advisory-lock';
+import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
+import { silentLogger } from '../../src/logging/logger';
+import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
+import { resetData } from '../support/backfill-assertions';
+import { insertSessions, insertUsers, readGoals } from '../support/fixtures';
+import { createTestDatabase, knexFor, type TestDatabase } from '../support/test-database';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.migrateLatest();
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+beforeEach(async () => {
+  await resetData(db.knex);
+});
+
+/** Holds the backfill lock from another connection, as a second operator's run would. */
+async function holdLock<T>(work: (pid: number) => Promise<T>): Promise<T> {
+  const other = knexFor(db.url, 1);
+  try {
+    return await other.transaction(async (trx) => {
+      await trx.raw("SELECT set_config('application_name', 'operator-two', false)");
+      await trx.raw('SELECT pg_advisory_lock(?::bigint)', [BACKFILL_LOCK_KEY]);
+      const pid = (await trx.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      try {
+        return await work(pid);
+      } finally {
+        await trx.raw('SELECT pg_advisory_unlock(?::bigint)', [BACKFILL_LOCK_KEY]);
+      }
+    });
+  } finally {
+    await other.destroy();
+  }
+}
+
+describe('the backfill lock', () => {
+  it('refuses a second backfill at once, naming the holder', async () => {
+    await holdLock(async (pid) => {
+      const error = await runBackfill({ knex: db.knex, logger: silentLogger }).catch((e) => e);
+      expect(error).toBeInstanceOf(BackfillLockedError);
+      expect(error.code).toBe('LOCKED');
+      expect(error.holder).toMatchObject({ pid, applicationName: 'operator-two' });
+      expect(error.message).toContain(`backend pid ${pid}`);
+      expect(error.message).toContain('goal-backfill status');
+      expect(await db.knex('goal_backfill_runs').count({ n: '*' })).toEqual([{ n: '0' }]);
+    });
+  });
+
+  it('guards rollback too', async () => {
+    await holdLock(async () => {
+      await expect(
+        rollbackBackfill({ knex: db.knex, logger: silentLogger }),
+      ).rejects.toBeInstanceOf(BackfillLockedError);
+    });
+  });
+
+  it('waits up to lockWaitMs for the holder to finish', async () => {
+    const other = knexFor(db.url, 1);
+    try {
+      const connection = await other.client.acquireConnection();
+      await other
+        .raw('SELECT pg_advisory_lock(?::bigint)', [BACKFILL_LOCK_KEY])
+        .connection(connection);
+      const released = new Promise((resolve) => setTimeout(resolve, 400)).then(() =>
+        other
+          .raw('SELECT pg_advisory_unlock(?::bigint)', [BACKFILL_LOCK_KEY])
+          .connection(connection),
+      );
+      const startedAt = Date.now();
+      const result = await runBackfill({ knex: db.knex, logger: silentLogger, lockWaitMs: 10_000 });
+      await released;
+      expect(result.outcome).toBe('completed');
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(350);
+      await other.client.releaseConnection(connection);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('lets two concurrent runs create each goal once', async () => {
+    const patients = await insertUsers(db.knex, 20, 'patient');
+    await insertSessions(
+      db.knex,
+      Array.from({ length: 400 }, (_, i) => ({
+        patientId: patients[i % 20] ?? '',
+        sessionDate: new Date(Date.UTC(2024, 0, 1 + (i % 90))).toISOString(),
+        notes: { action_items: [{ task: `Task ${i % 13}` }] },
+      })),
+    );
+    const [a, b] = await Promise.all([
+      runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 20, lockWaitMs: 30_000 }),
+      runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 20, lockWaitMs: 30_000 }),
+    ]);
+    expect((a?.goalsCreated ?? 0) + (b?.goalsCreated ?? 0)).toBe(20 * 13);
+    expect(Math.min(a?.goalsCreated ?? 0, b?.goalsCreated ?? 0)).toBe(0);
+    expect(await readGoals(db.knex)).toHaveLength(20 * 13);
+  });
+});
