@@ -1,18 +1,19 @@
+import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
 import type { RunRecord } from '../bookkeeping/run-record';
 import { runStore } from '../bookkeeping/run-store';
-import { acquireBackfillLock, releaseBackfillLock } from '../db/advisory-lock';
-import { type PinnedConnection, withPinnedConnection } from '../db/pinned-connection';
+import { LockedConnection } from '../db/locked-connection';
+import type { PinnedConnection } from '../db/pinned-connection';
 import { toCount } from '../db/query-rows';
 import { retryTransient } from '../db/retry-transient';
 import { describeErrorSafely } from '../db/safe-error';
-import { applySessionSettings, resetSessionSettings } from '../db/session-settings';
 import { BackfillRunFailedError } from '../errors/backfill-run-failed-error';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
 import { TABLES } from '../schema/tables';
 import { addCounts, type BackfillCounts, emptyCounts } from './backfill-counts';
 import {
   type BackfillOptions,
+  type BackfillProgress,
   type ResolvedBackfillOptions,
   resolveBackfillOptions,
 } from './backfill-options';
@@ -47,30 +48,64 @@ async function startOrResume(
   return { run, resumed: false };
 }
 
+/** Where the run stands: what the next page continues from. */
+interface RunPosition {
+  cursor: SessionKey | null;
+  counts: BackfillCounts;
+}
+
 /**
- * Reads every session in pages and writes the goals the rules define. Holds the backfill lock
- * throughout, and (unless a dry run) checkpoints each page with its goals, so a run that is
- * killed resumes where it stopped.
+ * Reads every session in pages and writes the goals the rules define, holding the backfill
+ * lock throughout. Unless a dry run, each page commits with its checkpoint, so a run that is
+ * killed resumes where it stopped, and a run whose connection drops reconnects, reloads its
+ * checkpoint and goes on.
  */
 async function backfillUnderLock(
-  db: PinnedConnection,
+  connection: LockedConnection,
   options: ResolvedBackfillOptions,
   startedAt: number,
 ): Promise<BackfillResult> {
   const { logger, dryRun, batchSize } = options;
   const elapsedMs = () => Math.round(performance.now() - startedAt);
-  const started = dryRun ? null : await startOrResume(db, options);
+  const started = dryRun ? null : await startOrResume(connection.db, options);
   const runId = started?.run.id ?? null;
   const resumed = started?.resumed ?? false;
-  let cursor: SessionKey | null = started?.run.checkpoint ?? null;
-  let counts: BackfillCounts = resumed && started ? started.run.counts : emptyCounts();
+  const position: RunPosition = {
+    cursor: started?.run.checkpoint ?? null,
+    counts: resumed && started ? started.run.counts : emptyCounts(),
+  };
   const elapsedBefore = resumed && started ? started.run.elapsedMs : 0;
   const failures: SessionFailure[] = [];
-  const totalSessions = await countSessions(db);
+  const totalSessions = await countSessions(connection.db);
   logger.info('backfill.start', { runId, dryRun, resumed, batchSize, totalSessions });
 
+  const reconnect = async () => {
+    await connection.reopen();
+    const saved = runId === null ? null : await runStore.get(connection.db, runId);
+    if (saved) Object.assign(position, { cursor: saved.checkpoint, counts: saved.counts });
+    logger.warn('backfill.reconnected', {
+      runId,
+      sessionsProcessed: position.counts.sessionsProcessed,
+    });
+  };
+  const nextPage = (): Promise<PageOutcome> => {
+    const { cursor: after, counts: totalsBefore } = position;
+    return runId === null
+      ? countPage(connection.db, after, batchSize, options.logSessionDecisions)
+      : writePage(connection.db, {
+          runId,
+          after,
+          limit: batchSize,
+          totalsBefore,
+          elapsedMs: () => elapsedBefore + elapsedMs(),
+          perSession: options.logSessionDecisions,
+        });
+  };
+
   let nextProgressAt =
-    options.progressEvery > 0 ? counts.sessionsProcessed + options.progressEvery : Infinity;
+    options.progressEvery > 0
+      ? position.counts.sessionsProcessed + options.progressEvery
+      : Infinity;
   let pageNumber = 0;
   let outcome: BackfillResult['outcome'] = 'completed';
   try {
@@ -80,26 +115,16 @@ async function backfillUnderLock(
         break;
       }
       const pageStarted = performance.now();
-      const after = cursor;
-      const totalsBefore = counts;
-      const page: PageOutcome = await retryTransient(
-        () =>
-          runId === null
-            ? countPage(db, after, batchSize, options.logSessionDecisions)
-            : writePage(db, {
-                runId,
-                after,
-                limit: batchSize,
-                totalsBefore,
-                elapsedMs: () => elapsedBefore + elapsedMs(),
-                perSession: options.logSessionDecisions,
-              }),
-        { maxAttempts: options.maxAttempts, logger, event: 'backfill.page' },
-      );
+      const page = await retryTransient(nextPage, {
+        maxAttempts: options.maxAttempts,
+        logger,
+        event: 'backfill.page',
+        reconnect,
+      });
       if (page.lastKey === null) break;
       pageNumber += 1;
-      counts = addCounts(counts, page.counts);
-      cursor = page.lastKey;
+      position.counts = addCounts(position.counts, page.counts);
+      position.cursor = page.lastKey;
       for (const failure of page.failures) {
         logger.warn('backfill.session_failed', { runId, ...failure });
         if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
@@ -114,18 +139,19 @@ async function backfillUnderLock(
         errors: page.counts.errors,
         durationMs: Math.round(performance.now() - pageStarted),
       });
-      const progress = {
+      const progress: BackfillProgress = {
         runId,
-        sessionsProcessed: counts.sessionsProcessed,
+        sessionsProcessed: position.counts.sessionsProcessed,
         totalSessions,
-        goalsCreated: counts.goalsCreated,
-        errors: counts.errors,
+        goalsCreated: position.counts.goalsCreated,
+        errors: position.counts.errors,
         elapsedMs: elapsedMs(),
       };
       options.onProgress?.(progress);
-      if (counts.sessionsProcessed >= nextProgressAt) {
-        logger.info('backfill.progress', progress);
-        while (nextProgressAt <= counts.sessionsProcessed) nextProgressAt += options.progressEvery;
+      if (position.counts.sessionsProcessed >= nextProgressAt) {
+        logger.info('backfill.progress', { ...progress });
+        while (nextProgressAt <= position.counts.sessionsProcessed)
+          nextProgressAt += options.progressEvery;
       }
       if (page.counts.sessionsProcessed < batchSize) break;
     }
@@ -133,22 +159,39 @@ async function backfillUnderLock(
     const safe = describeErrorSafely(err);
     if (runId !== null) {
       await bestEffort(logger, 'backfill.interrupt_record', () =>
-        runStore.interrupt(db, runId, safe),
+        runStore.interrupt(connection.db, runId, safe),
       );
     }
-    throw new BackfillRunFailedError(runId, counts.sessionsProcessed, safe, { cause: err });
+    logger.error('backfill.stopped', {
+      runId,
+      sessionsProcessed: position.counts.sessionsProcessed,
+      ...safe,
+    });
+    throw new BackfillRunFailedError(runId, position.counts.sessionsProcessed, safe, {
+      cause: err,
+    });
   }
 
+  const { counts } = position;
   if (runId !== null) {
     if (outcome === 'completed') {
-      await runStore.finish(db, runId, { counts, elapsedMs: elapsedBefore + elapsedMs() });
+      await runStore.finish(connection.db, runId, {
+        counts,
+        elapsedMs: elapsedBefore + elapsedMs(),
+      });
     } else {
-      await runStore.interrupt(db, runId, { code: 'ABORTED', message: 'stopped by request' });
+      await runStore.interrupt(connection.db, runId, {
+        code: 'ABORTED',
+        message: 'stopped by request',
+      });
     }
-    if (resumed && failures.length < MAX_LISTED_FAILURES) {
-      // Failures recorded before the resume belong to this run too.
-      const recorded = await failureStore.ofRun(db, runId, MAX_LISTED_FAILURES);
-      failures.splice(0, failures.length, ...recorded);
+    if (resumed || counts.errors > failures.length) {
+      // Failures recorded before a resume or a reconnect belong to this run too.
+      failures.splice(
+        0,
+        failures.length,
+        ...(await failureStore.ofRun(connection.db, runId, MAX_LISTED_FAILURES)),
+      );
     }
   }
   const result: BackfillResult = {
@@ -189,36 +232,24 @@ async function backfillUnderLock(
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
   const resolved = resolveBackfillOptions(options);
-  const { logger } = resolved;
   const startedAt = performance.now();
-  return withPinnedConnection(resolved.knex, async (db) => {
-    await assertSchemaReady(db);
-    await applySessionSettings(db, {
+  const connection = await LockedConnection.open(resolved.knex, {
+    logger: resolved.logger,
+    beforeLock: assertSchemaReady,
+    settings: {
       statementTimeoutMs: resolved.statementTimeoutMs,
       lockTimeoutMs: resolved.lockTimeoutMs,
       applicationName: `goal-backfill ${resolved.invokedBy}`,
-    });
-    try {
-      await acquireBackfillLock(db, {
-        waitMs: resolved.lockWaitMs,
-        signal: resolved.signal,
-        describeHolder: async () => {
-          const run = await runStore.findRunning(db);
-          return {
-            runId: run?.id ?? null,
-            invokedBy: run?.invokedBy ?? null,
-            runner: run?.runner ?? null,
-            startedAt: run?.startedAt ?? null,
-          };
-        },
-      });
-      try {
-        return await backfillUnderLock(db, resolved, startedAt);
-      } finally {
-        await bestEffort(logger, 'backfill.lock_release', () => releaseBackfillLock(db));
-      }
-    } finally {
-      await bestEffort(logger, 'backfill.session_reset', () => resetSessionSettings(db));
-    }
+    },
+    lock: {
+      waitMs: resolved.lockWaitMs,
+      signal: resolved.signal,
+      describeHolder: describeLockHolderRun,
+    },
   });
+  try {
+    return await backfillUnderLock(connection, resolved, startedAt);
+  } finally {
+    await connection.close();
+  }
 }

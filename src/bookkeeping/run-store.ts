@@ -172,6 +172,13 @@ export const runStore = {
     return rows.map(toRecord);
   },
 
+  async get(db: SqlRunner, id: string): Promise<RunRecord | null> {
+    const [row] = await db.rows<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE id = ?`, [
+      id,
+    ]);
+    return row ? toRecord(row) : null;
+  },
+
   /** The run that is working now, if one says so. */
   async findRunning(db: SqlRunner): Promise<RunRecord | null> {
     const [row] = await db.rows<RunRow>(

@@ -23,16 +23,3 @@ export class PinnedConnection implements SqlRunner {
     return this.knex.transaction(work, { connection: this.connection });
   }
 }
-
-/** Acquires one connection from the pool, hands it to `work`, and returns it to the pool after. */
-export async function withPinnedConnection<T>(
-  knex: Knex,
-  work: (pinned: PinnedConnection) => Promise<T>,
-): Promise<T> {
-  const connection: unknown = await knex.client.acquireConnection();
-  try {
-    return await work(new PinnedConnection(knex, connection));
-  } finally {
-    await knex.client.releaseConnection(connection);
-  }
-}

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import { bestEffort } from '../backfill/best-effort';
 import { runStore } from '../bookkeeping/run-store';
-import { acquireBackfillLock, releaseBackfillLock } from '../db/advisory-lock';
-import { withPinnedConnection } from '../db/pinned-connection';
+import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
+import { LockedConnection } from '../db/locked-connection';
 import { ConfigError } from '../errors/config-error';
 import { takeGoalCensus } from '../goals/goal-census';
 import { GOAL_PROVENANCE_SQL } from '../goals/goal-provenance';
 import type { Logger } from '../logging/logger';
+import type { SqlRunner } from '../db/sql-runner';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
 import { TABLES } from '../schema/tables';
 
@@ -22,6 +22,10 @@ export interface RollbackOptions {
   batchSize?: number;
   /** How long to wait for a running backfill to release the lock. @default 0 */
   lockWaitMs?: number;
+  /** `statement_timeout` for each delete. @default 120000 */
+  statementTimeoutMs?: number;
+  /** `lock_timeout` for each delete, so app writes are never held up long. @default 5000 */
+  lockTimeoutMs?: number;
 }
 
 /** What {@link rollbackBackfill} did, or in a dry run would do. */
@@ -56,6 +60,34 @@ function validate(options: RollbackOptions): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
+/** Deletes the goals matching `condition` in batches by id, so no statement runs long. */
+async function deleteInBatches(
+  db: SqlRunner,
+  condition: string,
+  batchSize: number,
+  logger: Logger,
+): Promise<number> {
+  let deleted = 0;
+  let afterId = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const rows = await db.rows<{ id: string }>(
+      `DELETE FROM ${TABLES.goals} WHERE id IN (
+         SELECT id FROM ${TABLES.goals} WHERE ${condition} AND id > CAST(? AS uuid)
+          ORDER BY id LIMIT ?)
+       RETURNING id`,
+      [afterId, batchSize],
+    );
+    deleted += rows.length;
+    logger.debug('rollback.batch', { deleted: rows.length, totalDeleted: deleted });
+    if (rows.length < batchSize) return deleted;
+    afterId =
+      rows
+        .map((row) => row.id)
+        .sort()
+        .at(-1) ?? afterId;
+  }
+}
+
 /**
  * Deletes the goals the backfill created and nobody has changed since, in batches by id.
  * Clinician-entered goals always stay; changed backfilled goals stay unless `includeChanged`.
@@ -65,67 +97,44 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
   validate(options);
   const { knex, logger, dryRun = false, includeChanged = false, batchSize = 5000 } = options;
   const startedAt = performance.now();
-  return withPinnedConnection(knex, async (db) => {
-    await assertSchemaReady(db);
-    await acquireBackfillLock(db, {
-      waitMs: options.lockWaitMs ?? 0,
-      describeHolder: async () => {
-        const run = await runStore.findRunning(db);
-        return {
-          runId: run?.id ?? null,
-          invokedBy: run?.invokedBy ?? null,
-          runner: run?.runner ?? null,
-          startedAt: run?.startedAt ?? null,
-        };
-      },
-    });
-    try {
-      const before = await takeGoalCensus(db);
-      if (includeChanged && before.changedBackfill > 0) {
-        logger.warn('rollback.include_changed', { changedGoals: before.changedBackfill, dryRun });
-      }
-      const doomed = includeChanged
+  const connection = await LockedConnection.open(knex, {
+    logger,
+    beforeLock: assertSchemaReady,
+    settings: {
+      statementTimeoutMs: options.statementTimeoutMs ?? 120_000,
+      lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
+      applicationName: 'goal-backfill rollback',
+    },
+    lock: { waitMs: options.lockWaitMs ?? 0, describeHolder: describeLockHolderRun },
+  });
+  try {
+    const { db } = connection;
+    const before = await takeGoalCensus(db);
+    if (includeChanged && before.changedBackfill > 0) {
+      logger.warn('rollback.include_changed', { changedGoals: before.changedBackfill, dryRun });
+    }
+    const wouldDelete = before.unchangedBackfill + (includeChanged ? before.changedBackfill : 0);
+    let checkpointsAbandoned = 0;
+    let deleted = wouldDelete;
+    if (!dryRun) {
+      checkpointsAbandoned = await runStore.abandonUnfinished(db);
+      const condition = includeChanged
         ? GOAL_PROVENANCE_SQL.anyBackfill
         : GOAL_PROVENANCE_SQL.unchangedBackfill;
-      let deleted = 0;
-      let checkpointsAbandoned = 0;
-      if (dryRun) {
-        deleted = before.unchangedBackfill + (includeChanged ? before.changedBackfill : 0);
-      } else {
-        checkpointsAbandoned = await runStore.abandonUnfinished(db);
-        let afterId = '00000000-0000-0000-0000-000000000000';
-        for (;;) {
-          const rows = await db.rows<{ id: string }>(
-            `DELETE FROM ${TABLES.goals} WHERE id IN (
-               SELECT id FROM ${TABLES.goals} WHERE ${doomed} AND id > CAST(? AS uuid)
-                ORDER BY id LIMIT ?)
-             RETURNING id`,
-            [afterId, batchSize],
-          );
-          if (rows.length === 0) break;
-          deleted += rows.length;
-          afterId =
-            rows
-              .map((row) => row.id)
-              .sort()
-              .at(-1) ?? afterId;
-          logger.debug('rollback.batch', { deleted: rows.length, totalDeleted: deleted });
-          if (rows.length < batchSize) break;
-        }
-      }
-      const result: RollbackResult = {
-        dryRun,
-        includeChanged,
-        deleted,
-        keptChanged: includeChanged ? 0 : before.changedBackfill,
-        keptClinician: before.clinician,
-        checkpointsAbandoned,
-        elapsedMs: Math.round(performance.now() - startedAt),
-      };
-      logger.info('rollback.finish', { ...result });
-      return result;
-    } finally {
-      await bestEffort(logger, 'rollback.lock_release', () => releaseBackfillLock(db));
+      deleted = await deleteInBatches(db, condition, batchSize, logger);
     }
-  });
+    const result: RollbackResult = {
+      dryRun,
+      includeChanged,
+      deleted,
+      keptChanged: includeChanged ? 0 : before.changedBackfill,
+      keptClinician: before.clinician,
+      checkpointsAbandoned,
+      elapsedMs: Math.round(performance.now() - startedAt),
+    };
+    logger.info('rollback.finish', { ...result });
+    return result;
+  } finally {
+    await connection.close();
+  }
 }
