@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { RunRecord } from '../bookkeeping/run-record';
 import { runStore } from '../bookkeeping/run-store';
 import { findLockHolderPid } from '../db/advisory-lock';
-import { sqlRunner } from '../db/sql-runner';
+import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { type GoalCensus, takeGoalCensus } from '../goals/goal-census';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
 
@@ -11,6 +11,8 @@ export interface StatusOptions {
   knex: Knex;
   /** How many recent runs to list. @default 10 */
   limit?: number;
+  /** The Knex migrations table of the app, whose `_lock` table is checked. @default 'knex_migrations' */
+  migrationsTableName?: string;
 }
 
 /** Where the backfill stands. */
@@ -22,18 +24,44 @@ export interface BackfillStatus {
   lockHolder: { pid: number; applicationName: string | null } | null;
   /** A run that stopped early and will be resumed by the next run, or null. */
   resumableRun: RunRecord | null;
+  /**
+   * Knex's migration lock is set while no backfill runs: a migration was killed mid-way. Knex
+   * refuses to migrate until `npx knex migrate:unlock`; the next `migrate:latest` then resumes.
+   */
+  knexMigrationLockStuck: boolean;
+}
+
+async function isKnexMigrationLocked(db: SqlRunner, migrationsTableName: string): Promise<boolean> {
+  const lockTable = `${migrationsTableName}_lock`;
+  const [exists] = await db.rows<{ present: boolean }>(
+    'SELECT to_regclass(?) IS NOT NULL AS present',
+    [lockTable],
+  );
+  if (!exists?.present) return false;
+  const rows = await db.rows<{ is_locked: number }>(
+    'SELECT is_locked FROM ?? WHERE is_locked = 1',
+    [lockTable],
+  );
+  return rows.length > 0;
 }
 
 /** Reads the run history, the goal counts and the lock, without taking the lock. */
 export async function getBackfillStatus(options: StatusOptions): Promise<BackfillStatus> {
   const db = sqlRunner(options.knex);
   await assertSchemaReady(db);
-  const [recentRuns, goals, lockHolder, unfinished] = await Promise.all([
+  const [recentRuns, goals, lockHolder, unfinished, knexLocked] = await Promise.all([
     runStore.recent(db, options.limit ?? 10),
     takeGoalCensus(db),
     findLockHolderPid(db),
     runStore.findResumable(db),
+    isKnexMigrationLocked(db, options.migrationsTableName ?? 'knex_migrations'),
   ]);
   const resumableRun = lockHolder === null && unfinished?.checkpoint ? unfinished : null;
-  return { recentRuns, goals, lockHolder, resumableRun };
+  return {
+    recentRuns,
+    goals,
+    lockHolder,
+    resumableRun,
+    knexMigrationLockStuck: knexLocked && lockHolder === null,
+  };
 }

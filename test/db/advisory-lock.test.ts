@@ -104,4 +104,36 @@ describe('the backfill lock', () => {
     expect(Math.min(a?.goalsCreated ?? 0, b?.goalsCreated ?? 0)).toBe(0);
     expect(await readGoals(db.knex)).toHaveLength(20 * 13);
   });
+
+  it('serialises a migration and a CLI run started together, and neither duplicates a goal', async () => {
+    const patients = await insertUsers(db.knex, 10, 'patient');
+    await insertSessions(
+      db.knex,
+      Array.from({ length: 300 }, (_, i) => ({
+        patientId: patients[i % 10] ?? '',
+        sessionDate: new Date(Date.UTC(2024, 0, 1 + (i % 60))).toISOString(),
+        notes: { action_items: [{ task: `Task ${i % 7}` }, { task: `Own ${i}` }] },
+      })),
+    );
+    await db.knex.migrate.down();
+    const [migration, cli] = await Promise.allSettled([
+      db.knex.migrate.latest(),
+      runBackfill({
+        knex: db.knex,
+        logger: silentLogger,
+        batchSize: 10,
+        lockWaitMs: 30_000,
+        invokedBy: 'cli',
+      }),
+    ]);
+    expect(migration.status).toBe('fulfilled');
+    expect(cli.status).toBe('fulfilled');
+    expect(await readGoals(db.knex)).toHaveLength(10 * 7 + 300);
+    const runs = await db
+      .knex('goal_backfill_runs')
+      .select('invoked_by', 'status')
+      .orderBy('started_at');
+    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
+    expect(runs.map((run) => run.invoked_by).sort()).toEqual(['cli', 'migration']);
+  });
 });
