@@ -2,6 +2,7 @@ import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
 import type { RunRecord } from '../bookkeeping/run-record';
 import { runStore } from '../bookkeeping/run-store';
+import { describeDatabase } from '../config/describe-database';
 import { LockedConnection } from '../db/locked-connection';
 import type { PinnedConnection } from '../db/pinned-connection';
 import { toCount } from '../db/query-rows';
@@ -77,7 +78,14 @@ async function backfillUnderLock(
   const elapsedBefore = resumed && started ? started.run.elapsedMs : 0;
   const failures: SessionFailure[] = [];
   const totalSessions = await countSessions(connection.db);
-  logger.info('backfill.start', { runId, dryRun, resumed, batchSize, totalSessions });
+  logger.info('backfill.start', {
+    runId,
+    dryRun,
+    resumed,
+    batchSize,
+    totalSessions,
+    database: describeDatabase(options.knex),
+  });
 
   const reconnect = async () => {
     await connection.reopen();

@@ -1,32 +1,59 @@
 import type { Knex } from 'knex';
+import { ConfigError } from '../errors/config-error';
 import { parseDatabaseUrl } from './database-url';
+import { embeddedKnexConfig } from './embedded-database';
 
 /** The environments knexfile.ts defines. */
 export const KNEX_ENVIRONMENTS = ['development', 'test', 'production'] as const;
 export type KnexEnvironment = (typeof KNEX_ENVIRONMENTS)[number];
 
-/** Where migrations and seeds live, relative to the project root. */
+/** Where the project keeps its migrations, its seeds and its embedded database. */
 export interface ProjectPaths {
   migrations: string;
   seeds: string;
+  /** The embedded PGlite database's folder, used when no URL is set (never in production). */
+  embeddedData: string;
+}
+
+/** The connection part of a Knex configuration, from the environment. */
+export function connectionConfigFor(
+  environment: KnexEnvironment,
+  env: Readonly<Record<string, string | undefined>>,
+  embeddedData: string,
+): Knex.Config {
+  const variable =
+    environment === 'test' && env.TEST_DATABASE_URL !== undefined
+      ? 'TEST_DATABASE_URL'
+      : 'DATABASE_URL';
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === '') {
+    if (environment === 'production') {
+      throw new ConfigError([
+        'DATABASE_URL is not set: production never falls back to the embedded database; ' +
+          'set DATABASE_URL=postgres://user:password@host:5432/database',
+      ]);
+    }
+    return embeddedKnexConfig(embeddedData);
+  }
+  const { connectionString } = parseDatabaseUrl(raw, variable);
+  return {
+    client: 'pg',
+    connection: { connectionString, application_name: 'goal-backfill' },
+    pool: { min: 0, max: 4 },
+  };
 }
 
 /**
- * The Knex configuration for one environment. `test` prefers TEST_DATABASE_URL; every
- * environment otherwise reads DATABASE_URL. Throws a ConfigError saying what to set.
+ * The Knex configuration for one environment: the server at DATABASE_URL (TEST_DATABASE_URL
+ * first for `test`), or, when none is set outside production, the embedded database.
  */
 export function knexConfigFor(
   environment: KnexEnvironment,
   env: Readonly<Record<string, string | undefined>>,
   paths: ProjectPaths,
 ): Knex.Config {
-  const variable =
-    environment === 'test' && env.TEST_DATABASE_URL ? 'TEST_DATABASE_URL' : 'DATABASE_URL';
-  const { connectionString } = parseDatabaseUrl(env[variable], variable);
   return {
-    client: 'pg',
-    connection: { connectionString, application_name: 'goal-backfill' },
-    pool: { min: 0, max: 4 },
+    ...connectionConfigFor(environment, env, paths.embeddedData),
     acquireConnectionTimeout: 15_000,
     migrations: {
       directory: paths.migrations,

@@ -22,7 +22,7 @@ async function tryLock(db: SqlRunner): Promise<boolean> {
   return row?.locked === true;
 }
 
-/** The session holding the backfill lock, if any. */
+/** The session holding the backfill lock in this database (advisory locks are per database), if any. */
 export async function findLockHolderPid(
   db: SqlRunner,
 ): Promise<{ pid: number; applicationName: string | null } | null> {
@@ -30,6 +30,7 @@ export async function findLockHolderPid(
     `SELECT l.pid, a.application_name
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND l.classid = 0 AND l.objid = CAST(? AS oid) AND l.objsubid = 1
       LIMIT 1`,
     [BACKFILL_LOCK_KEY],

@@ -11,7 +11,7 @@ import { CapturingLogger } from '../support/capturing-logger';
 import { insertSessions, insertUsers, readGoals, type SessionSpec } from '../support/fixtures';
 import { modelBackfill, type ModelSession } from '../support/reference-model';
 import { PROJECT_ROOT, runCommand } from '../support/run-command';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 
 /** Planted in task text and details: it must never reach a log, an error or a report. */
 const MARKER = 'PLANTED-HEALTH-MARKER-91c2';
@@ -72,7 +72,8 @@ const byIdentity = (a: Goal, b: Goal) =>
       ? -1
       : 1;
 
-describe('a backfill whose connection is terminated mid-run', () => {
+// Terminating a backend and killing a process need a server; PGlite lives in-process.
+describe.skipIf(onPglite)('a backfill whose connection is terminated mid-run', () => {
   it('reconnects, reloads its checkpoint and ends exactly like an uninterrupted run', async () => {
     await db.migrateLatest();
     await resetData(db.knex);
@@ -131,7 +132,7 @@ function spawnGroup(args: string[], env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
-describe('a migration killed with SIGKILL mid-backfill', () => {
+describe.skipIf(onPglite)('a migration killed with SIGKILL mid-backfill', () => {
   it('leaves Knex locked, says how to recover, and resumes to the same goals as an uninterrupted run', async () => {
     await resetData(db.knex);
     await Promise.all([

@@ -82,15 +82,35 @@ export interface GoalRow {
   source_item_index: number | null;
 }
 
-/** All goals, in a stable order. created_at is PostgreSQL's text, to keep microseconds. */
+const utf8 = (column: string) => `encode(convert_to(${column}, 'UTF8'), 'base64') AS ${column}`;
+const decode = (base64: string | null) =>
+  base64 === null ? null : Buffer.from(base64, 'base64').toString('utf8');
+
+/**
+ * All goals, in a stable order. created_at is PostgreSQL's text, to keep microseconds. Text
+ * columns travel as base64 of their UTF-8 bytes: PGlite's reader drops a leading U+FEFF, and
+ * the tests compare text exactly.
+ */
 export async function readGoals(knex: Knex): Promise<GoalRow[]> {
   const result = await knex.raw<{ rows: GoalRow[] }>(
-    `SELECT patient_id, therapist_id, session_id, description, category, details, status,
+    `SELECT patient_id, therapist_id, session_id, ${utf8('description')}, ${utf8('category')},
+            ${utf8('details')}, status,
             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
             origin, source_item_index
-       FROM treatment_goals ORDER BY patient_id, description, session_id`,
+       FROM treatment_goals ORDER BY patient_id, session_id, source_item_index`,
   );
-  return result.rows;
+  return result.rows.map((row) => ({
+    ...row,
+    description: decode(row.description) ?? '',
+    category: decode(row.category) ?? '',
+    details: decode(row.details),
+  }));
+}
+
+/** The number of rows in a table, as a number whichever driver answers. */
+export async function countRows(knex: Knex, table: string): Promise<number> {
+  const [row] = await knex(table).count({ n: '*' });
+  return Number(row?.n);
 }
 
 /** Row counts of every table the project owns or reads. */

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { inMemoryKnexConfig } from '../../src/config/embedded-database';
+
+/**
+ * Which PostgreSQL the suite runs on: the server (the primary target) or, with
+ * TEST_DIALECT=pglite, a fresh in-memory PGlite per test file.
+ */
+export const TEST_DIALECT: 'server' | 'pglite' =
+  process.env.TEST_DIALECT === 'pglite' ? 'pglite' : 'server';
+
+/** True when the suite runs on the embedded PGlite: tests that need a server skip themselves. */
+export const onPglite = TEST_DIALECT === 'pglite';
 
 /** The server the tests use; TEST_DATABASE_URL may point elsewhere. */
 export const TEST_SERVER_URL =
@@ -11,6 +22,7 @@ export const MIGRATIONS_DIRECTORY = path.join(__dirname, '..', '..', 'migrations
 /** A database created for one test file, dropped by {@link TestDatabase.drop}. */
 export interface TestDatabase {
   name: string;
+  /** The database's URL on the server; empty on PGlite, which has no URL. */
   url: string;
   knex: Knex;
   /** Runs the whole chain. */
@@ -39,9 +51,28 @@ export function knexFor(url: string, poolMax = 4): Knex {
   });
 }
 
+function createPgliteDatabase(name: string): TestDatabase {
+  const knex = knexFactory({
+    ...inMemoryKnexConfig(),
+    migrations: { directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] },
+  });
+  return {
+    name,
+    url: '',
+    knex,
+    async migrateLatest() {
+      await knex.migrate.latest();
+    },
+    async drop() {
+      await knex.destroy();
+    },
+  };
+}
+
 /** Creates a fresh, empty database for the calling test file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `goal_backfill_test_${randomBytes(6).toString('hex')}`;
+  if (onPglite) return createPgliteDatabase(name);
   const admin = adminKnex();
   try {
     await admin.raw(`CREATE DATABASE ${name}`);
