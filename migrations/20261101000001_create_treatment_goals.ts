@@ -1,113 +1,15 @@
 import type { Knex } from 'knex';
-import { GOAL_STATUSES } from '../src/backfill/goal-rules';
-import { createLogger } from '../src/logging/create-logger';
-import { INVOKERS, RUN_STATUSES } from '../src/bookkeeping/run-record';
+import { readBackfillEnv } from '../src/config/backfill-env';
 import { assertTeardownAllowed, TEARDOWN_OVERRIDE_VARIABLE } from '../src/goals/teardown-guard';
-import {
-  DESCRIPTION_KEY_FUNCTION,
-  GOAL_DEDUP_INDEX,
-  SESSION_READ_INDEX,
-  TABLES,
-} from '../src/schema/tables';
-
-function sqlList(values: readonly string[]): string {
-  return values.map((value) => `'${value}'`).join(', ');
-}
+import { createLogger } from '../src/logging/create-logger';
+import { createGoalSchema, dropGoalSchema } from '../src/schema/goal-schema';
 
 /**
  * treatment_goals, with the provenance the backfill needs, and the backfill's bookkeeping.
  * Runs in Knex's transaction: the schema appears whole or not at all.
  */
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(
-    `CREATE FUNCTION ${DESCRIPTION_KEY_FUNCTION}(description text) RETURNS bytea
-       LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-       AS $$ SELECT sha256(convert_to(description, 'UTF8')) $$`,
-  );
-  await knex.raw(
-    `COMMENT ON FUNCTION ${DESCRIPTION_KEY_FUNCTION}(text) IS
-       'Dedup key of a goal description: SHA-256 of its UTF-8 bytes (btree cannot hold long text). Immutable because the database encoding cannot change.'`,
-  );
-
-  await knex.schema.createTable(TABLES.runs, (table) => {
-    table.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
-    table.text('invoked_by').notNullable();
-    table.text('status').notNullable();
-    table.text('runner').nullable();
-    table.integer('batch_size').notNullable();
-    table.timestamp('started_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.timestamp('heartbeat_at', { useTz: true }).nullable();
-    table.timestamp('finished_at', { useTz: true }).nullable();
-    table.integer('resume_count').notNullable().defaultTo(0);
-    table.uuid('cursor_patient_id').nullable();
-    table.timestamp('cursor_session_date', { useTz: true, precision: 6 }).nullable();
-    table.uuid('cursor_session_id').nullable();
-    table.jsonb('counts').notNullable().defaultTo('{}');
-    table.bigInteger('elapsed_ms').notNullable().defaultTo(0);
-    table.text('error_code').nullable();
-    table.text('error_message').nullable();
-    table.check(`invoked_by IN (${sqlList(INVOKERS)})`, [], 'goal_backfill_runs_invoked_by_check');
-    table.check(`status IN (${sqlList(RUN_STATUSES)})`, [], 'goal_backfill_runs_status_check');
-    table.index(['status', 'started_at'], 'goal_backfill_runs_status_started_idx');
-  });
-
-  await knex.schema.createTable(TABLES.failures, (table) => {
-    table.bigIncrements('id').primary();
-    table.uuid('run_id').notNullable().references('id').inTable(TABLES.runs).onDelete('CASCADE');
-    table.uuid('session_id').notNullable();
-    table.uuid('patient_id').notNullable();
-    table.text('sql_state').nullable();
-    table.text('message').notNullable();
-    table.timestamp('failed_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.index(['run_id'], 'goal_backfill_failures_run_idx');
-    table.index(['session_id'], 'goal_backfill_failures_session_idx');
-  });
-
-  await knex.schema.createTable(TABLES.goals, (table) => {
-    table.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
-    table
-      .uuid('patient_id')
-      .notNullable()
-      .references('id')
-      .inTable(TABLES.users)
-      .onDelete('CASCADE');
-    table.uuid('therapist_id').nullable().references('id').inTable(TABLES.users);
-    table
-      .uuid('session_id')
-      .nullable()
-      .references('id')
-      .inTable(TABLES.sessions)
-      .onDelete('SET NULL');
-    table.text('description').notNullable();
-    table.text('category').notNullable();
-    table.text('details').nullable();
-    table.text('status').notNullable().defaultTo('assigned');
-    table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    // Provenance: clinician-entered goals keep the defaults.
-    table.text('origin').notNullable().defaultTo('clinician');
-    table.uuid('backfill_run_id').nullable();
-    table.integer('source_item_index').nullable();
-    table.timestamp('backfilled_at', { useTz: true }).nullable();
-    table.check(`status IN (${sqlList(GOAL_STATUSES)})`, [], 'treatment_goals_status_check');
-    table.check("origin IN ('clinician', 'backfill')", [], 'treatment_goals_origin_check');
-    table.check(
-      "origin = 'clinician' OR (backfilled_at IS NOT NULL AND source_item_index IS NOT NULL)",
-      [],
-      'treatment_goals_backfill_provenance_check',
-    );
-    table.index(['session_id'], 'treatment_goals_session_idx');
-  });
-  await knex.raw(
-    `CREATE UNIQUE INDEX ${GOAL_DEDUP_INDEX}
-       ON ${TABLES.goals} (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description))`,
-  );
-  // Reading order of the backfill. On a large live table, create it CONCURRENTLY beforehand
-  // (docs/operations.md); IF NOT EXISTS then skips it here.
-  await knex.raw(
-    `CREATE INDEX IF NOT EXISTS ${SESSION_READ_INDEX}
-       ON ${TABLES.sessions} (patient_id, session_date, id)`,
-  );
+  await createGoalSchema(knex);
 }
 
 /**
@@ -115,13 +17,10 @@ export async function up(knex: Knex): Promise<void> {
  * create, unless GOAL_BACKFILL_ALLOW_TEARDOWN=1 says the loss is deliberate.
  */
 export async function down(knex: Knex): Promise<void> {
+  const env = readBackfillEnv(process.env);
   await assertTeardownAllowed(knex, {
     allow: process.env[TEARDOWN_OVERRIDE_VARIABLE] === '1',
-    logger: createLogger(),
+    logger: createLogger({ level: env.logLevel, format: env.logFormat }),
   });
-  await knex.raw(`DROP INDEX IF EXISTS ${SESSION_READ_INDEX}`);
-  await knex.schema.dropTable(TABLES.goals);
-  await knex.schema.dropTable(TABLES.failures);
-  await knex.schema.dropTable(TABLES.runs);
-  await knex.raw(`DROP FUNCTION ${DESCRIPTION_KEY_FUNCTION}(text)`);
+  await dropGoalSchema(knex);
 }

@@ -1,0 +1,54 @@
+/**
+ * goal-backfill: the treatment_goals schema and its backfill from
+ * therapy_sessions.extracted_notes, for a Knex migration chain. Every function takes the
+ * caller's Knex instance (and logger) and closes nothing it was given.
+ */
+export type { BackfillCounts } from './backfill/backfill-counts';
+export {
+  type BackfillOptions,
+  type BackfillProgress,
+  MAX_BATCH_SIZE,
+} from './backfill/backfill-options';
+export { type BackfillResult, MAX_LISTED_FAILURES } from './backfill/backfill-result';
+export {
+  DEFAULT_CATEGORY,
+  INVALID_ITEM_REASONS,
+  type InvalidItemReason,
+  JS_TRIM_CHARACTERS,
+  SESSION_SKIP_REASONS,
+  type SessionSkipReason,
+} from './backfill/goal-rules';
+export { runBackfill } from './backfill/run-backfill';
+export type { SessionFailure } from './bookkeeping/failure-store';
+export type { Invoker, RunRecord, RunStatus } from './bookkeeping/run-record';
+export { type BackfillEnv, BACKFILL_ENV_VARIABLES, readBackfillEnv } from './config/backfill-env';
+export { BackfillIncompleteError } from './errors/backfill-incomplete-error';
+export { BackfillLockedError, type LockHolder } from './errors/backfill-locked-error';
+export { BackfillRunFailedError } from './errors/backfill-run-failed-error';
+export { ConfigError } from './errors/config-error';
+export { DatabaseUnreachableError } from './errors/database-unreachable-error';
+export { EmbeddedDatabaseBusyError } from './errors/embedded-database-busy-error';
+export { GoalBackfillError } from './errors/goal-backfill-error';
+export { SchemaNotReadyError } from './errors/schema-not-ready-error';
+export { TeardownRefusedError } from './errors/teardown-refused-error';
+export type { GoalCensus } from './goals/goal-census';
+export { assertTeardownAllowed, TEARDOWN_OVERRIDE_VARIABLE } from './goals/teardown-guard';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type LogFormat,
+  type LogLevel,
+} from './logging/create-logger';
+export { type LogFields, type Logger, silentLogger } from './logging/logger';
+export {
+  type RollbackOptions,
+  type RollbackResult,
+  rollbackBackfill,
+} from './rollback/rollback-backfill';
+export { createGoalSchema, dropGoalSchema } from './schema/goal-schema';
+export { TABLES } from './schema/tables';
+export {
+  type BackfillStatus,
+  getBackfillStatus,
+  type StatusOptions,
+} from './status/backfill-status';
