@@ -40,6 +40,10 @@ export interface BackfillOptions {
   lockTimeoutMs?: number;
   /** Attempts for a page that meets a transient error (deadlock, serialization, lock timeout). @default 5 */
   maxAttempts?: number;
+  /** Milliseconds to wait after each page, to leave the database to live traffic. @default 0 */
+  pauseMs?: number;
+  /** Sessions per second not to exceed (pages wait as needed); 0 for no limit. @default 0 */
+  maxSessionsPerSecond?: number;
   /** Log one debug event per session with its decision. @default false */
   logSessionDecisions?: boolean;
   /** Stops the run after the current page; its checkpoint is kept. */
@@ -85,6 +89,14 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
   checkInteger(problems, 'statementTimeoutMs', options.statementTimeoutMs, 0, 2_147_483_647);
   checkInteger(problems, 'lockTimeoutMs', options.lockTimeoutMs, 0, 2_147_483_647);
   checkInteger(problems, 'maxAttempts', options.maxAttempts, 1, 100);
+  checkInteger(problems, 'pauseMs', options.pauseMs, 0, 3_600_000);
+  checkInteger(
+    problems,
+    'maxSessionsPerSecond',
+    options.maxSessionsPerSecond,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
   if (options.invokedBy !== undefined && !INVOKERS.includes(options.invokedBy)) {
     problems.push(
       `invokedBy must be one of ${INVOKERS.join(', ')} (got ${String(options.invokedBy)})`,
@@ -110,6 +122,8 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     statementTimeoutMs: options.statementTimeoutMs ?? 120_000,
     lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
     maxAttempts: options.maxAttempts ?? 5,
+    pauseMs: options.pauseMs ?? 0,
+    maxSessionsPerSecond: options.maxSessionsPerSecond ?? 0,
     logSessionDecisions: options.logSessionDecisions ?? false,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -22,6 +22,7 @@ import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
 import { bestEffort } from './best-effort';
 import { countPage, type PageOutcome, writePage } from './page-writer';
 import type { SessionKey } from './session-key';
+import { delayBeforeNextPage, pause } from './throttle';
 
 async function countSessions(db: PinnedConnection): Promise<number> {
   const [row] = await db.rows<{ n: unknown }>(`SELECT count(*) AS n FROM ${TABLES.sessions}`);
@@ -115,6 +116,7 @@ async function backfillUnderLock(
       ? position.counts.sessionsProcessed + options.progressEvery
       : Infinity;
   let pageNumber = 0;
+  let sessionsThisRun = 0;
   let outcome: BackfillResult['outcome'] = 'completed';
   try {
     for (;;) {
@@ -162,6 +164,8 @@ async function backfillUnderLock(
           nextProgressAt += options.progressEvery;
       }
       if (page.counts.sessionsProcessed < batchSize) break;
+      sessionsThisRun += page.counts.sessionsProcessed;
+      await pause(delayBeforeNextPage(options, sessionsThisRun, elapsedMs()), options.signal);
     }
   } catch (err) {
     const safe = describeErrorSafely(err);
