@@ -1,0 +1,81 @@
+-- Verification queries for the goal backfill. Run them with psql after a backfill:
+--   psql "$DATABASE_URL" -f docs/sql/verify-backfill.sql
+-- Each query is independent. The ones marked "expect 0" must return 0 on a healthy backfill.
+-- The whitespace set is JavaScript's String.prototype.trim set, as the backfill uses it.
+
+-- 1. Goals by provenance: backfilled (unchanged), backfilled but changed by clinicians, clinician-entered.
+SELECT count(*) FILTER (WHERE origin = 'backfill' AND status = 'assigned' AND updated_at = backfilled_at) AS backfilled_unchanged,
+       count(*) FILTER (WHERE origin = 'backfill' AND NOT (status = 'assigned' AND updated_at = backfilled_at)) AS backfilled_changed,
+       count(*) FILTER (WHERE origin = 'clinician') AS clinician_entered
+  FROM treatment_goals;
+
+-- 2. The last runs and their counts.
+SELECT id, invoked_by, status, started_at, finished_at,
+       counts->>'sessionsProcessed' AS sessions, counts->>'goalsCreated' AS created,
+       counts->>'duplicatesSkipped' AS duplicates, counts->>'invalidSkipped' AS invalid,
+       counts->>'errors' AS errors
+  FROM goal_backfill_runs ORDER BY started_at DESC LIMIT 5;
+
+-- 3. A sample of backfilled goals with their source session (ids and categories only).
+SELECT g.id, g.patient_id, g.session_id, g.source_item_index, g.category, g.created_at, s.session_date
+  FROM treatment_goals g JOIN therapy_sessions s ON s.id = g.session_id
+ WHERE g.origin = 'backfill'
+ ORDER BY g.created_at DESC LIMIT 10;
+
+-- 4. Every valid (patient, task) pair in the source JSONB has a goal. Expect 0.
+WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
+pairs AS (
+  SELECT DISTINCT s.patient_id, btrim(e.item ->> 'task', ws.chars) AS description
+    FROM therapy_sessions s CROSS JOIN ws
+    CROSS JOIN LATERAL jsonb_array_elements(
+      CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
+            AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
+           THEN s.extracted_notes -> 'action_items' END) AS e(item)
+   WHERE jsonb_typeof(e.item -> 'task') = 'string'
+)
+SELECT count(*) AS source_pairs_without_goal
+  FROM pairs p
+ WHERE p.description <> ''
+   AND NOT EXISTS (SELECT 1 FROM treatment_goals g
+                    WHERE g.patient_id = p.patient_id AND g.description = p.description);
+
+-- 5. Every backfilled goal points at the item it came from. Expect 0.
+WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars)
+SELECT count(*) AS goals_not_matching_their_source
+  FROM treatment_goals g
+  JOIN therapy_sessions s ON s.id = g.session_id
+ CROSS JOIN ws
+ WHERE g.origin = 'backfill'
+   AND btrim(s.extracted_notes -> 'action_items' -> g.source_item_index ->> 'task', ws.chars)
+       IS DISTINCT FROM g.description;
+
+-- 6. Each backfilled goal comes from the earliest occurrence of its pair. Expect 0.
+WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
+occurrences AS (
+  SELECT s.patient_id, s.session_date, s.id AS session_id, e.ord - 1 AS item_index,
+         btrim(e.item ->> 'task', ws.chars) AS description
+    FROM therapy_sessions s CROSS JOIN ws
+    CROSS JOIN LATERAL jsonb_array_elements(
+      CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
+            AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
+           THEN s.extracted_notes -> 'action_items' END) WITH ORDINALITY AS e(item, ord)
+   WHERE jsonb_typeof(e.item -> 'task') = 'string'
+)
+SELECT count(*) AS goals_not_from_earliest_occurrence
+  FROM treatment_goals g
+  JOIN therapy_sessions gs ON gs.id = g.session_id
+ WHERE g.origin = 'backfill'
+   AND EXISTS (SELECT 1 FROM occurrences o
+                WHERE o.patient_id = g.patient_id AND o.description = g.description
+                  AND (o.session_date, o.session_id, o.item_index)
+                      < (gs.session_date, g.session_id, g.source_item_index));
+
+-- 7. No pair has two goals. Expect 0 (the unique index guarantees it).
+SELECT count(*) AS duplicated_pairs FROM (
+  SELECT patient_id, description FROM treatment_goals GROUP BY 1, 2 HAVING count(*) > 1
+) d;
+
+-- 8. Sessions that failed in the latest run, if any (ids and codes only).
+SELECT f.session_id, f.patient_id, f.sql_state, f.message
+  FROM goal_backfill_failures f
+ WHERE f.run_id = (SELECT id FROM goal_backfill_runs ORDER BY started_at DESC LIMIT 1);
