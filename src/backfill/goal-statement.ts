@@ -32,6 +32,11 @@ export type StatementMode = { kind: 'write'; runId: string | null } | { kind: 'c
 export interface GoalStatementOptions {
   /** Also return one decision per session (for debug logging). @default false */
   perSession?: boolean;
+  /**
+   * Return only `goals_created`, skipping the other counts: the leanest form of the statement,
+   * which the benchmark runs over all sessions as the set-based reference. @default false
+   */
+  insertedOnly?: boolean;
 }
 
 export interface GoalStatement {
@@ -132,6 +137,35 @@ const PER_SESSION_COLUMN = `,
        ON wc.session_id = p.id
     WHERE p.in_page) AS per_session`;
 
+/** The final SELECT that returns every count and the last key of the page. */
+function countsSelect(perSession: boolean): string {
+  return `SELECT
+    (SELECT count(*) FROM page WHERE in_page)::int AS sessions,
+    (SELECT count(*) FROM page WHERE in_page AND skip_reason IS NULL)::int AS sessions_with_action_items,
+    (SELECT coalesce(jsonb_object_agg(reason, n), '{}'::jsonb)
+       FROM (SELECT skip_reason AS reason, count(*)::int AS n FROM page
+              WHERE in_page AND skip_reason IS NOT NULL GROUP BY skip_reason) r) AS sessions_skipped_by_reason,
+    (SELECT count(*) FROM items WHERE in_page)::int AS items_seen,
+    (SELECT coalesce(jsonb_object_agg(reason, n), '{}'::jsonb)
+       FROM (SELECT invalid_reason AS reason, count(*)::int AS n FROM items
+              WHERE in_page AND invalid_reason IS NOT NULL GROUP BY invalid_reason) r) AS invalid_by_reason,
+    (SELECT count(*) FROM valid WHERE in_page)::int AS valid_items,
+    (SELECT count(*) FROM written)::int AS goals_created,
+    last.patient_id AS last_patient_id,
+    last.session_date AS last_session_date,
+    last.id AS last_session_id${perSession ? PER_SESSION_COLUMN : ''}
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT p.patient_id, CAST(p.session_date AS text) AS session_date, p.id
+      FROM page p WHERE p.in_page
+     ORDER BY p.patient_id DESC, p.session_date DESC, p.id DESC
+     LIMIT 1
+  ) AS last ON true`;
+}
+
+/** The final SELECT of the lean form: only how many goals were inserted. */
+const INSERTED_ONLY_SELECT = 'SELECT (SELECT count(*) FROM written)::int AS goals_created';
+
 /**
  * Builds the one statement that applies the backfill rules to a selection of sessions: it
  * classifies every session and item, derives goal rows, keeps the earliest occurrence of each
@@ -184,28 +218,7 @@ export function buildGoalStatement(
      ORDER BY v.patient_id, v.description, v.session_date, v.session_id, v.ord
   ),
   written AS (${writtenCte(mode)})
-  SELECT
-    (SELECT count(*) FROM page WHERE in_page)::int AS sessions,
-    (SELECT count(*) FROM page WHERE in_page AND skip_reason IS NULL)::int AS sessions_with_action_items,
-    (SELECT coalesce(jsonb_object_agg(reason, n), '{}'::jsonb)
-       FROM (SELECT skip_reason AS reason, count(*)::int AS n FROM page
-              WHERE in_page AND skip_reason IS NOT NULL GROUP BY skip_reason) r) AS sessions_skipped_by_reason,
-    (SELECT count(*) FROM items WHERE in_page)::int AS items_seen,
-    (SELECT coalesce(jsonb_object_agg(reason, n), '{}'::jsonb)
-       FROM (SELECT invalid_reason AS reason, count(*)::int AS n FROM items
-              WHERE in_page AND invalid_reason IS NOT NULL GROUP BY invalid_reason) r) AS invalid_by_reason,
-    (SELECT count(*) FROM valid WHERE in_page)::int AS valid_items,
-    (SELECT count(*) FROM written)::int AS goals_created,
-    last.patient_id AS last_patient_id,
-    last.session_date AS last_session_date,
-    last.id AS last_session_id${options.perSession ? PER_SESSION_COLUMN : ''}
-  FROM (SELECT 1) AS one
-  LEFT JOIN LATERAL (
-    SELECT p.patient_id, CAST(p.session_date AS text) AS session_date, p.id
-      FROM page p WHERE p.in_page
-     ORDER BY p.patient_id DESC, p.session_date DESC, p.id DESC
-     LIMIT 1
-  ) AS last ON true`;
+  ${options.insertedOnly ? INSERTED_ONLY_SELECT : countsSelect(options.perSession ?? false)}`;
   return { sql, bindings };
 }
 

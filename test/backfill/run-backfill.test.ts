@@ -520,7 +520,7 @@ describe('guards', () => {
         const result = await single.raw("SELECT current_setting('statement_timeout') AS s");
         expect(result.rows[0].s).toBe('0');
         const locks = await single.raw(
-          "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'",
+          "SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = current_database()",
         );
         expect(locks.rows[0].n).toBe('0');
       } finally {
