@@ -14,10 +14,18 @@ const paths = {
  * development and test use the embedded database in .data/pglite; production refuses.
  */
 const config = {} as Record<KnexEnvironment, Knex.Config>;
+// Built once per environment: the embedded database's lock must be taken only once.
+const built = new Map<KnexEnvironment, Knex.Config>();
 for (const environment of KNEX_ENVIRONMENTS) {
   Object.defineProperty(config, environment, {
     enumerable: true,
-    get: () => knexConfigFor(environment, process.env, paths),
+    get: () => {
+      const existing = built.get(environment);
+      if (existing) return existing;
+      const fresh = knexConfigFor(environment, process.env, paths);
+      built.set(environment, fresh);
+      return fresh;
+    },
   });
 }
 

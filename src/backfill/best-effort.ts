@@ -1,4 +1,4 @@
-import { describeErrorSafely } from '../db/safe-error';
+import { errorLogFields } from '../db/safe-error';
 import type { Logger } from '../logging/logger';
 
 /**
@@ -13,6 +13,6 @@ export async function bestEffort(
   try {
     await work();
   } catch (err) {
-    logger.warn(`${event}_failed`, { ...describeErrorSafely(err) });
+    logger.warn(`${event}_failed`, errorLogFields(err));
   }
 }

@@ -136,7 +136,13 @@ async function backfillUnderLock(
       position.counts = addCounts(position.counts, page.counts);
       position.cursor = page.lastKey;
       for (const failure of page.failures) {
-        logger.warn('backfill.session_failed', { runId, ...failure });
+        logger.warn('backfill.session_failed', {
+          runId,
+          sessionId: failure.sessionId,
+          patientId: failure.patientId,
+          sqlState: failure.sqlState,
+          reason: failure.message,
+        });
         if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
         options.onSessionFailed?.(failure);
       }
@@ -177,7 +183,8 @@ async function backfillUnderLock(
     logger.error('backfill.stopped', {
       runId,
       sessionsProcessed: position.counts.sessionsProcessed,
-      ...safe,
+      errorCode: safe.code,
+      reason: safe.message,
     });
     throw new BackfillRunFailedError(runId, position.counts.sessionsProcessed, safe, {
       cause: err,

@@ -46,20 +46,16 @@ function lockDataDirectory(dataDirectory: string): () => void {
 /**
  * Knex configuration for an embedded PostgreSQL (PGlite) keeping its files in `dataDirectory`.
  * PGlite has one connection and no guard against two processes sharing a folder (rows were
- * lost that way), so the folder is locked with a lock file when Knex first connects, and a
- * second process is refused with {@link EmbeddedDatabaseBusyError}. The parent folder is
- * created, since PGlite does not create it.
+ * lost that way), so the folder is locked with a lock file here, before Knex exists, and a
+ * second process is refused with {@link EmbeddedDatabaseBusyError}. Destroying the Knex
+ * instance closes PGlite and releases the lock (so does the process ending). The parent
+ * folder is created, since PGlite does not create it.
  */
 export function embeddedKnexConfig(dataDirectory: string): Knex.Config {
-  let connection: { pglite: PGlite } | undefined;
-  const connect = () => {
-    if (!connection) {
-      mkdirSync(path.dirname(dataDirectory), { recursive: true });
-      const release = lockDataDirectory(dataDirectory);
-      connection = { pglite: new LockedPGlite(dataDirectory, release) };
-    }
-    return connection;
-  };
+  mkdirSync(path.dirname(dataDirectory), { recursive: true });
+  const release = lockDataDirectory(dataDirectory);
+  const connection = { pglite: new LockedPGlite(dataDirectory, release) };
+  const connect = () => connection;
   return {
     client: ClientPgLite as unknown as Knex.Config['client'],
     dialect: 'postgres',

@@ -43,6 +43,15 @@ export function connectionConfigFor(
   };
 }
 
+const ignore = () => undefined;
+
+/**
+ * Knex prints driver errors whole (stack and server text included). The errors that matter
+ * reach the caller as exceptions and are reported there, so Knex's own warnings stay silent;
+ * deprecation notices still print.
+ */
+export const QUIET_KNEX_LOG: Knex.Config['log'] = { warn: ignore, error: ignore, debug: ignore };
+
 /**
  * The Knex configuration for one environment: the server at DATABASE_URL (TEST_DATABASE_URL
  * first for `test`), or, when none is set outside production, the embedded database.
@@ -55,6 +64,7 @@ export function knexConfigFor(
   return {
     ...connectionConfigFor(environment, env, paths.embeddedData),
     acquireConnectionTimeout: 15_000,
+    log: QUIET_KNEX_LOG,
     migrations: {
       directory: paths.migrations,
       extension: 'ts',

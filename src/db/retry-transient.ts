@@ -1,6 +1,6 @@
 import type { Logger } from '../logging/logger';
 import { databaseErrorKind } from './database-error-kind';
-import { describeErrorSafely } from './safe-error';
+import { errorLogFields } from './safe-error';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -42,7 +42,7 @@ export async function retryTransient<T>(work: () => Promise<T>, options: RetryOp
         attempt,
         maxAttempts: options.maxAttempts,
         kind,
-        ...describeErrorSafely(err),
+        ...errorLogFields(err),
         delayMs,
       });
       await sleep(delayMs);

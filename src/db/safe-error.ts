@@ -23,6 +23,15 @@ const KNOWN_DRIVER_MESSAGES = [
 ] as const;
 
 /**
+ * An error as log fields. `message` is not used as a field name because winston folds a
+ * `message` field into the event name.
+ */
+export function errorLogFields(err: unknown): { errorCode: string | null; reason: string } {
+  const { code, message } = describeErrorSafely(err);
+  return { errorCode: code, reason: message };
+}
+
+/**
  * Describes an error without any value that came from a row. PostgreSQL messages and details
  * can quote row values (`Key (…)=(…)`, `DETAIL:`, a trigger's RAISE text), so database errors
  * are rebuilt from their SQLSTATE and the identifiers the server reports, never from their

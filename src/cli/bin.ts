@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { main } from './main';
+
+/**
+ * Runs `goal-backfill` on this process. The first SIGINT or SIGTERM asks the command to stop
+ * (a run stops after its current page); a second one exits at once, which is still safe: the
+ * lock dies with the connection, and the last committed page's checkpoint stays.
+ */
+function runFromProcess(): void {
+  const controller = new AbortController();
+  let signalsReceived = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalsReceived += 1;
+    if (signalsReceived === 1) {
+      controller.abort(signal);
+      return;
+    }
+    process.stderr.write(`goal-backfill: ${signal} again: stopping now\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    isTTY: process.stderr.isTTY === true,
+    signal: controller.signal,
+  })
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      () => {
+        process.exitCode = 1;
+      },
+    )
+    .finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
+}
+
+runFromProcess();

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { parseDatabaseUrl } from '../../config/database-url';
+import { connectionConfigFor, QUIET_KNEX_LOG } from '../../config/knex-config';
+
+/** The database the CLI works on. */
+export interface CliDatabase {
+  knex: Knex;
+  /** Where it is, safe to print: `postgres://user@host:port/database`, never the password. */
+  target: string;
+}
+
+/** How long to wait for a connection before calling the database unreachable. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
+/** The embedded database's folder: .data/pglite under the working directory, as knexfile.ts uses. */
+export function embeddedDataDirectory(env: Readonly<Record<string, string | undefined>>): string {
+  return path.resolve(env.GOAL_BACKFILL_DATA_DIR ?? path.join('.data', 'pglite'));
+}
+
+/**
+ * Builds the CLI's Knex instance: the server at DATABASE_URL, or, when it is unset outside
+ * production, the embedded PGlite database the Knex commands use. The caller destroys it.
+ * Throws a ConfigError with a one-line fix for a bad URL, or for production without one.
+ */
+export function createCliKnex(env: Readonly<Record<string, string | undefined>>): CliDatabase {
+  const environment = env.NODE_ENV === 'production' ? 'production' : 'development';
+  const dataDirectory = embeddedDataDirectory(env);
+  const connection = connectionConfigFor(environment, env, dataDirectory);
+  if (connection.client !== 'pg') {
+    const knex = knexFactory({
+      ...connection,
+      acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
+      log: QUIET_KNEX_LOG,
+    });
+    const where = path.relative(process.cwd(), dataDirectory) || dataDirectory;
+    return { knex, target: `embedded PGlite in ${where}` };
+  }
+  const url = parseDatabaseUrl(env.DATABASE_URL);
+  const knex = knexFactory({
+    client: 'pg',
+    connection: { connectionString: url.connectionString, application_name: 'goal-backfill' },
+    // The backfill pins one connection; the second serves status reads beside it.
+    pool: { min: 0, max: 2 },
+    acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
+    log: QUIET_KNEX_LOG,
+  });
+  return { knex, target: url.description };
+}

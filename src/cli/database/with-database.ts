@@ -1,0 +1,21 @@
+import type { Knex } from 'knex';
+import { asDatabaseUnreachable } from './connection-failure';
+import { createCliKnex } from './create-cli-knex';
+
+/**
+ * Opens the database at DATABASE_URL, hands it to `work`, and destroys it afterwards, however
+ * `work` ends. A failure to connect becomes a DatabaseUnreachableError naming the host.
+ */
+export async function withDatabase<T>(
+  env: Readonly<Record<string, string | undefined>>,
+  work: (knex: Knex) => Promise<T>,
+): Promise<T> {
+  const { knex, target } = createCliKnex(env);
+  try {
+    return await work(knex);
+  } catch (err) {
+    throw asDatabaseUnreachable(err, target) ?? err;
+  } finally {
+    await knex.destroy();
+  }
+}

@@ -1,0 +1,18 @@
+import { GoalBackfillError } from '../errors/goal-backfill-error';
+
+/** The seeds were asked to run where they must not: they would delete real data. */
+export class SeedRefusedError extends GoalBackfillError {
+  readonly code = 'SEED_REFUSED';
+
+  constructor(
+    /** Why, e.g. `NODE_ENV is production`. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `refusing to seed: ${reason}. Seeding deletes every user, session and goal; ` +
+        'run it against a development or scratch database (unset NODE_ENV, drop --env production)',
+      options,
+    );
+  }
+}

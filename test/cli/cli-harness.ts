@@ -1,0 +1,54 @@
+import { Writable } from 'node:stream';
+import { main } from '../../src/cli/main';
+
+/** The CLI needs a PostgreSQL server (DATABASE_URL); an embedded-only test run skips these. */
+export const withoutServer = process.env.TEST_DIALECT === 'pglite';
+
+/** A stream that keeps what was written, and can watch it as it arrives. */
+export class CapturedStream extends Writable {
+  text = '';
+
+  constructor(private readonly onText?: (text: string, chunk: string) => void) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
+    const piece = chunk.toString('utf8');
+    this.text += piece;
+    this.onText?.(this.text, piece);
+    done();
+  }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliRunOptions {
+  env?: Record<string, string | undefined>;
+  isTTY?: boolean;
+  signal?: AbortSignal;
+  /** Sees stderr as it grows, e.g. to abort after the first progress line. */
+  onStderr?: (text: string, chunk: string) => void;
+}
+
+/** Runs the CLI in-process on `argv`, as `goal-backfill ...argv`, capturing its output. */
+export async function runCli(argv: string[], options: CliRunOptions = {}): Promise<CliRun> {
+  const stdout = new CapturedStream();
+  const stderr = new CapturedStream(options.onStderr);
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    env: options.env ?? {},
+    isTTY: options.isTTY ?? false,
+    signal: options.signal,
+  });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** The stderr lines, without the empty last one. */
+export function linesOf(text: string): string[] {
+  return text.split('\n').filter((line) => line !== '');
+}

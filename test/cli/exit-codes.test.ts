@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { EXIT_CODES, exitCodeForError } from '../../src/cli/exit-codes';
+import { UsageError } from '../../src/cli/usage-error';
+import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
+import { BackfillRunFailedError } from '../../src/errors/backfill-run-failed-error';
+import { ConfigError } from '../../src/errors/config-error';
+import { DatabaseUnreachableError } from '../../src/errors/database-unreachable-error';
+import { SchemaNotReadyError } from '../../src/errors/schema-not-ready-error';
+
+const holder = {
+  pid: 1,
+  applicationName: null,
+  runId: null,
+  invokedBy: null,
+  runner: null,
+  startedAt: null,
+};
+
+describe('exitCodeForError', () => {
+  it.each([
+    ['a usage error', 2, new UsageError('bad flag')],
+    ['a config error', 2, new ConfigError(['DATABASE_URL is not set'])],
+    ['an unreachable database', 2, new DatabaseUnreachableError('postgres://h/db', 'refused')],
+    ['a missing schema', 2, new SchemaNotReadyError(['treatment_goals'])],
+    ['a held lock', 3, new BackfillLockedError(holder, 0)],
+    ['a failed run', 1, new BackfillRunFailedError('r', 5, { code: 'X', message: 'm' })],
+    ['anything else', 1, new TypeError('oops')],
+  ])('gives %s exit code %i', (_name, code, err) => {
+    expect(exitCodeForError(err)).toBe(code);
+  });
+
+  it('uses the documented numbers', () => {
+    expect(EXIT_CODES).toEqual({ ok: 0, failed: 1, usage: 2, locked: 3, interrupted: 130 });
+  });
+});

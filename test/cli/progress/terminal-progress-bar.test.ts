@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { StderrLines } from '../../../src/cli/output/stderr-lines';
+import { TerminalProgressBar } from '../../../src/cli/progress/terminal-progress-bar';
+import { CapturedStream } from '../cli-harness';
+
+function report(sessionsProcessed: number, elapsedMs: number) {
+  return {
+    runId: null,
+    sessionsProcessed,
+    totalSessions: 1000,
+    goalsCreated: 0,
+    errors: 0,
+    elapsedMs,
+  };
+}
+
+describe('TerminalProgressBar', () => {
+  it('draws done / total, the rate and the time left, and finishes on its own line', () => {
+    const stderr = new CapturedStream();
+    const bar = new TerminalProgressBar(stderr, new StderrLines(stderr), 100);
+    bar.update(report(100, 500));
+    bar.update(report(400, 2000));
+    bar.stop();
+    expect(stderr.text).toContain('| 400/1000 sessions | 200 sessions/s | ETA 3s');
+    expect(stderr.text.endsWith('\n')).toBe(true);
+  });
+
+  it('counts only this invocation when a resumed run reports earlier sessions', () => {
+    const stderr = new CapturedStream();
+    const bar = new TerminalProgressBar(stderr, new StderrLines(stderr), 100);
+    // 500 sessions came from the run this one resumed; the first page read 100 of them in 1 s.
+    bar.update(report(600, 1000));
+    bar.stop();
+    expect(stderr.text).toContain('| 600/1000 sessions | 100 sessions/s | ETA 4s');
+  });
+
+  it('clears itself before a log line and keeps its place below it', () => {
+    const stderr = new CapturedStream();
+    const lines = new StderrLines(stderr);
+    const bar = new TerminalProgressBar(stderr, lines, 10);
+    bar.update(report(10, 100));
+    const before = stderr.text.length;
+    lines.line('a log line');
+    expect(stderr.text.slice(before)).toBe('\r\x1b[Ka log line\n\x1b7');
+    bar.stop();
+    const after = stderr.text.length;
+    lines.line('after the bar');
+    expect(stderr.text.slice(after)).toBe('after the bar\n');
+  });
+
+  it('draws nothing when the backfill never reported progress', () => {
+    const stderr = new CapturedStream();
+    new TerminalProgressBar(stderr, new StderrLines(stderr), 10).stop();
+    expect(stderr.text).toBe('');
+  });
+});

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableCounts } from '../support/fixtures';
+import { runCommand } from '../support/run-command';
+import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.migrateLatest();
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+function seedRun(env: Record<string, string | undefined> = {}) {
+  return runCommand('npx', ['knex', 'seed:run'], {
+    DATABASE_URL: db.url,
+    GOAL_BACKFILL_LOG_LEVEL: 'info',
+    NODE_ENV: undefined,
+    SEED_SESSIONS: undefined,
+    ...env,
+  });
+}
+
+// The subprocess reaches the test database through DATABASE_URL, which needs a server.
+describe.skipIf(onPglite)('npx knex seed:run, typed verbatim from the project root', () => {
+  it('seeds SEED_SESSIONS sessions and logs the backfill summary', async () => {
+    const run = await seedRun({ SEED_SESSIONS: '500' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Ran 1 seed files');
+    expect(run.stderr).toMatch(/info\s+seed\.loaded .*sessions=500/);
+    expect(run.stderr).toMatch(/info\s+backfill\.finish .*sessionsProcessed=500/);
+    expect(run.stderr).toMatch(
+      /info\s+seed\.backfill_summary .*goalsCreated=\d+ duplicatesSkipped=\d+ invalidSkipped=\d+/,
+    );
+    const counts = await tableCounts(db.knex);
+    expect(counts.therapy_sessions).toBe(500);
+    expect(counts.users).toBe(26);
+    expect(counts.goal_backfill_runs).toBe(1);
+  });
+
+  it('refuses a bad SEED_SESSIONS with one line that says what to set, and writes nothing', async () => {
+    const before = await tableCounts(db.knex);
+    const run = await seedRun({ SEED_SESSIONS: 'many' });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(
+      'SEED_SESSIONS must be a whole number from 1 to 10000000, e.g. SEED_SESSIONS=2000 (got "many")',
+    );
+    expect(await tableCounts(db.knex)).toEqual(before);
+  });
+
+  it('refuses NODE_ENV=production and writes nothing', async () => {
+    const before = await tableCounts(db.knex);
+    const run = await seedRun({ NODE_ENV: 'production' });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('refusing to seed: NODE_ENV is production.');
+    expect(await tableCounts(db.knex)).toEqual(before);
+  });
+
+  it('refuses --env production and writes nothing', async () => {
+    const before = await tableCounts(db.knex);
+    const run = await runCommand('npx', ['knex', 'seed:run', '--env', 'production'], {
+      DATABASE_URL: db.url,
+      NODE_ENV: undefined,
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('refusing to seed: the Knex environment is production (--env).');
+    expect(await tableCounts(db.knex)).toEqual(before);
+  });
+});
