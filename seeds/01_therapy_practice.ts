@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { BackfillIncompleteError } from '../src/errors/backfill-incomplete-error';
 import { createLogger } from '../src/logging/create-logger';
+import { renderRunSummary } from '../src/cli/render/run-summary';
 import { assertSeedingAllowed } from '../src/seed/assert-seeding-allowed';
+import { compareWithPlan } from '../src/seed/compare-with-plan';
 import { readSeedSettings } from '../src/seed/read-seed-settings';
 import { seedAndBackfill } from '../src/seed/seed-and-backfill';
 
@@ -18,7 +20,7 @@ export async function seed(knex: Knex): Promise<void> {
     level: settings.backfill.logLevel,
     format: settings.backfill.logFormat,
   });
-  const { backfill } = await seedAndBackfill({
+  const { seeding, backfill } = await seedAndBackfill({
     knex,
     logger,
     sessions: settings.sessions,
@@ -30,5 +32,14 @@ export async function seed(knex: Knex): Promise<void> {
       progressEvery: settings.backfill.progressEvery,
     },
   });
+  const mismatches = compareWithPlan(backfill, seeding.expectedBackfill);
+  const check =
+    mismatches.length === 0
+      ? `Seeded data check: the counts match the ${seeding.sessions} sessions the seed generated.`
+      : `Seeded data check: MISMATCH: ${mismatches.join('; ')}`;
+  // The report is what `npm start` ends with; the seed is an entry point, so it prints.
+  process.stdout.write(`${renderRunSummary(backfill, { errorLogPath: null })}\n${check}\n`);
   if (backfill.errors > 0) throw new BackfillIncompleteError(backfill.errors, backfill.runId);
+  if (mismatches.length > 0)
+    throw new Error(`the backfill disagrees with the seeded data: ${mismatches.join('; ')}`);
 }
