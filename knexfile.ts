@@ -5,7 +5,9 @@ import { KNEX_ENVIRONMENTS, type KnexEnvironment, knexConfigFor } from './src/co
 const paths = {
   migrations: path.join(__dirname, 'migrations'),
   seeds: path.join(__dirname, 'seeds'),
-  embeddedData: path.join(__dirname, '.data', 'pglite'),
+  embeddedData: path.resolve(
+    process.env.GOAL_BACKFILL_DATA_DIR ?? path.join(__dirname, '.data', 'pglite'),
+  ),
 };
 
 /**

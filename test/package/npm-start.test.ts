@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run-command';
+
+const folder = mkdtempSync(path.join(tmpdir(), 'goal-backfill-start-'));
+
+afterAll(() => {
+  rmSync(folder, { recursive: true, force: true });
+});
+
+describe('npm start without DATABASE_URL', () => {
+  it('migrates, seeds and backfills the embedded database, ending with the summary report', async () => {
+    const start = await runCommand(
+      'npm',
+      ['start', '--silent'],
+      {
+        DATABASE_URL: undefined,
+        GOAL_BACKFILL_DATA_DIR: path.join(folder, 'pglite'),
+        SEED_SESSIONS: '500',
+        GOAL_BACKFILL_LOG_LEVEL: 'info',
+        NODE_ENV: undefined,
+      },
+      180_000,
+    );
+    expect(start.code).toBe(0);
+    expect(start.stderr).toContain('database="embedded PGlite in');
+    const report = start.stdout.slice(start.stdout.indexOf('GOAL MIGRATION SUMMARY'));
+    expect(report).toMatch(
+      /^GOAL MIGRATION SUMMARY\n={70}\nExecution Time: \d+\.\d\d seconds\nSessions Processed: 500\n/,
+    );
+    expect(report).toContain(
+      'Seeded data check: the counts match the 500 sessions the seed generated.',
+    );
+  });
+});
