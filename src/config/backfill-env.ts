@@ -14,7 +14,7 @@ export interface BackfillEnv {
 
 /** The variables {@link readBackfillEnv} reads, with what each sets. */
 export const BACKFILL_ENV_VARIABLES = {
-  GOAL_BACKFILL_BATCH_SIZE: 'sessions per page (default 1000)',
+  GOAL_BACKFILL_BATCH_SIZE: 'sessions per page (default 5000)',
   GOAL_BACKFILL_STATEMENT_TIMEOUT_MS: 'statement_timeout of the backfill (default 120000)',
   GOAL_BACKFILL_LOCK_TIMEOUT_MS: 'lock_timeout of the backfill (default 5000)',
   GOAL_BACKFILL_LOCK_WAIT_MS: 'wait for another backfill to finish (default 60000 in migrations)',

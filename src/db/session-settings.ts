@@ -12,9 +12,11 @@ export async function applySessionSettings(
   db: SqlRunner,
   settings: SessionSettings,
 ): Promise<void> {
+  // synchronous_commit off: a page and its checkpoint commit together, so a commit lost in a
+  // server crash loses both and the resumed run redoes that page; nothing is half-written.
   await db.rows(
     `SELECT set_config('statement_timeout', ?, false), set_config('lock_timeout', ?, false),
-            set_config('application_name', ?, false)`,
+            set_config('application_name', ?, false), set_config('synchronous_commit', 'off', false)`,
     [String(settings.statementTimeoutMs), String(settings.lockTimeoutMs), settings.applicationName],
   );
 }
@@ -24,4 +26,5 @@ export async function resetSessionSettings(db: SqlRunner): Promise<void> {
   await db.rows('RESET statement_timeout');
   await db.rows('RESET lock_timeout');
   await db.rows('RESET application_name');
+  await db.rows('RESET synchronous_commit');
 }

@@ -57,7 +57,7 @@ describe('goal-backfill --version and --help', () => {
 
   it('shows the defaults in the help', async () => {
     const run = await runCli(['run', '--help'], { env });
-    expect(run.stdout).toMatch(/--batch-size .*\n?.*\[default: 1000\]/);
+    expect(run.stdout).toMatch(/--batch-size .*\n?.*\[default: 5000\]/);
     expect(run.stdout).toMatch(/--progress-every[\s\S]*?\[default: 100000\]/);
     expect(run.stdout).toMatch(/--statement-timeout[\s\S]*?\[default: 120000\]/);
   });

@@ -1,12 +1,12 @@
 import type { Options } from 'yargs';
-import { MAX_BATCH_SIZE } from '../../backfill/backfill-options';
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from '../../backfill/backfill-options';
 import { FlagReader } from './flag-reader';
 
 /** The flags of `goal-backfill run`, checked. */
 export interface RunFlags {
   /** Count what a real run would do and write nothing. @default false */
   dryRun: boolean;
-  /** Sessions per page. @default 1000 */
+  /** Sessions per page. @default 5000 */
   batchSize: number;
   /** Sessions between progress log lines when stderr is not a terminal; 0: none. @default 100000 */
   progressEvery: number;
@@ -41,7 +41,7 @@ export const RUN_OPTIONS = {
   },
   'batch-size': {
     type: 'number',
-    default: 1000,
+    default: DEFAULT_BATCH_SIZE,
     requiresArg: true,
     describe: `Sessions per page (1 to ${MAX_BATCH_SIZE}); each page is one transaction`,
   },
@@ -103,7 +103,7 @@ export function parseRunFlags(argv: Readonly<Record<string, unknown>>): RunFlags
   const read = new FlagReader(argv, 'run');
   const flags = {
     dryRun: read.boolean('dry-run'),
-    batchSize: read.integer('batch-size', { min: 1, max: MAX_BATCH_SIZE }) ?? 1000,
+    batchSize: read.integer('batch-size', { min: 1, max: MAX_BATCH_SIZE }) ?? DEFAULT_BATCH_SIZE,
     progressEvery:
       read.integer('progress-every', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 100_000,
     json: read.boolean('json'),

@@ -59,7 +59,7 @@ describe('the command flags', () => {
   it('apply the documented defaults', () => {
     expect(parseRunFlags({})).toEqual({
       dryRun: false,
-      batchSize: 1000,
+      batchSize: 5000,
       progressEvery: 100_000,
       json: false,
       errorLog: null,

@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+
+const GOAL_COLUMNS =
+  'patient_id, therapist_id, session_id, description, category, details, status, created_at, source_item_index';
+
+/** Keeps the backfilled goals of a run in a table, to compare another run with them. */
+export async function snapshotGoals(knex: Knex, table: string): Promise<void> {
+  await knex.raw(`DROP TABLE IF EXISTS ${table}`);
+  await knex.raw(
+    `CREATE TABLE ${table} AS SELECT ${GOAL_COLUMNS} FROM treatment_goals WHERE origin = 'backfill'`,
+  );
+}
+
+/** Goals present on one side only (counting repeats), between the table now and a snapshot. */
+export async function goalsDifferingFrom(knex: Knex, table: string): Promise<number> {
+  const current = `SELECT ${GOAL_COLUMNS} FROM treatment_goals WHERE origin = 'backfill'`;
+  const result = await knex.raw(
+    `SELECT count(*) AS n FROM (
+       (${current} EXCEPT ALL SELECT ${GOAL_COLUMNS} FROM ${table})
+       UNION ALL
+       (SELECT ${GOAL_COLUMNS} FROM ${table} EXCEPT ALL ${current})
+     ) AS difference`,
+  );
+  return Number(result.rows[0].n);
+}
+
+/** Keeps the clinician goals aside, so every repetition starts from the same table. */
+export async function keepClinicianGoals(knex: Knex): Promise<void> {
+  await knex.raw('DROP TABLE IF EXISTS bench_clinician_goals');
+  await knex.raw(
+    "CREATE TABLE bench_clinician_goals AS SELECT * FROM treatment_goals WHERE origin = 'clinician'",
+  );
+}
+
+/** Empties the goals and the bookkeeping, then puts the clinician goals back. */
+export async function resetGoals(knex: Knex): Promise<void> {
+  await knex.raw('TRUNCATE treatment_goals, goal_backfill_runs, goal_backfill_failures');
+  await knex.raw('INSERT INTO treatment_goals SELECT * FROM bench_clinician_goals');
+  await knex.raw('VACUUM ANALYZE treatment_goals');
+}
