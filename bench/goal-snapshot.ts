@@ -11,14 +11,13 @@ export async function snapshotGoals(knex: Knex, table: string): Promise<void> {
   );
 }
 
-/** Goals present on one side only (counting repeats), between the table now and a snapshot. */
-export async function goalsDifferingFrom(knex: Knex, table: string): Promise<number> {
-  const current = `SELECT ${GOAL_COLUMNS} FROM treatment_goals WHERE origin = 'backfill'`;
+/** Goals present in one snapshot only, counting repeats: 0 when the two runs wrote the same goals. */
+export async function countDifferences(knex: Knex, first: string, second: string): Promise<number> {
   const result = await knex.raw(
     `SELECT count(*) AS n FROM (
-       (${current} EXCEPT ALL SELECT ${GOAL_COLUMNS} FROM ${table})
+       (SELECT * FROM ${first} EXCEPT ALL SELECT * FROM ${second})
        UNION ALL
-       (SELECT ${GOAL_COLUMNS} FROM ${table} EXCEPT ALL ${current})
+       (SELECT * FROM ${second} EXCEPT ALL SELECT * FROM ${first})
      ) AS difference`,
   );
   return Number(result.rows[0].n);
