@@ -4,6 +4,7 @@ import type { SessionFailure } from '../bookkeeping/failure-store';
 import { INVOKERS, type Invoker } from '../bookkeeping/run-record';
 import { ConfigError } from '../errors/config-error';
 import type { Logger } from '../logging/logger';
+import { checkWholeNumber } from '../config/check-whole-number';
 
 /** A progress report, sent after every page. */
 export interface BackfillProgress {
@@ -73,30 +74,17 @@ export const DEFAULT_BATCH_SIZE = 5000;
 /** The most sessions one page may hold; bigger pages hold locks and memory for too long. */
 export const MAX_BATCH_SIZE = 100_000;
 
-function checkInteger(
-  problems: string[],
-  name: string,
-  value: number | undefined,
-  min: number,
-  max: number,
-): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got ${String(value)})`);
-  }
-}
-
 /** Validates options and applies defaults. Throws {@link ConfigError} listing every problem. */
 export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfillOptions {
   const problems: string[] = [];
-  checkInteger(problems, 'batchSize', options.batchSize, 1, MAX_BATCH_SIZE);
-  checkInteger(problems, 'progressEvery', options.progressEvery, 0, Number.MAX_SAFE_INTEGER);
-  checkInteger(problems, 'lockWaitMs', options.lockWaitMs, 0, 86_400_000);
-  checkInteger(problems, 'statementTimeoutMs', options.statementTimeoutMs, 0, 2_147_483_647);
-  checkInteger(problems, 'lockTimeoutMs', options.lockTimeoutMs, 0, 2_147_483_647);
-  checkInteger(problems, 'maxAttempts', options.maxAttempts, 1, 100);
-  checkInteger(problems, 'pauseMs', options.pauseMs, 0, 3_600_000);
-  checkInteger(
+  checkWholeNumber(problems, 'batchSize', options.batchSize, 1, MAX_BATCH_SIZE);
+  checkWholeNumber(problems, 'progressEvery', options.progressEvery, 0, Number.MAX_SAFE_INTEGER);
+  checkWholeNumber(problems, 'lockWaitMs', options.lockWaitMs, 0, 86_400_000);
+  checkWholeNumber(problems, 'statementTimeoutMs', options.statementTimeoutMs, 0, 2_147_483_647);
+  checkWholeNumber(problems, 'lockTimeoutMs', options.lockTimeoutMs, 0, 2_147_483_647);
+  checkWholeNumber(problems, 'maxAttempts', options.maxAttempts, 1, 100);
+  checkWholeNumber(problems, 'pauseMs', options.pauseMs, 0, 3_600_000);
+  checkWholeNumber(
     problems,
     'maxSessionsPerSecond',
     options.maxSessionsPerSecond,

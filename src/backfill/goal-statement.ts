@@ -213,9 +213,9 @@ export function buildGoalStatement(
      WHERE i.invalid_reason IS NULL
   ),
   firsts AS (
-    SELECT DISTINCT ON (v.patient_id, v.description) v.*
+    SELECT DISTINCT ON (v.patient_id, v.description COLLATE "C") v.*
       FROM valid v
-     ORDER BY v.patient_id, v.description, v.session_date, v.session_id, v.ord
+     ORDER BY v.patient_id, v.description COLLATE "C", v.session_date, v.session_id, v.ord
   ),
   written AS (${writtenCte(mode)})
   ${options.insertedOnly ? INSERTED_ONLY_SELECT : countsSelect(options.perSession ?? false)}`;

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { LockedConnection } from '../db/locked-connection';
+import { checkWholeNumber } from '../config/check-whole-number';
 import { ConfigError } from '../errors/config-error';
 import { takeGoalCensus } from '../goals/goal-census';
 import { GOAL_PROVENANCE_SQL } from '../goals/goal-provenance';
@@ -44,19 +45,11 @@ export interface RollbackResult {
 }
 
 function validate(options: RollbackOptions): void {
-  const { batchSize, lockWaitMs } = options;
   const problems: string[] = [];
-  if (
-    batchSize !== undefined &&
-    (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000)
-  ) {
-    problems.push(`batchSize must be a whole number from 1 to 100000 (got ${String(batchSize)})`);
-  }
-  if (lockWaitMs !== undefined && (!Number.isInteger(lockWaitMs) || lockWaitMs < 0)) {
-    problems.push(
-      `lockWaitMs must be a whole number of milliseconds, 0 or more (got ${String(lockWaitMs)})`,
-    );
-  }
+  checkWholeNumber(problems, 'batchSize', options.batchSize, 1, 100_000);
+  checkWholeNumber(problems, 'lockWaitMs', options.lockWaitMs, 0, 86_400_000);
+  checkWholeNumber(problems, 'statementTimeoutMs', options.statementTimeoutMs, 0, 2_147_483_647);
+  checkWholeNumber(problems, 'lockTimeoutMs', options.lockTimeoutMs, 0, 2_147_483_647);
   if (problems.length > 0) throw new ConfigError(problems);
 }
 

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { ConfigError } from '../errors/config-error';
 import type { Logger } from '../logging/logger';
 import { SESSIONS_PER_CHUNK } from './patient-chunks';
+import { checkWholeNumber } from '../config/check-whole-number';
 
 /** Sessions a seed generates when nobody says otherwise. */
 export const DEFAULT_SEED_SESSIONS = 2000;
@@ -30,19 +31,6 @@ export interface SeedDatabaseOptions {
 
 /** {@link SeedDatabaseOptions} after validation, with every default applied. */
 export type ResolvedSeedOptions = Required<SeedDatabaseOptions>;
-
-function checkWholeNumber(
-  problems: string[],
-  name: string,
-  value: number | undefined,
-  min: number,
-  max: number,
-): void {
-  if (value === undefined) return;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name} must be a whole number from ${min} to ${max} (got ${String(value)})`);
-  }
-}
 
 /** Validates options and applies defaults. Throws {@link ConfigError} listing every problem. */
 export function resolveSeedOptions(options: SeedDatabaseOptions): ResolvedSeedOptions {

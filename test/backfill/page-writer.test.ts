@@ -3,6 +3,7 @@ import type { SessionFailure } from '../../src/bookkeeping/failure-store';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { expectReconciled, resetData } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
+import { dropRejectingTrigger, installRejectingTrigger } from '../support/database-faults';
 import { insertSessions, insertUsers, readGoals, type SessionSpec } from '../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -21,23 +22,8 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await resetData(db.knex);
-  await db.knex.raw('DROP TRIGGER IF EXISTS reject_marked_goal ON treatment_goals');
+  await dropRejectingTrigger(db.knex);
 });
-
-/** A trigger that rejects any goal whose description holds the marker, quoting it in its message. */
-async function installRejectingTrigger(): Promise<void> {
-  await db.knex.raw(`
-    CREATE OR REPLACE FUNCTION reject_marked_goal() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.description LIKE '%${MARKER}%' THEN
-        RAISE EXCEPTION 'rejected goal "%"', NEW.description USING DETAIL = NEW.details;
-      END IF;
-      RETURN NEW;
-    END $$`);
-  await db.knex.raw(
-    'CREATE TRIGGER reject_marked_goal BEFORE INSERT ON treatment_goals FOR EACH ROW EXECUTE FUNCTION reject_marked_goal()',
-  );
-}
 
 async function seedManyPages(): Promise<{ rejected: string; specs: SessionSpec[] }> {
   const patients = await insertUsers(db.knex, 12, 'patient');
@@ -65,7 +51,7 @@ async function seedManyPages(): Promise<{ rejected: string; specs: SessionSpec[]
 describe('a session the database rejects', () => {
   it('is rolled back, counted and recorded, and every other session is written', async () => {
     const { rejected } = await seedManyPages();
-    await installRejectingTrigger();
+    await installRejectingTrigger(db.knex, MARKER);
     const logger = new CapturingLogger();
     const reported: SessionFailure[] = [];
 
@@ -107,7 +93,7 @@ describe('a session the database rejects', () => {
 
   it('is written by the next run once the cause is fixed', async () => {
     const { rejected } = await seedManyPages();
-    await installRejectingTrigger();
+    await installRejectingTrigger(db.knex, MARKER);
     await runBackfill({ knex: db.knex, logger: new CapturingLogger(), batchSize: 10 });
     await db.knex.raw('DROP TRIGGER reject_marked_goal ON treatment_goals');
 

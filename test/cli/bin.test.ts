@@ -5,7 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetData } from '../support/backfill-assertions';
 import { PROJECT_ROOT, runCommand } from '../support/run-command';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { holdBackfillLock, MARKER, seedKnownSessions, seedManySessions } from './cli-fixtures';
+import { MARKER, seedKnownSessions, seedManySessions } from './cli-fixtures';
+import { holdBackfillLock } from '../support/database-faults';
 import { withoutServer } from './cli-harness';
 
 const VERSION = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version;

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { BACKFILL_LOCK_KEY } from '../../src/db/advisory-lock';
 import { type InsertedSession, insertSessions, insertUsers, SQL_NULL } from '../support/fixtures';
 import { knexFor } from '../support/test-database';
 
@@ -52,57 +51,6 @@ export async function seedManySessions(knex: Knex, count: number): Promise<void>
       notes: { action_items: [{ task: `Task ${i % 50} ${MARKER}`, details: MARKER }] },
     })),
   );
-}
-
-/** A trigger that rejects goals whose description holds the marker, quoting it in its error. */
-export async function installRejectingTrigger(knex: Knex): Promise<void> {
-  await knex.raw(`
-    CREATE OR REPLACE FUNCTION reject_marked_goal() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.description LIKE '%${MARKER}%' THEN
-        RAISE EXCEPTION 'rejected goal "%"', NEW.description USING DETAIL = NEW.details;
-      END IF;
-      RETURN NEW;
-    END $$`);
-  await knex.raw('DROP TRIGGER IF EXISTS reject_marked_goal ON treatment_goals');
-  await knex.raw(
-    'CREATE TRIGGER reject_marked_goal BEFORE INSERT ON treatment_goals FOR EACH ROW EXECUTE FUNCTION reject_marked_goal()',
-  );
-}
-
-export async function dropRejectingTrigger(knex: Knex): Promise<void> {
-  await knex.raw('DROP TRIGGER IF EXISTS reject_marked_goal ON treatment_goals');
-}
-
-/** Holds the backfill lock from another connection, as a second operator's run would. */
-export async function holdBackfillLock<T>(
-  url: string,
-  work: (pid: number) => Promise<T>,
-): Promise<T> {
-  const other = knexFor(url, 1);
-  try {
-    const connection = await other.client.acquireConnection();
-    try {
-      await other
-        .raw("SELECT set_config('application_name', 'operator-two', false)")
-        .connection(connection);
-      await other
-        .raw('SELECT pg_advisory_lock(?::bigint)', [BACKFILL_LOCK_KEY])
-        .connection(connection);
-      const result = await other.raw('SELECT pg_backend_pid() AS pid').connection(connection);
-      try {
-        return await work(result.rows[0].pid as number);
-      } finally {
-        await other
-          .raw('SELECT pg_advisory_unlock(?::bigint)', [BACKFILL_LOCK_KEY])
-          .connection(connection);
-      }
-    } finally {
-      await other.client.releaseConnection(connection);
-    }
-  } finally {
-    await other.destroy();
-  }
 }
 
 /** Holds ACCESS EXCLUSIVE on treatment_goals from another transaction while `work` runs. */

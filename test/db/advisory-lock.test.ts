@@ -5,6 +5,7 @@ import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { silentLogger } from '../../src/logging/logger';
 import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
 import { resetData } from '../support/backfill-assertions';
+import { holdBackfillLock } from '../support/database-faults';
 import { countRows, insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import { createTestDatabase, knexFor, onPglite, type TestDatabase } from '../support/test-database';
 
@@ -23,29 +24,10 @@ beforeEach(async () => {
   await resetData(db.knex);
 });
 
-/** Holds the backfill lock from another connection, as a second operator's run would. */
-async function holdLock<T>(work: (pid: number) => Promise<T>): Promise<T> {
-  const other = knexFor(db.url, 1);
-  try {
-    return await other.transaction(async (trx) => {
-      await trx.raw("SELECT set_config('application_name', 'operator-two', false)");
-      await trx.raw('SELECT pg_advisory_lock(?::bigint)', [BACKFILL_LOCK_KEY]);
-      const pid = (await trx.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
-      try {
-        return await work(pid);
-      } finally {
-        await trx.raw('SELECT pg_advisory_unlock(?::bigint)', [BACKFILL_LOCK_KEY]);
-      }
-    });
-  } finally {
-    await other.destroy();
-  }
-}
-
 // A second connection holds the lock here; PGlite has only one connection.
 describe.skipIf(onPglite)('the backfill lock', () => {
   it('refuses a second backfill at once, naming the holder', async () => {
-    await holdLock(async (pid) => {
+    await holdBackfillLock(db.url, async (pid) => {
       const error = await runBackfill({ knex: db.knex, logger: silentLogger }).catch((e) => e);
       expect(error).toBeInstanceOf(BackfillLockedError);
       expect(error.code).toBe('LOCKED');
@@ -57,7 +39,7 @@ describe.skipIf(onPglite)('the backfill lock', () => {
   });
 
   it('guards rollback too', async () => {
-    await holdLock(async () => {
+    await holdBackfillLock(db.url, async () => {
       await expect(
         rollbackBackfill({ knex: db.knex, logger: silentLogger }),
       ).rejects.toBeInstanceOf(BackfillLockedError);

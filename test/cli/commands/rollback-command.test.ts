@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetData } from '../../support/backfill-assertions';
 import { insertClinicianGoal, readGoals, tableCounts } from '../../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database';
-import { holdBackfillLock, MARKER, seedKnownSessions } from '../cli-fixtures';
+import { MARKER, seedKnownSessions } from '../cli-fixtures';
+import { holdBackfillLock } from '../../support/database-faults';
 import { linesOf, runCli, withoutServer } from '../cli-harness';
 
 const RULE = '='.repeat(70);

@@ -5,14 +5,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetData } from '../../support/backfill-assertions';
 import { tableCounts } from '../../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database';
+import { lockGoalsTable, MARKER, seedKnownSessions } from '../cli-fixtures';
 import {
   dropRejectingTrigger,
   holdBackfillLock,
   installRejectingTrigger,
-  lockGoalsTable,
-  MARKER,
-  seedKnownSessions,
-} from '../cli-fixtures';
+} from '../../support/database-faults';
 import { linesOf, runCli, withoutServer } from '../cli-harness';
 
 describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
@@ -39,7 +37,7 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
   describe('a session the database rejects', () => {
     it('exits 1, names the run to look up, and keeps every other goal', async () => {
       await seedKnownSessions(db.knex);
-      await installRejectingTrigger(db.knex);
+      await installRejectingTrigger(db.knex, MARKER);
       const run = await runCli(['run'], { env: env() });
       expect(run.code).toBe(1);
       const [{ id: runId, status }] = await db.knex('goal_backfill_runs').select('id', 'status');
@@ -57,7 +55,7 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
 
     it('--error-log writes one JSON line per failed session, without any health text', async () => {
       const sessions = await seedKnownSessions(db.knex);
-      await installRejectingTrigger(db.knex);
+      await installRejectingTrigger(db.knex, MARKER);
       const file = path.join(directory, 'failed.jsonl');
       const run = await runCli(['run', '--error-log', file, '--verbose'], { env: env() });
       expect(run.code).toBe(1);
@@ -81,7 +79,7 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
 
     it('reports the failure as JSON events with --log-format json, without health text', async () => {
       await seedKnownSessions(db.knex);
-      await installRejectingTrigger(db.knex);
+      await installRejectingTrigger(db.knex, MARKER);
       const run = await runCli(['run', '--log-format', 'json', '--json', '--verbose'], {
         env: env(),
       });
@@ -102,7 +100,7 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
 
     it('a run after the cause is fixed retries the session and exits 0', async () => {
       await seedKnownSessions(db.knex);
-      await installRejectingTrigger(db.knex);
+      await installRejectingTrigger(db.knex, MARKER);
       expect((await runCli(['run'], { env: env() })).code).toBe(1);
       await dropRejectingTrigger(db.knex);
       const retry = await runCli(['run', '--json'], { env: env() });

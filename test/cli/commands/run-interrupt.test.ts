@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetData } from '../../support/backfill-assertions';
 import { readGoals, tableCounts } from '../../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database';
-import { holdBackfillLock, seedManySessions } from '../cli-fixtures';
+import { seedManySessions } from '../cli-fixtures';
+import { holdBackfillLock } from '../../support/database-faults';
 import { type CliRunOptions, linesOf, runCli, withoutServer } from '../cli-harness';
 
 /** 3000 sessions of 20 patients, 5 distinct tasks each: 100 goals in all. */

@@ -4,7 +4,8 @@ import { silentLogger } from '../../../src/logging/logger';
 import { resetData } from '../../support/backfill-assertions';
 import { insertClinicianGoal } from '../../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database';
-import { holdBackfillLock, seedKnownSessions } from '../cli-fixtures';
+import { seedKnownSessions } from '../cli-fixtures';
+import { holdBackfillLock } from '../../support/database-faults';
 import { linesOf, runCli, withoutServer } from '../cli-harness';
 
 describe.skipIf(withoutServer)('goal-backfill status', () => {

@@ -1,0 +1,58 @@
+import type { Knex } from 'knex';
+import { BACKFILL_LOCK_KEY } from '../../src/db/advisory-lock';
+import { knexFor } from './test-database';
+
+/**
+ * A trigger that rejects goals whose description holds `marker`, quoting the description in
+ * its error message and the details in its DETAIL, as a careless app trigger would: the
+ * backfill must isolate those sessions and never repeat the text.
+ */
+export async function installRejectingTrigger(knex: Knex, marker: string): Promise<void> {
+  await knex.raw(`
+    CREATE OR REPLACE FUNCTION reject_marked_goal() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.description LIKE '%${marker}%' THEN
+        RAISE EXCEPTION 'rejected goal "%"', NEW.description USING DETAIL = NEW.details;
+      END IF;
+      RETURN NEW;
+    END $$`);
+  await knex.raw('DROP TRIGGER IF EXISTS reject_marked_goal ON treatment_goals');
+  await knex.raw(
+    'CREATE TRIGGER reject_marked_goal BEFORE INSERT ON treatment_goals FOR EACH ROW EXECUTE FUNCTION reject_marked_goal()',
+  );
+}
+
+export async function dropRejectingTrigger(knex: Knex): Promise<void> {
+  await knex.raw('DROP TRIGGER IF EXISTS reject_marked_goal ON treatment_goals');
+}
+
+/** Holds the backfill lock from another connection, as a second operator's run would. */
+export async function holdBackfillLock<T>(
+  url: string,
+  work: (pid: number) => Promise<T>,
+): Promise<T> {
+  const other = knexFor(url, 1);
+  try {
+    const connection = await other.client.acquireConnection();
+    try {
+      await other
+        .raw("SELECT set_config('application_name', 'operator-two', false)")
+        .connection(connection);
+      await other
+        .raw('SELECT pg_advisory_lock(?::bigint)', [BACKFILL_LOCK_KEY])
+        .connection(connection);
+      const result = await other.raw('SELECT pg_backend_pid() AS pid').connection(connection);
+      try {
+        return await work(result.rows[0].pid as number);
+      } finally {
+        await other
+          .raw('SELECT pg_advisory_unlock(?::bigint)', [BACKFILL_LOCK_KEY])
+          .connection(connection);
+      }
+    } finally {
+      await other.client.releaseConnection(connection);
+    }
+  } finally {
+    await other.destroy();
+  }
+}
