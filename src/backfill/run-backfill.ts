@@ -1,7 +1,7 @@
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
-import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
-import type { RunRecord } from '../bookkeeping/run-record';
+import { failureStore } from '../bookkeeping/failure-store';
 import { runStore } from '../bookkeeping/run-store';
+import { startOrResume } from '../bookkeeping/start-or-resume';
 import { describeDatabase } from '../config/describe-database';
 import { LockedConnection } from '../db/locked-connection';
 import type { PinnedConnection } from '../db/pinned-connection';
@@ -14,40 +14,19 @@ import { TABLES } from '../schema/tables';
 import { addCounts, type BackfillCounts, emptyCounts } from './backfill-counts';
 import {
   type BackfillOptions,
-  type BackfillProgress,
   type ResolvedBackfillOptions,
   resolveBackfillOptions,
 } from './backfill-options';
 import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
 import { bestEffort } from './best-effort';
 import { countPage, type PageOutcome, writePage } from './page-writer';
+import { PageReporter } from './page-reporter';
 import type { SessionKey } from './session-key';
 import { delayBeforeNextPage, pause } from './throttle';
 
 async function countSessions(db: PinnedConnection): Promise<number> {
   const [row] = await db.rows<{ n: unknown }>(`SELECT count(*) AS n FROM ${TABLES.sessions}`);
   return toCount(row?.n);
-}
-
-async function startOrResume(
-  db: PinnedConnection,
-  options: ResolvedBackfillOptions,
-): Promise<{ run: RunRecord; resumed: boolean }> {
-  const { logger } = options;
-  if (options.fromStart) {
-    const abandoned = await runStore.abandonUnfinished(db);
-    if (abandoned > 0) logger.info('backfill.checkpoint_abandoned', { runs: abandoned });
-  } else {
-    const previous = await runStore.findResumable(db);
-    if (previous?.checkpoint) {
-      await runStore.resume(db, previous.id, options.runner, options.batchSize);
-      return { run: previous, resumed: true };
-    }
-    // A run that stopped before its first page has nothing to resume; close it and start over.
-    if (previous) await runStore.abandonUnfinished(db);
-  }
-  const run = await runStore.start(db, options);
-  return { run, resumed: false };
 }
 
 /** Where the run stands: what the next page continues from. */
@@ -77,7 +56,6 @@ async function backfillUnderLock(
     counts: resumed && started ? started.run.counts : emptyCounts(),
   };
   const elapsedBefore = resumed && started ? started.run.elapsedMs : 0;
-  const failures: SessionFailure[] = [];
   const totalSessions = await countSessions(connection.db);
   logger.info('backfill.start', {
     runId,
@@ -88,6 +66,13 @@ async function backfillUnderLock(
     database: describeDatabase(options.knex),
   });
 
+  const reporter = new PageReporter(
+    options,
+    runId,
+    totalSessions,
+    position.counts.sessionsProcessed,
+  );
+  const { failures } = reporter;
   const reconnect = async () => {
     await connection.reopen();
     const saved = runId === null ? null : await runStore.get(connection.db, runId);
@@ -111,11 +96,6 @@ async function backfillUnderLock(
         });
   };
 
-  let nextProgressAt =
-    options.progressEvery > 0
-      ? position.counts.sessionsProcessed + options.progressEvery
-      : Infinity;
-  let pageNumber = 0;
   let sessionsThisRun = 0;
   let outcome: BackfillResult['outcome'] = 'completed';
   try {
@@ -132,43 +112,9 @@ async function backfillUnderLock(
         reconnect,
       });
       if (page.lastKey === null) break;
-      pageNumber += 1;
       position.counts = addCounts(position.counts, page.counts);
       position.cursor = page.lastKey;
-      for (const failure of page.failures) {
-        logger.warn('backfill.session_failed', {
-          runId,
-          sessionId: failure.sessionId,
-          patientId: failure.patientId,
-          sqlState: failure.sqlState,
-          reason: failure.message,
-        });
-        if (failures.length < MAX_LISTED_FAILURES) failures.push(failure);
-        options.onSessionFailed?.(failure);
-      }
-      for (const decision of page.decisions) logger.debug('backfill.session', { ...decision });
-      logger.debug('backfill.page', {
-        runId,
-        page: pageNumber,
-        sessions: page.counts.sessionsProcessed,
-        goalsCreated: page.counts.goalsCreated,
-        errors: page.counts.errors,
-        durationMs: Math.round(performance.now() - pageStarted),
-      });
-      const progress: BackfillProgress = {
-        runId,
-        sessionsProcessed: position.counts.sessionsProcessed,
-        totalSessions,
-        goalsCreated: position.counts.goalsCreated,
-        errors: position.counts.errors,
-        elapsedMs: elapsedMs(),
-      };
-      options.onProgress?.(progress);
-      if (position.counts.sessionsProcessed >= nextProgressAt) {
-        logger.info('backfill.progress', { ...progress });
-        while (nextProgressAt <= position.counts.sessionsProcessed)
-          nextProgressAt += options.progressEvery;
-      }
+      reporter.pageDone(page, position.counts, performance.now() - pageStarted, elapsedMs());
       if (page.counts.sessionsProcessed < batchSize) break;
       sessionsThisRun += page.counts.sessionsProcessed;
       await pause(delayBeforeNextPage(options, sessionsThisRun, elapsedMs()), options.signal);

@@ -45,6 +45,25 @@ async function isKnexMigrationLocked(db: SqlRunner, migrationsTableName: string)
   return rows.length > 0;
 }
 
+/**
+ * The run that the next real run would resume: unfinished, with a checkpoint, and not held by
+ * a live backfill. Cheaper than {@link getBackfillStatus}, which also counts the goals.
+ */
+export async function findResumableRun(knex: Knex): Promise<RunRecord | null> {
+  const db = sqlRunner(knex);
+  await assertSchemaReady(db);
+  const [lockHolder, unfinished] = await Promise.all([
+    findLockHolderPid(db),
+    runStore.findResumable(db),
+  ]);
+  return resumable(lockHolder, unfinished);
+}
+
+/** An unfinished run can be resumed when it has a checkpoint and no live backfill holds the lock. */
+function resumable(lockHolder: unknown, unfinished: RunRecord | null): RunRecord | null {
+  return lockHolder === null && unfinished?.checkpoint ? unfinished : null;
+}
+
 /** Reads the run history, the goal counts and the lock, without taking the lock. */
 export async function getBackfillStatus(options: StatusOptions): Promise<BackfillStatus> {
   const db = sqlRunner(options.knex);
@@ -56,7 +75,7 @@ export async function getBackfillStatus(options: StatusOptions): Promise<Backfil
     runStore.findResumable(db),
     isKnexMigrationLocked(db, options.migrationsTableName ?? 'knex_migrations'),
   ]);
-  const resumableRun = lockHolder === null && unfinished?.checkpoint ? unfinished : null;
+  const resumableRun = resumable(lockHolder, unfinished);
   return {
     recentRuns,
     goals,

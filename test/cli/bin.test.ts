@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetData } from '../support/backfill-assertions';
+import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, runCommand } from '../support/run-command';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
 import { MARKER, seedKnownSessions, seedManySessions } from './cli-fixtures';
 import { holdBackfillLock } from '../support/database-faults';
 import { withoutServer } from './cli-harness';
@@ -85,17 +84,8 @@ describe.skipIf(withoutServer)('the goal-backfill executable on a database', () 
   let db: TestDatabase;
   const env = () => ({ DATABASE_URL: db.url });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.migrateLatest();
-  });
-
-  afterAll(async () => {
-    await db.drop();
-  });
-
-  beforeEach(async () => {
-    await resetData(db.knex);
+  useMigratedDatabase((created) => {
+    db = created;
   });
 
   it('runs, then reports status', async () => {

@@ -1,27 +1,22 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { BACKFILL_LOCK_KEY } from '../../src/db/advisory-lock';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { silentLogger } from '../../src/logging/logger';
 import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
-import { resetData } from '../support/backfill-assertions';
 import { holdBackfillLock } from '../support/database-faults';
 import { countRows, insertSessions, insertUsers, readGoals } from '../support/fixtures';
-import { createTestDatabase, knexFor, onPglite, type TestDatabase } from '../support/test-database';
+import {
+  useMigratedDatabase,
+  knexFor,
+  onPglite,
+  type TestDatabase,
+} from '../support/test-database';
 
 let db: TestDatabase;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.migrateLatest();
-});
-
-afterAll(async () => {
-  await db.drop();
-});
-
-beforeEach(async () => {
-  await resetData(db.knex);
+useMigratedDatabase((created) => {
+  db = created;
 });
 
 // A second connection holds the lock here; PGlite has only one connection.

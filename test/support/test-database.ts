@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { inMemoryKnexConfig } from '../../src/config/embedded-database';
 
 /**
@@ -98,4 +99,25 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/**
+ * Gives the calling suite its own database: created and migrated before its tests, emptied
+ * (users, sessions, goals, runs, failures) before each test, dropped after the last.
+ */
+export function useMigratedDatabase(onCreated: (database: TestDatabase) => void): void {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await database.migrateLatest();
+    onCreated(database);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  beforeEach(async () => {
+    await database?.knex.raw(
+      'TRUNCATE users, therapy_sessions, treatment_goals, goal_backfill_runs, goal_backfill_failures CASCADE',
+    );
+  });
 }

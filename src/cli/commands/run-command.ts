@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Argv, CommandModule } from 'yargs';
 import type { BackfillResult } from '../../backfill/backfill-result';
 import { runBackfill } from '../../backfill/run-backfill';
-import { getBackfillStatus } from '../../status/backfill-status';
+import { findResumableRun } from '../../status/backfill-status';
 import type { CliContext } from '../cli-io';
 import { withDatabase } from '../database/with-database';
 import type { GlobalFlags } from '../flags/global-flags';
@@ -19,7 +19,7 @@ import { concludeRun } from './run-outcome';
 
 /** A dry run counts from the start; say so when a real run would resume instead. */
 async function noteResumableRun(knex: Knex, notices: Notices): Promise<void> {
-  const { resumableRun } = await getBackfillStatus({ knex, limit: 1 });
+  const resumableRun = await findResumableRun(knex);
   if (resumableRun === null) return;
   notices.warn(
     `run ${resumableRun.id} was interrupted and a real run would resume it; this dry run counts ` +

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resetData } from '../../support/backfill-assertions';
 import { insertClinicianGoal, readGoals, tableCounts } from '../../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database';
+import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
 import { MARKER, seedKnownSessions } from '../cli-fixtures';
 import { linesOf, runCli, withoutServer } from '../cli-harness';
 
@@ -34,17 +34,8 @@ describe.skipIf(withoutServer)('goal-backfill run', () => {
   let db: TestDatabase;
   const env = () => ({ DATABASE_URL: db.url });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.migrateLatest();
-  });
-
-  afterAll(async () => {
-    await db.drop();
-  });
-
-  beforeEach(async () => {
-    await resetData(db.knex);
+  useMigratedDatabase((created) => {
+    db = created;
   });
 
   it('backfills and prints the summary in its fixed shape', async () => {

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBackfill } from '../../../src/backfill/run-backfill';
 import { silentLogger } from '../../../src/logging/logger';
-import { resetData } from '../../support/backfill-assertions';
 import { insertClinicianGoal } from '../../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database';
+import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
 import { seedKnownSessions } from '../cli-fixtures';
 import { holdBackfillLock } from '../../support/database-faults';
 import { linesOf, runCli, withoutServer } from '../cli-harness';
@@ -12,17 +11,8 @@ describe.skipIf(withoutServer)('goal-backfill status', () => {
   let db: TestDatabase;
   const env = () => ({ DATABASE_URL: db.url });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.migrateLatest();
-  });
-
-  afterAll(async () => {
-    await db.drop();
-  });
-
-  beforeEach(async () => {
-    await resetData(db.knex);
+  useMigratedDatabase((created) => {
+    db = created;
   });
 
   it('shows an untouched database', async () => {
