@@ -151,6 +151,21 @@ async function writeOneSession(
   }
 }
 
+/** Saves the run's totals after this page and the page's last key, in the page's transaction. */
+async function saveCheckpoint(
+  trx: Knex.Transaction,
+  context: PageContext,
+  pageCounts: BackfillCounts,
+  lastKey: SessionKey | null,
+): Promise<void> {
+  if (!lastKey) return;
+  await runStore.checkpoint(sqlRunner(trx), context.runId, {
+    counts: addCounts(context.totalsBefore, pageCounts),
+    cursor: lastKey,
+    elapsedMs: context.elapsedMs(),
+  });
+}
+
 async function writePageSessionBySession(
   db: PinnedConnection,
   context: PageContext,
@@ -168,13 +183,7 @@ async function writePageSessionBySession(
     const lastKey = last
       ? { patientId: last.patient_id, sessionDate: last.session_date, sessionId: last.id }
       : null;
-    if (lastKey) {
-      await runStore.checkpoint(sqlRunner(trx), context.runId, {
-        counts: addCounts(context.totalsBefore, counts),
-        cursor: lastKey,
-        elapsedMs: context.elapsedMs(),
-      });
-    }
+    await saveCheckpoint(trx, context, counts, lastKey);
     return { counts, lastKey, failures, decisions: [] };
   });
 }
@@ -195,13 +204,7 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
       );
       const counts = countsFromStatement(row);
       const lastKey = lastKeyOf(row);
-      if (lastKey) {
-        await runStore.checkpoint(sqlRunner(trx), context.runId, {
-          counts: addCounts(context.totalsBefore, counts),
-          cursor: lastKey,
-          elapsedMs: context.elapsedMs(),
-        });
-      }
+      await saveCheckpoint(trx, context, counts, lastKey);
       return { counts, lastKey, failures: [], decisions: decisionsOf(row) };
     });
   } catch (err) {

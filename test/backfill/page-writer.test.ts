@@ -1,27 +1,21 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SessionFailure } from '../../src/bookkeeping/failure-store';
 import { runBackfill } from '../../src/backfill/run-backfill';
-import { expectReconciled, resetData } from '../support/backfill-assertions';
+import { expectReconciled } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import { dropRejectingTrigger, installRejectingTrigger } from '../support/database-faults';
 import { insertSessions, insertUsers, readGoals, type SessionSpec } from '../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
 const MARKER = 'PLANTED-HEALTH-TEXT-7f3a';
 
 let db: TestDatabase;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.migrateLatest();
-});
-
-afterAll(async () => {
-  await db.drop();
+useMigratedDatabase((created) => {
+  db = created;
 });
 
 beforeEach(async () => {
-  await resetData(db.knex);
   await dropRejectingTrigger(db.knex);
 });
 

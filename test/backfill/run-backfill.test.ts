@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { ConfigError } from '../../src/errors/config-error';
 import { SchemaNotReadyError } from '../../src/errors/schema-not-ready-error';
@@ -7,7 +7,6 @@ import {
   expectCountsToEqualModel,
   expectGoalsToEqualModel,
   expectReconciled,
-  resetData,
 } from '../support/backfill-assertions';
 import {
   countRows,
@@ -21,24 +20,24 @@ import {
   tableCounts,
 } from '../support/fixtures';
 import { modelBackfill, pairKey } from '../support/reference-model';
-import { createTestDatabase, knexFor, onPglite, type TestDatabase } from '../support/test-database';
+import {
+  createTestDatabase,
+  knexFor,
+  onPglite,
+  type TestDatabase,
+  useMigratedDatabase,
+} from '../support/test-database';
 
 let db: TestDatabase;
 let patient: string;
 let otherPatient: string;
 let therapist: string;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.migrateLatest();
-});
-
-afterAll(async () => {
-  await db.drop();
+useMigratedDatabase((created) => {
+  db = created;
 });
 
 beforeEach(async () => {
-  await resetData(db.knex);
   [patient = '', otherPatient = ''] = await insertUsers(db.knex, 2, 'patient');
   [therapist = ''] = await insertUsers(db.knex, 1, 'therapist');
 });

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { silentLogger } from '../../src/logging/logger';
 import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
-import { resetData } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import {
   insertClinicianGoal,
@@ -11,23 +10,17 @@ import {
   readGoals,
   tableCounts,
 } from '../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
 let db: TestDatabase;
 let patient: string;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.migrateLatest();
-});
-
-afterAll(async () => {
-  await db.drop();
+useMigratedDatabase((created) => {
+  db = created;
 });
 
 /** Six backfilled goals, one clinician goal, one goal whose status a clinician moved, one edited. */
 beforeEach(async () => {
-  await resetData(db.knex);
   [patient = ''] = await insertUsers(db.knex, 1, 'patient');
   await insertSessions(db.knex, [
     {

@@ -1,26 +1,20 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { silentLogger } from '../../src/logging/logger';
 import { getBackfillStatus } from '../../src/status/backfill-status';
-import { expectGoalsToEqualModel, resetData } from '../support/backfill-assertions';
+import { expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
 import { modelBackfill, type ModelSession } from '../support/reference-model';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
 let db: TestDatabase;
 let sessions: ModelSession[];
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.migrateLatest();
-});
-
-afterAll(async () => {
-  await db.drop();
+useMigratedDatabase((created) => {
+  db = created;
 });
 
 beforeEach(async () => {
-  await resetData(db.knex);
   const patients = await insertUsers(db.knex, 7, 'patient');
   sessions = await insertSessions(
     db.knex,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { inMemoryKnexConfig } from '../../src/config/embedded-database';
+import { resetData } from './backfill-assertions';
 
 /**
  * Which PostgreSQL the suite runs on: the server (the primary target) or, with
@@ -116,8 +117,6 @@ export function useMigratedDatabase(onCreated: (database: TestDatabase) => void)
     await database?.drop();
   });
   beforeEach(async () => {
-    await database?.knex.raw(
-      'TRUNCATE users, therapy_sessions, treatment_goals, goal_backfill_runs, goal_backfill_failures CASCADE',
-    );
+    if (database) await resetData(database.knex);
   });
 }

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetData } from '../../support/backfill-assertions';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { insertClinicianGoal, readGoals, tableCounts } from '../../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
 import { MARKER, seedKnownSessions } from '../cli-fixtures';
 import { holdBackfillLock } from '../../support/database-faults';
 import { linesOf, runCli, withoutServer } from '../cli-harness';
@@ -12,18 +11,12 @@ describe.skipIf(withoutServer)('goal-backfill rollback', () => {
   let db: TestDatabase;
   const env = () => ({ DATABASE_URL: db.url });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.migrateLatest();
-  });
-
-  afterAll(async () => {
-    await db.drop();
+  useMigratedDatabase((created) => {
+    db = created;
   });
 
   /** Three backfilled goals, one of them since changed by a clinician, and one clinician goal. */
   beforeEach(async () => {
-    await resetData(db.knex);
     const [session] = await seedKnownSessions(db.knex);
     expect((await runCli(['run'], { env: env() })).code).toBe(0);
     await db

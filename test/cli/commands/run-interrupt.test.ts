@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetData } from '../../support/backfill-assertions';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readGoals, tableCounts } from '../../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
 import { seedManySessions } from '../cli-fixtures';
 import { holdBackfillLock } from '../../support/database-faults';
 import { type CliRunOptions, linesOf, runCli, withoutServer } from '../cli-harness';
@@ -27,17 +26,11 @@ describe.skipIf(withoutServer)('goal-backfill run interrupted by SIGINT or SIGTE
   const env = () => ({ DATABASE_URL: db.url });
   const pagedArgs = ['--batch-size', '100', '--progress-every', '100'];
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await db.migrateLatest();
-  });
-
-  afterAll(async () => {
-    await db.drop();
+  useMigratedDatabase((created) => {
+    db = created;
   });
 
   beforeEach(async () => {
-    await resetData(db.knex);
     await seedManySessions(db.knex, SESSIONS);
   });
 
