@@ -8,6 +8,8 @@ export interface GoalCensus {
   unchangedBackfill: number;
   changedBackfill: number;
   clinician: number;
+  /** Demo goals from the seeds (local databases only). */
+  seed: number;
 }
 
 /** Counts treatment_goals by provenance in one scan. */
@@ -15,12 +17,14 @@ export async function takeGoalCensus(db: SqlRunner): Promise<GoalCensus> {
   const [row] = await db.rows<Record<keyof GoalCensus, unknown>>(
     `SELECT count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.unchangedBackfill}) AS "unchangedBackfill",
             count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.changedBackfill}) AS "changedBackfill",
-            count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.clinician}) AS clinician
+            count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.clinician}) AS clinician,
+            count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.seed}) AS seed
        FROM ${TABLES.goals}`,
   );
   return {
     unchangedBackfill: toCount(row?.unchangedBackfill),
     changedBackfill: toCount(row?.changedBackfill),
     clinician: toCount(row?.clinician),
+    seed: toCount(row?.seed),
   };
 }

@@ -1,4 +1,9 @@
-import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../backfill/goal-rules';
+import {
+  BACKFILL_ORIGIN,
+  BACKFILLED_GOAL_STATUS,
+  CLINICIAN_ORIGIN,
+  SEED_ORIGIN,
+} from '../backfill/goal-rules';
 
 /**
  * SQL conditions on treatment_goals (no alias) that sort goals by where they came from. A
@@ -11,7 +16,9 @@ export const GOAL_PROVENANCE_SQL = {
   /** Written by the backfill, then changed by a clinician: kept unless asked otherwise. */
   changedBackfill: `origin = '${BACKFILL_ORIGIN}' AND NOT (status = '${BACKFILLED_GOAL_STATUS}' AND updated_at IS NOT DISTINCT FROM backfilled_at)`,
   /** Entered by clinicians: never deleted by this package. */
-  clinician: `origin <> '${BACKFILL_ORIGIN}'`,
+  clinician: `origin = '${CLINICIAN_ORIGIN}'`,
+  /** Demo goals the seeds wrote into a local database: not clinical data. */
+  seed: `origin = '${SEED_ORIGIN}'`,
   /** Every backfilled goal, changed or not. */
   anyBackfill: `origin = '${BACKFILL_ORIGIN}'`,
 } as const;

@@ -72,6 +72,7 @@ export function renderStatusReport(status: BackfillStatus): string {
     `Backfilled goals (unchanged): ${goals.unchangedBackfill}`,
     `Backfilled goals changed by clinicians: ${goals.changedBackfill}`,
     `Goals entered by clinicians: ${goals.clinician}`,
+    ...(goals.seed > 0 ? [`Demo goals from the seeds (local database): ${goals.seed}`] : []),
     lockLine(status),
     ...knexLockLines(status),
     ...resumableLines(status),

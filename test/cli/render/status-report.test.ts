@@ -28,7 +28,7 @@ function run(overrides: Partial<RunRecord>): RunRecord {
 
 const idle: BackfillStatus = {
   recentRuns: [],
-  goals: { unchangedBackfill: 0, changedBackfill: 0, clinician: 0 },
+  goals: { unchangedBackfill: 0, changedBackfill: 0, clinician: 0, seed: 0 },
   lockHolder: null,
   resumableRun: null,
   knexMigrationLockStuck: false,
