@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { ConfigError } from '../errors/config-error';
 import { parseDatabaseUrl } from './database-url';
+import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
 import { embeddedKnexConfig } from './embedded-database';
 
 /** The environments knexfile.ts defines. */
@@ -69,7 +70,7 @@ export function knexConfigFor(
       directory: paths.migrations,
       extension: 'ts',
       loadExtensions: ['.ts'],
-      tableName: 'knex_migrations',
+      tableName: CHAIN_MIGRATIONS_TABLE,
     },
     seeds: { directory: paths.seeds, extension: 'ts', loadExtensions: ['.ts'] },
   };

@@ -1,21 +1,39 @@
 import type { Knex } from 'knex';
-import { GOAL_STATUSES } from '../backfill/goal-rules';
+import { GOAL_ORIGINS, GOAL_STATUSES } from '../backfill/goal-rules';
 import { INVOKERS, RUN_STATUSES } from '../bookkeeping/run-record';
+import { sqlRunner } from '../db/sql-runner';
+import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
+import { markOwned, relationOwnership } from './ownership';
 import { DESCRIPTION_KEY_FUNCTION, GOAL_DEDUP_INDEX, SESSION_READ_INDEX, TABLES } from './tables';
 
 function sqlList(values: readonly string[]): string {
   return values.map((value) => `'${value}'`).join(', ');
 }
 
+/** The tables {@link createGoalSchema} creates, in creation order. */
+const GOAL_SCHEMA_TABLES = [TABLES.runs, TABLES.failures, TABLES.goals] as const;
+
 /**
  * Creates treatment_goals with the provenance the backfill needs, the backfill's bookkeeping
  * tables (goal_backfill_runs, goal_backfill_failures), the dedup key function and its unique
  * index, and the index the backfill reads sessions by. Expects users and therapy_sessions to
  * exist. Run it inside a transaction so the schema appears whole or not at all.
+ *
+ * Every table and index it creates carries the ownership mark. It can run again over a schema
+ * it created (a rollback keeps the schema while it holds clinical goals): what exists is kept,
+ * what is missing is created. A table of the same name that this package did not create stops
+ * it with {@link GoalSchemaConflictError} before anything changes.
  */
 export async function createGoalSchema(knex: Knex): Promise<void> {
+  const db = sqlRunner(knex);
+  const existing = new Map<string, string>();
+  for (const name of GOAL_SCHEMA_TABLES) existing.set(name, await relationOwnership(db, name));
+  const foreign = GOAL_SCHEMA_TABLES.filter((name) => existing.get(name) === 'theirs');
+  if (foreign.length > 0) throw new GoalSchemaConflictError(foreign);
+  const missing = (name: string) => existing.get(name) === 'missing';
+
   await knex.raw(
-    `CREATE FUNCTION ${DESCRIPTION_KEY_FUNCTION}(description text) RETURNS bytea
+    `CREATE OR REPLACE FUNCTION ${DESCRIPTION_KEY_FUNCTION}(description text) RETURNS bytea
        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
        AS $$ SELECT sha256(convert_to(description, 'UTF8')) $$`,
   );
@@ -24,7 +42,27 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
        'Dedup key of a goal description: SHA-256 of its UTF-8 bytes (btree cannot hold long text). Immutable because the database encoding cannot change.'`,
   );
 
-  await knex.schema.createTable(TABLES.runs, (table) => {
+  if (missing(TABLES.runs)) await createRunsTable(knex);
+  if (missing(TABLES.failures)) await createFailuresTable(knex);
+  if (missing(TABLES.goals)) await createGoalsTable(knex);
+  for (const name of GOAL_SCHEMA_TABLES) if (missing(name)) await markOwned(db, 'TABLE', name);
+
+  await knex.raw(
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${GOAL_DEDUP_INDEX}
+       ON ${TABLES.goals} (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description))`,
+  );
+  // Reading order of the backfill. On a large live table, create it CONCURRENTLY beforehand
+  // (docs/operations.md); it then stays the operator's, unmarked, and no rollback drops it.
+  if ((await relationOwnership(db, SESSION_READ_INDEX)) === 'missing') {
+    await knex.raw(
+      `CREATE INDEX ${SESSION_READ_INDEX} ON ${TABLES.sessions} (patient_id, session_date, id)`,
+    );
+    await markOwned(db, 'INDEX', SESSION_READ_INDEX);
+  }
+}
+
+function createRunsTable(knex: Knex): Knex.SchemaBuilder {
+  return knex.schema.createTable(TABLES.runs, (table) => {
     table.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
     table.text('invoked_by').notNullable();
     table.text('status').notNullable();
@@ -37,6 +75,8 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
     table.uuid('cursor_patient_id').nullable();
     table.timestamp('cursor_session_date', { useTz: true, precision: 6 }).nullable();
     table.uuid('cursor_session_id').nullable();
+    // The pass the cursor belongs to and the snapshots it reads between (see ReadPass).
+    table.jsonb('read_pass').nullable();
     table.jsonb('counts').notNullable().defaultTo('{}');
     table.bigInteger('elapsed_ms').notNullable().defaultTo(0);
     table.text('error_code').nullable();
@@ -45,8 +85,10 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
     table.check(`status IN (${sqlList(RUN_STATUSES)})`, [], 'goal_backfill_runs_status_check');
     table.index(['status', 'started_at'], 'goal_backfill_runs_status_started_idx');
   });
+}
 
-  await knex.schema.createTable(TABLES.failures, (table) => {
+function createFailuresTable(knex: Knex): Knex.SchemaBuilder {
+  return knex.schema.createTable(TABLES.failures, (table) => {
     table.bigIncrements('id').primary();
     table.uuid('run_id').notNullable().references('id').inTable(TABLES.runs).onDelete('CASCADE');
     table.uuid('session_id').notNullable();
@@ -57,8 +99,10 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
     table.index(['run_id'], 'goal_backfill_failures_run_idx');
     table.index(['session_id'], 'goal_backfill_failures_session_idx');
   });
+}
 
-  await knex.schema.createTable(TABLES.goals, (table) => {
+function createGoalsTable(knex: Knex): Knex.SchemaBuilder {
+  return knex.schema.createTable(TABLES.goals, (table) => {
     table.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
     table
       .uuid('patient_id')
@@ -85,7 +129,7 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
     table.integer('source_item_index').nullable();
     table.timestamp('backfilled_at', { useTz: true }).nullable();
     table.check(`status IN (${sqlList(GOAL_STATUSES)})`, [], 'treatment_goals_status_check');
-    table.check("origin IN ('clinician', 'backfill')", [], 'treatment_goals_origin_check');
+    table.check(`origin IN (${sqlList(GOAL_ORIGINS)})`, [], 'treatment_goals_origin_check');
     table.check(
       "origin = 'clinician' OR (backfilled_at IS NOT NULL AND source_item_index IS NOT NULL)",
       [],
@@ -93,26 +137,20 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
     );
     table.index(['session_id'], 'treatment_goals_session_idx');
   });
-  await knex.raw(
-    `CREATE UNIQUE INDEX ${GOAL_DEDUP_INDEX}
-       ON ${TABLES.goals} (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description))`,
-  );
-  // Reading order of the backfill. On a large live table, create it CONCURRENTLY beforehand
-  // (docs/operations.md); IF NOT EXISTS then skips it here.
-  await knex.raw(
-    `CREATE INDEX IF NOT EXISTS ${SESSION_READ_INDEX}
-       ON ${TABLES.sessions} (patient_id, session_date, id)`,
-  );
 }
 
 /**
- * Drops everything {@link createGoalSchema} created. It does not check what the table holds:
+ * Drops what {@link createGoalSchema} created: only tables and indexes that carry the ownership
+ * mark, so an index an operator built beforehand stays. It does not check what the table holds:
  * call {@link assertTeardownAllowed} first.
  */
 export async function dropGoalSchema(knex: Knex): Promise<void> {
-  await knex.raw(`DROP INDEX IF EXISTS ${SESSION_READ_INDEX}`);
-  await knex.schema.dropTable(TABLES.goals);
-  await knex.schema.dropTable(TABLES.failures);
-  await knex.schema.dropTable(TABLES.runs);
-  await knex.raw(`DROP FUNCTION ${DESCRIPTION_KEY_FUNCTION}(text)`);
+  const db = sqlRunner(knex);
+  if ((await relationOwnership(db, SESSION_READ_INDEX)) === 'ours') {
+    await knex.raw(`DROP INDEX ${SESSION_READ_INDEX}`);
+  }
+  for (const name of [...GOAL_SCHEMA_TABLES].reverse()) {
+    if ((await relationOwnership(db, name)) === 'ours') await knex.schema.dropTable(name);
+  }
+  await knex.raw(`DROP FUNCTION IF EXISTS ${DESCRIPTION_KEY_FUNCTION}(text)`);
 }

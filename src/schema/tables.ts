@@ -19,3 +19,10 @@ export const GOAL_DEDUP_INDEX = 'treatment_goals_patient_description_key';
  * truncated, so the unique index holds this digest instead of the text.
  */
 export const DESCRIPTION_KEY_FUNCTION = 'goal_description_key';
+
+/**
+ * The Knex migrations table of this project's own chain (its `knexfile.ts`). It is not Knex's
+ * default `knex_migrations`, so that the chain can run against an app's database without
+ * touching the app's migration history, and no app rollback reaches these migrations.
+ */
+export const CHAIN_MIGRATIONS_TABLE = 'goal_backfill_migrations';

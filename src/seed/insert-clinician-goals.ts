@@ -1,5 +1,6 @@
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
+import { SEED_ORIGIN } from '../backfill/goal-rules';
 import { TABLES } from '../schema/tables';
 import { hashOf, seededUuid } from './deterministic-sql';
 import { type GeneratorInput, generatorParamsCte } from './generator-params';
@@ -16,7 +17,8 @@ export interface InsertedClinicianGoals {
 const GOAL_KEY = '(pt.patient_no * 4 + g.goal_no)';
 
 /**
- * Inserts the goals clinicians entered by hand (origin keeps its default, 'clinician'): a
+ * Inserts demo goals worded as clinicians enter them by hand, with origin 'seed' (demo data,
+ * not clinical, so rollbacks of a seeded database never stop for them): a
  * first goal for some patients and a second for fewer. Half are worded as one of the patient's
  * care-plan tasks (slot 0 for the first goal, slot 1 for the second), the rest as clinicians
  * word outcomes. No two goals of a patient can share a description: the care-plan slots differ,
@@ -50,9 +52,9 @@ export async function insertClinicianGoals(
              < CASE g.goal_no WHEN 1 THEN params.first_goal_per_mille ELSE params.second_goal_per_mille END
   ),
   inserted AS (
-    INSERT INTO ${TABLES.goals} (id, patient_id, therapist_id, description, category, details, status, created_at, updated_at)
+    INSERT INTO ${TABLES.goals} (id, patient_id, therapist_id, description, category, details, status, created_at, updated_at, origin)
     SELECT id, patient_id, therapist_id, CASE WHEN from_care_plan THEN care_plan_task ELSE wording END,
-           category, details, status, created_at, updated_at
+           category, details, status, created_at, updated_at, '${SEED_ORIGIN}'
       FROM planned_goals
     RETURNING 1
   )

@@ -10,8 +10,9 @@ export class SeedRefusedError extends GoalBackfillError {
     options?: { cause?: unknown },
   ) {
     super(
-      `refusing to seed: ${reason}. Seeding deletes every user, session and goal; ` +
-        'run it against a development or scratch database (unset NODE_ENV, drop --env production)',
+      `refusing to seed: ${reason}. Seeding replaces the seeded users, sessions and goals; ` +
+        'run it against a development or scratch database that only seeds have filled ' +
+        '(unset NODE_ENV, drop --env production)',
       options,
     );
   }

@@ -5,13 +5,17 @@ import { findLockHolderPid } from '../db/advisory-lock';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { type GoalCensus, takeGoalCensus } from '../goals/goal-census';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
+import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
 
 /** Options of {@link getBackfillStatus}. */
 export interface StatusOptions {
   knex: Knex;
   /** How many recent runs to list. @default 10 */
   limit?: number;
-  /** The Knex migrations table of the app, whose `_lock` table is checked. @default 'knex_migrations' */
+  /**
+   * The Knex migrations table whose `_lock` table is checked.
+   * @default both this chain's `goal_backfill_migrations` and Knex's default `knex_migrations`
+   */
   migrationsTableName?: string;
 }
 
@@ -73,7 +77,12 @@ export async function getBackfillStatus(options: StatusOptions): Promise<Backfil
     takeGoalCensus(db),
     findLockHolderPid(db),
     runStore.findResumable(db),
-    isKnexMigrationLocked(db, options.migrationsTableName ?? 'knex_migrations'),
+    Promise.all(
+      (options.migrationsTableName
+        ? [options.migrationsTableName]
+        : [CHAIN_MIGRATIONS_TABLE, 'knex_migrations']
+      ).map((table) => isKnexMigrationLocked(db, table)),
+    ).then((locks) => locks.some(Boolean)),
   ]);
   const resumableRun = resumable(lockHolder, unfinished);
   return {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackfillIncompleteError } from '../../src/errors/backfill-incomplete-error';
-import { TeardownRefusedError } from '../../src/errors/teardown-refused-error';
 import { expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { insertClinicianGoal, insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import { modelBackfill, type ModelSession } from '../support/reference-model';
@@ -73,19 +72,23 @@ describe('the migration chain', () => {
     expect(backfilled).toHaveLength(expected.length);
   });
 
-  it('refuses to drop treatment_goals while clinician goals are in it, and says how to proceed', async () => {
+  it('keeps treatment_goals while clinician goals are in it, changes nothing, and migrate:latest restores the chain', async () => {
     await db.knex.migrate.down();
-    const error = await db.knex.migrate.down().catch((e) => e);
-    // Knex loads the migrations through its own require, so compare by name and code.
-    expect(error).toMatchObject({ name: TeardownRefusedError.name, code: 'TEARDOWN_REFUSED' });
-    expect(error.message).toContain('1 clinician-entered goal(s)');
-    expect(error.message).toContain('1 backfilled goal(s) that clinicians changed');
-    expect(error.message).toContain('GOAL_BACKFILL_ALLOW_TEARDOWN=1');
+    const before = await readGoals(db.knex);
+    await db.knex.migrate.down();
     expect(await tableExists('treatment_goals')).toBe(true);
-    expect(await completedMigrations()).toHaveLength(2);
+    expect(await readGoals(db.knex)).toEqual(before);
+    expect(await completedMigrations()).toHaveLength(1);
+
+    await db.knex.migrate.latest();
+    expect(await completedMigrations()).toHaveLength(3);
+    const backfilled = (await readGoals(db.knex)).filter((goal) => goal.origin === 'backfill');
+    expect(backfilled).toHaveLength(modelBackfill(sessions).goals.length);
   });
 
-  it('drops it when the override says the loss is deliberate, and the chain goes back up', async () => {
+  it('drops it when the override says the loss is deliberate; the app tables and their rows stay', async () => {
+    const sessionsBefore = await db.knex('therapy_sessions').count({ n: '*' });
+    await db.knex.migrate.down();
     process.env.GOAL_BACKFILL_ALLOW_TEARDOWN = '1';
     try {
       await db.knex.migrate.down();
@@ -95,16 +98,21 @@ describe('the migration chain', () => {
     expect(await tableExists('treatment_goals')).toBe(false);
     expect(await tableExists('goal_backfill_runs')).toBe(false);
     await db.knex.migrate.down();
-    expect(await tableExists('therapy_sessions')).toBe(false);
+    expect(await tableExists('therapy_sessions')).toBe(true);
+    expect(await db.knex('therapy_sessions').count({ n: '*' })).toEqual(sessionsBefore);
     expect(await completedMigrations()).toEqual([]);
 
     await db.knex.migrate.latest();
     expect(await completedMigrations()).toHaveLength(3);
-    expect(await readGoals(db.knex)).toEqual([]);
+    expect((await readGoals(db.knex)).filter((goal) => goal.origin === 'backfill')).toHaveLength(
+      modelBackfill(sessions).goals.length,
+    );
   });
 
   it('fails the backfill migration when a session fails, keeps the rest, and completes on the next run', async () => {
     await db.knex.migrate.down();
+    await db.knex('treatment_goals').delete();
+    await db.knex('therapy_sessions').delete();
     const [p = ''] = await insertUsers(db.knex, 1, 'patient');
     const inserted = await insertSessions(db.knex, [
       {

@@ -130,7 +130,7 @@ describe('seedDatabase with the defaults', () => {
   it('has clinician goals that collide with a task the same patient was given in a session', async () => {
     const colliding = await count(
       `SELECT count(*) AS n FROM treatment_goals g
-        WHERE g.origin = 'clinician' AND EXISTS (
+        WHERE g.origin = 'seed' AND EXISTS (
           SELECT 1 FROM (${ITEMS}) i
            WHERE i.patient_id = g.patient_id AND jsonb_typeof(i.item -> 'task') = 'string'
              AND btrim(i.item ->> 'task') = g.description)`,
@@ -140,7 +140,7 @@ describe('seedDatabase with the defaults', () => {
     expect(
       await count(
         `SELECT count(*) AS n FROM treatment_goals
-          WHERE origin <> 'clinician' OR backfill_run_id IS NOT NULL OR session_id IS NOT NULL`,
+          WHERE origin <> 'seed' OR backfill_run_id IS NOT NULL OR session_id IS NOT NULL`,
       ),
     ).toBe(0);
   });

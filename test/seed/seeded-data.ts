@@ -32,9 +32,7 @@ export async function readSessionsForModel(knex: Knex): Promise<ModelSession[]> 
 /** The (patient, description) pairs of the goals clinicians entered. */
 export async function readClinicianPairs(knex: Knex): Promise<Set<string>> {
   const rows = queryRows<{ patient_id: string; description: string }>(
-    await knex.raw(
-      "SELECT patient_id, description FROM treatment_goals WHERE origin = 'clinician'",
-    ),
+    await knex.raw("SELECT patient_id, description FROM treatment_goals WHERE origin = 'seed'"),
   );
   return new Set(rows.map((row) => pairKey(row.patient_id, row.description)));
 }
@@ -57,7 +55,7 @@ export async function seededDigests(knex: Knex): Promise<Record<string, string>>
     ),
     clinicianGoals: await digest(
       `SELECT md5(string_agg(g::text, '|' ORDER BY g.id)) AS digest
-         FROM treatment_goals g WHERE origin = 'clinician'`,
+         FROM treatment_goals g WHERE origin = 'seed'`,
     ),
     backfilledGoals: await digest(
       `SELECT md5(string_agg(concat_ws(',', patient_id, therapist_id, session_id, description,

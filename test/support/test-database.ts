@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { inMemoryKnexConfig } from '../../src/config/embedded-database';
+import { CHAIN_MIGRATIONS_TABLE } from '../../src/schema/tables';
 import { resetData } from './backfill-assertions';
 
 /**
@@ -49,14 +50,22 @@ export function knexFor(url: string, poolMax = 4): Knex {
     client: 'pg',
     connection: url,
     pool: { min: 0, max: poolMax },
-    migrations: { directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] },
+    migrations: {
+      directory: MIGRATIONS_DIRECTORY,
+      loadExtensions: ['.ts'],
+      tableName: CHAIN_MIGRATIONS_TABLE,
+    },
   });
 }
 
 function createPgliteDatabase(name: string): TestDatabase {
   const knex = knexFactory({
     ...inMemoryKnexConfig(),
-    migrations: { directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] },
+    migrations: {
+      directory: MIGRATIONS_DIRECTORY,
+      loadExtensions: ['.ts'],
+      tableName: CHAIN_MIGRATIONS_TABLE,
+    },
   });
   return {
     name,

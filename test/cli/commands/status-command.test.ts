@@ -80,7 +80,7 @@ describe.skipIf(withoutServer)('goal-backfill status', () => {
   });
 
   it("says when Knex's migration lock was left set by a killed migration", async () => {
-    await db.knex('knex_migrations_lock').update({ is_locked: 1 });
+    await db.knex('goal_backfill_migrations_lock').update({ is_locked: 1 });
     try {
       const run = await runCli(['status'], { env: env() });
       expect(run.stdout).toContain('Knex migration lock: stuck');
@@ -90,7 +90,7 @@ describe.skipIf(withoutServer)('goal-backfill status', () => {
         },
       );
     } finally {
-      await db.knex('knex_migrations_lock').update({ is_locked: 0 });
+      await db.knex('goal_backfill_migrations_lock').update({ is_locked: 0 });
     }
     expect((await runCli(['status'], { env: env() })).stdout).not.toContain('Knex migration lock');
   });
