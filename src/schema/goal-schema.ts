@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { GOAL_ORIGINS, GOAL_STATUSES } from '../backfill/goal-rules';
+import { BACKFILL_ORIGIN, GOAL_ORIGINS, GOAL_STATUSES } from '../backfill/goal-rules';
 import { INVOKERS, RUN_STATUSES } from '../bookkeeping/run-record';
 import { sqlRunner } from '../db/sql-runner';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
@@ -131,7 +131,7 @@ function createGoalsTable(knex: Knex): Knex.SchemaBuilder {
     table.check(`status IN (${sqlList(GOAL_STATUSES)})`, [], 'treatment_goals_status_check');
     table.check(`origin IN (${sqlList(GOAL_ORIGINS)})`, [], 'treatment_goals_origin_check');
     table.check(
-      "origin = 'clinician' OR (backfilled_at IS NOT NULL AND source_item_index IS NOT NULL)",
+      `origin <> '${BACKFILL_ORIGIN}' OR (backfilled_at IS NOT NULL AND source_item_index IS NOT NULL)`,
       [],
       'treatment_goals_backfill_provenance_check',
     );

@@ -109,6 +109,7 @@ describe('getBackfillStatus', () => {
       unchangedBackfill: modelBackfill(sessions).counts.goalsCreated - 1,
       changedBackfill: 1,
       clinician: 1,
+      seed: 0,
     });
     expect(status.resumableRun).toBeNull();
   });

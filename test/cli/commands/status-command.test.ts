@@ -53,7 +53,12 @@ describe.skipIf(withoutServer)('goal-backfill status', () => {
     const run = await runCli(['status', '--json'], { env: env() });
     expect(run.code).toBe(0);
     const status = JSON.parse(run.stdout);
-    expect(status.goals).toEqual({ unchangedBackfill: 3, changedBackfill: 0, clinician: 0 });
+    expect(status.goals).toEqual({
+      unchangedBackfill: 3,
+      changedBackfill: 0,
+      clinician: 0,
+      seed: 0,
+    });
     expect(status.lockHolder).toBeNull();
     expect(status.resumableRun).toBeNull();
     expect(status.recentRuns).toHaveLength(1);
