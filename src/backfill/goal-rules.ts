@@ -47,7 +47,16 @@ export const SESSION_SKIP_REASONS = [
   'action_items_not_array',
   'action_items_empty',
 ] as const;
-export type SessionSkipReason = (typeof SESSION_SKIP_REASONS)[number];
+
+/**
+ * Why a session cannot be placed in the reading order (patient_id, session_date, id), counted
+ * among the skipped sessions. It yields no goals, and it never ends a run early.
+ * - `session_key_null`: `patient_id` or `session_date` is NULL (an app made the column nullable).
+ */
+export const UNPLACED_SESSION_REASONS = ['session_key_null'] as const;
+export type UnplacedSessionReason = (typeof UNPLACED_SESSION_REASONS)[number];
+
+export type SessionSkipReason = (typeof SESSION_SKIP_REASONS)[number] | UnplacedSessionReason;
 
 /**
  * Why an action item is skipped as invalid, in the order the checks apply.

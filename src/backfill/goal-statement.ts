@@ -9,14 +9,24 @@ import {
   SESSION_SKIP_REASONS,
   type SessionSkipReason,
 } from './goal-rules';
-import type { SessionKey } from './session-key';
+import { inReadWindow, type ReadWindow } from './read-window';
+import {
+  hasSessionKey,
+  keyAfter,
+  keyBindings,
+  type SessionKey,
+  sessionDateText,
+} from './session-key';
 
 /** Which sessions one statement covers. */
 export type SessionSelection =
   /** Every session at once: the set-based reference the benchmark compares against. */
   | { kind: 'all' }
-  /** The next `limit` sessions after `after` in reading order (all from the start when null). */
-  | { kind: 'page'; after: SessionKey | null; limit: number }
+  /**
+   * The next `limit` sessions of `window` after `after` in reading order (from the start when
+   * null). Sessions with a NULL in their key have no place in that order and are left out.
+   */
+  | { kind: 'page'; after: SessionKey | null; limit: number; window: ReadWindow }
   /** One session, when a page is retried session by session. */
   | { kind: 'session'; sessionId: string };
 
@@ -88,11 +98,11 @@ function pageSource(selection: SessionSelection, mode: StatementMode, bindings: 
       bindings.push(selection.sessionId);
       return `SELECT ${SESSION_COLUMNS}, true AS in_page ${from} WHERE s.id = CAST(? AS uuid)`;
     case 'page': {
-      const { after, limit } = selection;
-      let where = '';
+      const { after, limit, window } = selection;
+      let where = `WHERE ${hasSessionKey('s')} AND ${inReadWindow('s', window, bindings)}`;
       if (after !== null) {
-        where = `WHERE (${READ_ORDER}) > (CAST(? AS uuid), CAST(? AS timestamptz), CAST(? AS uuid))`;
-        bindings.push(after.patientId, after.sessionDate, after.sessionId);
+        where += ` AND ${keyAfter('s')}`;
+        bindings.push(...keyBindings(after));
       }
       bindings.push(limit);
       const inPage = `(SELECT ${SESSION_COLUMNS}, true AS in_page ${from} ${where} ORDER BY ${READ_ORDER} LIMIT ?)`;
@@ -100,7 +110,8 @@ function pageSource(selection: SessionSelection, mode: StatementMode, bindings: 
       bindings.push(after.patientId, after.sessionDate, after.sessionId);
       const context =
         `(SELECT ${SESSION_COLUMNS}, false AS in_page ${from} WHERE s.patient_id = CAST(? AS uuid) ` +
-        'AND (s.session_date, s.id) <= (CAST(? AS timestamptz), CAST(? AS uuid)))';
+        'AND (s.session_date, s.id) <= (CAST(? AS timestamptz), CAST(? AS uuid)) ' +
+        `AND ${inReadWindow('s', window, bindings)})`;
       return `${inPage} UNION ALL ${context}`;
     }
   }
@@ -156,7 +167,7 @@ function countsSelect(perSession: boolean): string {
     last.id AS last_session_id${perSession ? PER_SESSION_COLUMN : ''}
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (
-    SELECT p.patient_id, CAST(p.session_date AS text) AS session_date, p.id
+    SELECT p.patient_id, ${sessionDateText('p.session_date')} AS session_date, p.id
       FROM page p WHERE p.in_page
      ORDER BY p.patient_id DESC, p.session_date DESC, p.id DESC
      LIMIT 1

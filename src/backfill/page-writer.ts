@@ -20,7 +20,14 @@ import {
   type StatementCountsRow,
   type StatementMode,
 } from './goal-statement';
-import type { SessionKey } from './session-key';
+import { inReadWindow, type ReadWindow } from './read-window';
+import {
+  hasSessionKey,
+  keyAfter,
+  keyBindings,
+  type SessionKey,
+  sessionDateText,
+} from './session-key';
 
 /** What one page produced. */
 export interface PageOutcome {
@@ -37,6 +44,8 @@ export interface PageContext {
   runId: string;
   after: SessionKey | null;
   limit: number;
+  /** Which row versions the pass reads. */
+  window: ReadWindow;
   totalsBefore: BackfillCounts;
   elapsedMs: () => number;
   perSession: boolean;
@@ -82,11 +91,10 @@ function decisionsOf(row: StatementCountsRow): SessionDecision[] {
 /** Counts what writing the next page would do, writing nothing. */
 export async function countPage(
   db: SqlRunner,
-  after: SessionKey | null,
-  limit: number,
+  page: { after: SessionKey | null; limit: number; window: ReadWindow },
   perSession: boolean,
 ): Promise<PageOutcome> {
-  const row = await runStatement(db, { kind: 'page', after, limit }, { kind: 'count' }, perSession);
+  const row = await runStatement(db, { kind: 'page', ...page }, { kind: 'count' }, perSession);
   return {
     counts: countsFromStatement(row),
     lastKey: lastKeyOf(row),
@@ -101,20 +109,19 @@ interface SessionRef {
   session_date: string;
 }
 
-async function sessionsOfPage(
-  db: SqlRunner,
-  after: SessionKey | null,
-  limit: number,
-): Promise<SessionRef[]> {
-  const where =
-    after === null
-      ? ''
-      : 'WHERE (patient_id, session_date, id) > (CAST(? AS uuid), CAST(? AS timestamptz), CAST(? AS uuid))';
-  const bindings =
-    after === null ? [limit] : [after.patientId, after.sessionDate, after.sessionId, limit];
+async function sessionsOfPage(db: SqlRunner, context: PageContext): Promise<SessionRef[]> {
+  const { after, limit, window } = context;
+  const bindings: unknown[] = [];
+  let where = `WHERE ${hasSessionKey('s')} AND ${inReadWindow('s', window, bindings)}`;
+  if (after !== null) {
+    where += ` AND ${keyAfter('s')}`;
+    bindings.push(...keyBindings(after));
+  }
+  bindings.push(limit);
   return db.rows<SessionRef>(
-    `SELECT id, patient_id, CAST(session_date AS text) AS session_date FROM ${TABLES.sessions}
-      ${where} ORDER BY patient_id, session_date, id LIMIT ?`,
+    `SELECT s.id, s.patient_id, ${sessionDateText('s.session_date')} AS session_date
+       FROM ${TABLES.sessions} s
+      ${where} ORDER BY s.patient_id, s.session_date, s.id LIMIT ?`,
     bindings,
   );
 }
@@ -171,7 +178,7 @@ async function writePageSessionBySession(
   context: PageContext,
 ): Promise<PageOutcome> {
   return db.transaction(async (trx) => {
-    const sessions = await sessionsOfPage(sqlRunner(trx), context.after, context.limit);
+    const sessions = await sessionsOfPage(sqlRunner(trx), context);
     let counts = emptyCounts();
     const failures: SessionFailure[] = [];
     for (const session of sessions) {
@@ -198,7 +205,7 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
     return await db.transaction(async (trx) => {
       const row = await runStatement(
         sqlRunner(trx),
-        { kind: 'page', after: context.after, limit: context.limit },
+        { kind: 'page', after: context.after, limit: context.limit, window: context.window },
         { kind: 'write', runId: context.runId },
         context.perSession,
       );

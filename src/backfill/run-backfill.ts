@@ -4,13 +4,11 @@ import { runStore } from '../bookkeeping/run-store';
 import { startOrResume } from '../bookkeeping/start-or-resume';
 import { describeDatabase } from '../config/describe-database';
 import { LockedConnection } from '../db/locked-connection';
-import type { PinnedConnection } from '../db/pinned-connection';
-import { toCount } from '../db/query-rows';
 import { retryTransient } from '../db/retry-transient';
 import { describeErrorSafely } from '../db/safe-error';
 import { BackfillRunFailedError } from '../errors/backfill-run-failed-error';
+import { BackfillUnverifiedError, type PassShortfall } from '../errors/backfill-unverified-error';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
-import { TABLES } from '../schema/tables';
 import { addCounts, type BackfillCounts, emptyCounts } from './backfill-counts';
 import {
   type BackfillOptions,
@@ -21,25 +19,37 @@ import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
 import { bestEffort } from './best-effort';
 import { countPage, type PageOutcome, writePage } from './page-writer';
 import { PageReporter } from './page-reporter';
+import { censusOfPass, snapshotNow } from './pass-census';
+import type { ReadPass } from './read-window';
 import type { SessionKey } from './session-key';
 import { delayBeforeNextPage, pause } from './throttle';
 
-async function countSessions(db: PinnedConnection): Promise<number> {
-  const [row] = await db.rows<{ n: unknown }>(`SELECT count(*) AS n FROM ${TABLES.sessions}`);
-  return toCount(row?.n);
-}
+/** How many catch-up passes a run makes at most, after its first pass. */
+const MAX_CATCH_UP_PASSES = 5;
 
-/** Where the run stands: what the next page continues from. */
+/** Where the run stands: the pass it is in and what the next page continues from. */
 interface RunPosition {
+  pass: ReadPass;
   cursor: SessionKey | null;
   counts: BackfillCounts;
+}
+
+/** The counts of sessions that have a NULL in their key: read as skipped, never as pages. */
+function keyNullCounts(sessions: number): BackfillCounts {
+  return {
+    ...emptyCounts(),
+    sessionsProcessed: sessions,
+    sessionsSkippedByReason: { session_key_null: sessions },
+  };
 }
 
 /**
  * Reads every session in pages and writes the goals the rules define, holding the backfill
  * lock throughout. Unless a dry run, each page commits with its checkpoint, so a run that is
  * killed resumes where it stopped, and a run whose connection drops reconnects, reloads its
- * checkpoint and goes on.
+ * checkpoint and goes on. The first pass reads what existed at the start; catch-up passes then
+ * read what was written meanwhile, until one finds nothing. After each pass the reads are
+ * checked against the table, and a shortfall ends the run with {@link BackfillUnverifiedError}.
  */
 async function backfillUnderLock(
   connection: LockedConnection,
@@ -51,12 +61,16 @@ async function backfillUnderLock(
   const started = dryRun ? null : await startOrResume(connection.db, options);
   const runId = started?.run.id ?? null;
   const resumed = started?.resumed ?? false;
+  const { snapshot, totalSessions } = await snapshotNow(connection.db);
   const position: RunPosition = {
+    pass: started?.run.pass ?? { number: 0, after: null, until: snapshot, processedBefore: 0 },
     cursor: started?.run.checkpoint ?? null,
     counts: resumed && started ? started.run.counts : emptyCounts(),
   };
+  if (runId !== null && !started?.run.pass) {
+    await runStore.beginPass(connection.db, runId, position);
+  }
   const elapsedBefore = resumed && started ? started.run.elapsedMs : 0;
-  const totalSessions = await countSessions(connection.db);
   logger.info('backfill.start', {
     runId,
     dryRun,
@@ -76,20 +90,25 @@ async function backfillUnderLock(
   const reconnect = async () => {
     await connection.reopen();
     const saved = runId === null ? null : await runStore.get(connection.db, runId);
-    if (saved) Object.assign(position, { cursor: saved.checkpoint, counts: saved.counts });
+    if (saved?.pass) {
+      Object.assign(position, { pass: saved.pass, cursor: saved.checkpoint, counts: saved.counts });
+    }
     logger.warn('backfill.reconnected', {
       runId,
       sessionsProcessed: position.counts.sessionsProcessed,
     });
   };
+  const retrying = <T>(work: () => Promise<T>, event: string) =>
+    retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
   const nextPage = (): Promise<PageOutcome> => {
-    const { cursor: after, counts: totalsBefore } = position;
+    const { cursor: after, counts: totalsBefore, pass: window } = position;
     return runId === null
-      ? countPage(connection.db, after, batchSize, options.logSessionDecisions)
+      ? countPage(connection.db, { after, limit: batchSize, window }, options.logSessionDecisions)
       : writePage(connection.db, {
           runId,
           after,
           limit: batchSize,
+          window,
           totalsBefore,
           elapsedMs: () => elapsedBefore + elapsedMs(),
           perSession: options.logSessionDecisions,
@@ -98,26 +117,63 @@ async function backfillUnderLock(
 
   let sessionsThisRun = 0;
   let outcome: BackfillResult['outcome'] = 'completed';
+  let shortfall: PassShortfall | null = null;
   try {
-    for (;;) {
-      if (options.signal?.aborted) {
-        outcome = 'interrupted';
+    passes: for (;;) {
+      for (;;) {
+        if (options.signal?.aborted) {
+          outcome = 'interrupted';
+          break passes;
+        }
+        const pageStarted = performance.now();
+        const page = await retrying(nextPage, 'backfill.page');
+        if (page.lastKey === null) break;
+        position.counts = addCounts(position.counts, page.counts);
+        position.cursor = page.lastKey;
+        reporter.pageDone(page, position.counts, performance.now() - pageStarted, elapsedMs());
+        if (page.counts.sessionsProcessed < batchSize) break;
+        sessionsThisRun += page.counts.sessionsProcessed;
+        await pause(delayBeforeNextPage(options, sessionsThisRun, elapsedMs()), options.signal);
+      }
+      const { pass } = position;
+      const census = await retrying(
+        () => censusOfPass(connection.db, position.pass, position.cursor),
+        'backfill.census',
+      );
+      const read = position.counts.sessionsProcessed - pass.processedBefore;
+      if (census.beyond > 0 || census.placed > read) {
+        shortfall = {
+          pass: pass.number,
+          expected: census.placed,
+          read,
+          beyondLastPage: census.beyond,
+        };
         break;
       }
-      const pageStarted = performance.now();
-      const page = await retryTransient(nextPage, {
-        maxAttempts: options.maxAttempts,
-        logger,
-        event: 'backfill.page',
-        reconnect,
-      });
-      if (page.lastKey === null) break;
-      position.counts = addCounts(position.counts, page.counts);
-      position.cursor = page.lastKey;
-      reporter.pageDone(page, position.counts, performance.now() - pageStarted, elapsedMs());
-      if (page.counts.sessionsProcessed < batchSize) break;
-      sessionsThisRun += page.counts.sessionsProcessed;
-      await pause(delayBeforeNextPage(options, sessionsThisRun, elapsedMs()), options.signal);
+      // Fewer in the window than were read: some were updated or deleted after being read.
+      if (census.placed < read) {
+        logger.warn('backfill.sessions_changed', { runId, pass: pass.number, read, ...census });
+      }
+      if (census.keyNull > 0) {
+        position.counts = addCounts(position.counts, keyNullCounts(census.keyNull));
+      }
+      logger.info('backfill.pass_done', { runId, pass: pass.number, read, ...census });
+      if (runId === null) break;
+      const settled = pass.number > 0 && read === 0 && census.keyNull === 0;
+      if (settled) break;
+      if (pass.number >= MAX_CATCH_UP_PASSES) {
+        logger.warn('backfill.catch_up_unsettled', { runId, passes: pass.number, read });
+        break;
+      }
+      const next = await retrying(() => snapshotNow(connection.db), 'backfill.snapshot');
+      position.pass = {
+        number: pass.number + 1,
+        after: pass.until,
+        until: next.snapshot,
+        processedBefore: position.counts.sessionsProcessed,
+      };
+      position.cursor = null;
+      await runStore.beginPass(connection.db, runId, position);
     }
   } catch (err) {
     const safe = describeErrorSafely(err);
@@ -138,6 +194,19 @@ async function backfillUnderLock(
   }
 
   const { counts } = position;
+  if (shortfall !== null) {
+    const error = new BackfillUnverifiedError(runId, shortfall);
+    logger.error('backfill.unverified', { runId, ...shortfall });
+    if (runId !== null) {
+      await runStore.unverified(connection.db, runId, {
+        counts,
+        elapsedMs: elapsedBefore + elapsedMs(),
+        code: error.code,
+        message: error.message,
+      });
+    }
+    throw error;
+  }
   if (runId !== null) {
     if (outcome === 'completed') {
       await runStore.finish(connection.db, runId, {

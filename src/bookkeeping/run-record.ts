@@ -1,4 +1,5 @@
 import type { BackfillCounts } from '../backfill/backfill-counts';
+import type { ReadPass } from '../backfill/read-window';
 import type { SessionKey } from '../backfill/session-key';
 
 /** Who started a run. */
@@ -32,7 +33,10 @@ export interface RunRecord {
   heartbeatAt: string | null;
   finishedAt: string | null;
   resumeCount: number;
+  /** The last session read by the current pass, or null when the pass has read none yet. */
   checkpoint: SessionKey | null;
+  /** The pass the run is in, while it is unfinished. */
+  pass: ReadPass | null;
   counts: BackfillCounts;
   elapsedMs: number;
   errorCode: string | null;

@@ -1,5 +1,6 @@
 import { type BackfillCounts, emptyCounts } from '../backfill/backfill-counts';
-import type { SessionKey } from '../backfill/session-key';
+import type { ReadPass } from '../backfill/read-window';
+import { type SessionKey, sessionDateText } from '../backfill/session-key';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
 import type { Invoker, RunRecord, RunStatus } from './run-record';
@@ -17,6 +18,7 @@ interface RunRow {
   cursor_patient_id: string | null;
   cursor_session_date: string | null;
   cursor_session_id: string | null;
+  read_pass: ReadPass | null;
   counts: Partial<BackfillCounts> | null;
   elapsed_ms: string | number;
   error_code: string | null;
@@ -26,7 +28,7 @@ interface RunRow {
 const RUN_COLUMNS = `id, invoked_by, status, runner, batch_size,
   CAST(started_at AS text) AS started_at, CAST(heartbeat_at AS text) AS heartbeat_at,
   CAST(finished_at AS text) AS finished_at, resume_count, cursor_patient_id,
-  CAST(cursor_session_date AS text) AS cursor_session_date, cursor_session_id, counts,
+  ${sessionDateText('cursor_session_date')} AS cursor_session_date, cursor_session_id, read_pass, counts,
   elapsed_ms, error_code, error_message`;
 
 function toRecord(row: RunRow): RunRecord {
@@ -51,6 +53,7 @@ function toRecord(row: RunRow): RunRecord {
     finishedAt: row.finished_at,
     resumeCount: row.resume_count,
     checkpoint,
+    pass: row.read_pass,
     counts: { ...emptyCounts(), ...(row.counts ?? {}) },
     elapsedMs: Number(row.elapsed_ms),
     errorCode: row.error_code,
@@ -88,7 +91,7 @@ export const runStore = {
   async abandonUnfinished(db: SqlRunner): Promise<number> {
     const rows = await db.rows<{ id: string }>(
       `UPDATE ${TABLES.runs}
-          SET status = 'abandoned', finished_at = now(),
+          SET status = 'abandoned', finished_at = now(), read_pass = NULL,
               cursor_patient_id = NULL, cursor_session_date = NULL, cursor_session_id = NULL
         WHERE status IN ('running', 'interrupted')
         RETURNING id`,
@@ -138,7 +141,7 @@ export const runStore = {
     await db.rows(
       `UPDATE ${TABLES.runs}
           SET status = ?, counts = CAST(? AS jsonb), elapsed_ms = ?, finished_at = now(),
-              heartbeat_at = now(),
+              heartbeat_at = now(), read_pass = NULL,
               cursor_patient_id = NULL, cursor_session_date = NULL, cursor_session_id = NULL
         WHERE id = ?`,
       [
@@ -147,6 +150,52 @@ export const runStore = {
         outcome.elapsedMs,
         id,
       ],
+    );
+  },
+
+  /**
+   * Starts a pass: saves it, the totals so far and the cursor it continues from (null for a
+   * pass that starts at the beginning of its window).
+   */
+  async beginPass(
+    db: SqlRunner,
+    id: string,
+    progress: { pass: ReadPass; counts: BackfillCounts; cursor: SessionKey | null },
+  ): Promise<void> {
+    const { pass, counts, cursor } = progress;
+    await db.rows(
+      `UPDATE ${TABLES.runs}
+          SET read_pass = CAST(? AS jsonb), counts = CAST(? AS jsonb), heartbeat_at = now(),
+              cursor_patient_id = CAST(? AS uuid), cursor_session_date = CAST(? AS timestamptz),
+              cursor_session_id = CAST(? AS uuid)
+        WHERE id = ?`,
+      [
+        JSON.stringify(pass),
+        JSON.stringify(counts),
+        cursor?.patientId ?? null,
+        cursor?.sessionDate ?? null,
+        cursor?.sessionId ?? null,
+        id,
+      ],
+    );
+  },
+
+  /**
+   * Ends a run whose reads did not add up to what the table holds. Its checkpoint and pass are
+   * cleared, so the next run starts over rather than resuming after sessions it missed.
+   */
+  async unverified(
+    db: SqlRunner,
+    id: string,
+    outcome: { counts: BackfillCounts; elapsedMs: number; code: string; message: string },
+  ): Promise<void> {
+    await db.rows(
+      `UPDATE ${TABLES.runs}
+          SET status = 'interrupted', counts = CAST(? AS jsonb), elapsed_ms = ?,
+              heartbeat_at = now(), error_code = ?, error_message = ?, read_pass = NULL,
+              cursor_patient_id = NULL, cursor_session_date = NULL, cursor_session_id = NULL
+        WHERE id = ?`,
+      [JSON.stringify(outcome.counts), outcome.elapsedMs, outcome.code, outcome.message, id],
     );
   },
 

@@ -5,7 +5,7 @@ import { runStore } from './run-store';
 
 /**
  * Opens the run record of a real run: resumes the newest unfinished run that has a checkpoint
- * (the caller holds the lock, so any such run is orphaned), or, with `fromStart` or when there
+ * or a pass (the caller holds the lock, so any such run is orphaned), or, with `fromStart` or when there
  * is none, abandons unfinished runs and starts a new one.
  */
 export async function startOrResume(
@@ -18,7 +18,7 @@ export async function startOrResume(
     if (abandoned > 0) logger.info('backfill.checkpoint_abandoned', { runs: abandoned });
   } else {
     const previous = await runStore.findResumable(db);
-    if (previous?.checkpoint) {
+    if (previous?.checkpoint || previous?.pass) {
       await runStore.resume(db, previous.id, options.runner, options.batchSize);
       return { run: previous, resumed: true };
     }

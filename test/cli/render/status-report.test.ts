@@ -18,6 +18,7 @@ function run(overrides: Partial<RunRecord>): RunRecord {
     finishedAt: null,
     resumeCount: 0,
     checkpoint: null,
+    pass: null,
     counts: { ...emptyCounts(), sessionsProcessed: 10, goalsCreated: 8, duplicatesSkipped: 1 },
     elapsedMs: 1500,
     errorCode: null,

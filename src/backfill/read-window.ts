@@ -1,0 +1,48 @@
+/**
+ * Which row versions one pass of a run reads, by the transaction that wrote them (`xmin`):
+ * those visible in the snapshot `until` and, when `after` is set, not visible in `after`. The
+ * first pass reads what existed when the run started (`after` null, `until` its start
+ * snapshot); each catch-up pass reads what was written between two later snapshots. So every
+ * row version is read by exactly one pass, whatever the cursor had passed when it was written.
+ * Snapshots are `pg_snapshot` text (`xmin:xmax:xip,…`), which no session setting changes.
+ */
+export interface ReadWindow {
+  after: string | null;
+  until: string;
+}
+
+/** SQL reading the current snapshot as text; it is the statement's snapshot. */
+export const CURRENT_SNAPSHOT_SQL = 'CAST(pg_current_snapshot() AS text)';
+
+const XID_SPACE = '4294967296';
+
+/**
+ * SQL true when the row `alias` was written by a transaction visible in the bound snapshot
+ * (one placeholder). `xmin` is a 32-bit xid; it is widened to the xid8 of the snapshot's
+ * epoch (one epoch back when it is above the low half of the snapshot's xmax). The special
+ * xids below 3 (bootstrap, frozen) are visible to every snapshot.
+ */
+function visibleIn(alias: string): string {
+  const xmin = `CAST(CAST(${alias}.xmin AS text) AS bigint)`;
+  const xmax = 'CAST(CAST(pg_snapshot_xmax(snap.s) AS text) AS bigint)';
+  const epoch = `(${xmax} / ${XID_SPACE} - CASE WHEN ${xmin} > ${xmax} % ${XID_SPACE} THEN 1 ELSE 0 END)`;
+  return `(SELECT ${xmin} < 3 OR ${epoch} < 0
+       OR pg_visible_in_snapshot(CAST(CAST(${epoch} * ${XID_SPACE} + ${xmin} AS text) AS xid8), snap.s)
+     FROM (SELECT CAST(? AS pg_snapshot) AS s) AS snap)`;
+}
+
+/** SQL true when the row `alias` belongs to `window`; pushes its bindings. */
+export function inReadWindow(alias: string, window: ReadWindow, bindings: unknown[]): string {
+  bindings.push(window.until);
+  if (window.after === null) return visibleIn(alias);
+  bindings.push(window.after);
+  return `${visibleIn(alias)} AND NOT ${visibleIn(alias)}`;
+}
+
+/** One pass of a run: its window, and where the run's counts stood when it began. */
+export interface ReadPass extends ReadWindow {
+  /** 0 for the pass over what existed at the start; 1, 2, … for the catch-up passes. */
+  number: number;
+  /** `sessionsProcessed` when the pass began, so that the pass's own reads can be checked. */
+  processedBefore: number;
+}
