@@ -2,6 +2,7 @@ import { describeErrorSafely } from '../db/safe-error';
 import { buildParser } from './build-parser';
 import type { CliContext, CliIo } from './cli-io';
 import { EXIT_CODES } from './exit-codes';
+import { findLooseBooleans, helpCommandFor } from './flags/strict-booleans';
 import { UsageError } from './usage-error';
 
 /**
@@ -15,6 +16,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     exitCode: EXIT_CODES.ok,
   };
   try {
+    const looseBooleans = findLooseBooleans(argv);
+    if (looseBooleans.length > 0) {
+      throw new UsageError(`${looseBooleans.join('; ')}; see '${helpCommandFor(argv)}'`);
+    }
     await buildParser(context, argv).parseAsync([...argv], {}, (_error, _parsed, output) => {
       // Help and version text arrive here instead of yargs printing them itself.
       if (output) io.stdout.write(`${output}\n`);

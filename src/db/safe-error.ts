@@ -1,4 +1,5 @@
 import { GoalBackfillError } from '../errors/goal-backfill-error';
+import { type IdentifierKind, isOwnIdentifier } from './known-identifiers';
 import { conditionName, sqlStateOf, stringField } from './sqlstate';
 
 /** An error reduced to what may be logged: a code and a message free of row values. */
@@ -8,7 +9,11 @@ export interface SafeErrorDescription {
   message: string;
 }
 
-const IDENTIFIER_FIELDS = ['schema', 'table', 'column', 'constraint', 'dataType'] as const;
+/**
+ * The identifier fields a message may name, each only when it holds one of this package's own
+ * names. `schema` and `dataType` are never named: neither is this package's choice.
+ */
+const IDENTIFIER_FIELDS: readonly IdentifierKind[] = ['table', 'column', 'constraint'];
 
 /**
  * Driver and pool messages that carry no row values. Knex prefixes a failed query's message
@@ -33,9 +38,10 @@ export function errorLogFields(err: unknown): { errorCode: string | null; reason
 
 /**
  * Describes an error without any value that came from a row. PostgreSQL messages and details
- * can quote row values (`Key (…)=(…)`, `DETAIL:`, a trigger's RAISE text), so database errors
- * are rebuilt from their SQLSTATE and the identifiers the server reports, never from their
- * text. This package's own errors carry only ids and counts and pass through.
+ * can quote row values (`Key (…)=(…)`, `DETAIL:`, a trigger's RAISE text), and a trigger can
+ * set every identifier field too, so database errors are rebuilt from their SQLSTATE and those
+ * reported identifiers that are this package's own names, never from the server's text. This
+ * package's own errors carry only ids and counts and pass through.
  */
 export function describeErrorSafely(err: unknown): SafeErrorDescription {
   if (err instanceof GoalBackfillError) return { code: err.code, message: err.message };
@@ -44,7 +50,7 @@ export function describeErrorSafely(err: unknown): SafeErrorDescription {
   if (sqlState !== undefined) {
     const identifiers = IDENTIFIER_FIELDS.flatMap((name) => {
       const value = stringField(err, name);
-      return value === undefined ? [] : [`${name} ${value}`];
+      return value !== undefined && isOwnIdentifier(name, value) ? [`${name} ${value}`] : [];
     });
     const where = identifiers.length > 0 ? ` (${identifiers.join(', ')})` : '';
     return { code: sqlState, message: `${conditionName(sqlState)}${where}` };

@@ -14,10 +14,41 @@ describe('describeErrorSafely', () => {
         code: '23505',
         message: 'duplicate key value violates unique constraint "k"',
         detail: 'Key (description)=(SECRET) already exists.',
+        schema: 'public',
         table: 'treatment_goals',
-        constraint: 'k',
+        constraint: 'treatment_goals_patient_description_key',
       }),
-      { code: '23505', message: 'unique_violation (table treatment_goals, constraint k)' },
+      {
+        code: '23505',
+        message:
+          'unique_violation (table treatment_goals, constraint treatment_goals_patient_description_key)',
+      },
+    ],
+    [
+      'a not-null violation on a column of ours',
+      pgError({ code: '23502', table: 'treatment_goals', column: 'category', dataType: 'text' }),
+      { code: '23502', message: 'not_null_violation (table treatment_goals, column category)' },
+    ],
+    [
+      'a trigger setting every identifier field to row text',
+      pgError({
+        code: '23514',
+        message: 'SECRET',
+        detail: 'SECRET',
+        hint: 'SECRET',
+        where: 'SECRET',
+        schema: 'SECRET',
+        table: 'SECRET',
+        column: 'SECRET',
+        constraint: 'SECRET',
+        dataType: 'SECRET',
+      }),
+      { code: '23514', message: 'check_violation' },
+    ],
+    [
+      'identifiers that are not ours',
+      pgError({ code: '23514', table: 'app_table', constraint: 'app_check', column: 'notes' }),
+      { code: '23514', message: 'check_violation' },
     ],
     [
       'a trigger raising the row text',

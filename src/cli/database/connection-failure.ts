@@ -10,12 +10,34 @@ const CONNECTION_FAILURES: Readonly<Record<string, string>> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed by the server',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is not trusted (check sslmode)',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate is not trusted (check sslmode)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate is not trusted (check sslmode)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server certificate is not trusted (check sslmode)',
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not name this host',
   '28P01': 'password authentication failed',
   '28000': 'authorization rejected',
   '3D000': 'database does not exist',
   '53300': 'too many connections',
   '57P03': 'the server is starting up or shutting down',
 };
+
+/**
+ * The driver's own fixed messages (node-postgres) for a connection that never came up. Only
+ * these exact phrases are compared; no other message text is read.
+ */
+const DRIVER_CONNECT_FAILURES: ReadonlyArray<readonly [string, string]> = [
+  [
+    'The server does not support SSL connections',
+    'the server does not support SSL (check sslmode)',
+  ],
+  ['Connection terminated due to connection timeout', 'connection timed out'],
+  ['timeout expired', 'connection timed out'],
+  ['Connection terminated unexpectedly', 'connection closed by the server'],
+  ['Connection terminated', 'connection closed by the server'],
+];
 
 function codeOf(err: unknown): string | undefined {
   const code = sqlStateOf(err) ?? stringField(err, 'code');
@@ -25,25 +47,47 @@ function codeOf(err: unknown): string | undefined {
   return undefined;
 }
 
+/** What the driver's fixed message means, when `err` (or its cause) carries one. */
+function driverReason(err: unknown, depth = 0): string | null {
+  if (!(err instanceof Error) || depth > 3) return null;
+  const found = DRIVER_CONNECT_FAILURES.find(([phrase]) => err.message === phrase);
+  return found ? found[1] : driverReason(err.cause, depth + 1);
+}
+
+/** How {@link connectionFailureReason} reads an error. */
+export interface ConnectionFailureContext {
+  /**
+   * Whether a connection was ever established. A connection lost after that (a terminated
+   * backend) is a failure of the work, not an unreachable database. @default false
+   */
+  connected?: boolean;
+}
+
 /**
  * Why `err` means the database could not be reached, or null when it means something else.
- * Reads only codes and the error's class name, never the server's text.
+ * Reads only codes, the error's class name and the driver's fixed phrases, never the server's
+ * text.
  */
-export function connectionFailureReason(err: unknown): string | null {
+export function connectionFailureReason(
+  err: unknown,
+  context: ConnectionFailureContext = {},
+): string | null {
   const code = codeOf(err);
   const meaning = code === undefined ? undefined : CONNECTION_FAILURES[code];
   if (code !== undefined && meaning !== undefined) return `${meaning} [${code}]`;
   if (err instanceof Error && err.name === 'KnexTimeoutError') {
     return 'timed out waiting for a connection';
   }
-  return null;
+  if (context.connected === true) return null;
+  return driverReason(err);
 }
 
 /** `err` as a {@link DatabaseUnreachableError} naming `target`, or null if it is not one. */
 export function asDatabaseUnreachable(
   err: unknown,
   target: string,
+  context: ConnectionFailureContext = {},
 ): DatabaseUnreachableError | null {
-  const reason = connectionFailureReason(err);
+  const reason = connectionFailureReason(err, context);
   return reason === null ? null : new DatabaseUnreachableError(target, reason, { cause: err });
 }

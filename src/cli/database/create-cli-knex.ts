@@ -39,9 +39,22 @@ export function createCliKnex(env: Readonly<Record<string, string | undefined>>)
   const url = parseDatabaseUrl(env.DATABASE_URL);
   const knex = knexFactory({
     client: 'pg',
-    connection: { connectionString: url.connectionString, application_name: 'goal-backfill' },
-    // The backfill pins one connection; the second serves status reads beside it.
-    pool: { min: 0, max: 2 },
+    connection: {
+      connectionString: url.connectionString,
+      application_name: 'goal-backfill',
+      // The driver drops a socket that has not finished connecting by then, so a server that
+      // accepts and never answers leaves nothing pending for destroy() to wait on.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    },
+    // The backfill pins one connection; the second serves status reads beside it. A failed
+    // connect is reported at once rather than retried until the acquire timeout.
+    pool: {
+      min: 0,
+      max: 2,
+      propagateCreateError: true,
+      createTimeoutMillis: CONNECT_TIMEOUT_MS,
+      destroyTimeoutMillis: 5_000,
+    },
     acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
     log: QUIET_KNEX_LOG,
   });
