@@ -1,3 +1,4 @@
+import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
 import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
 import {
   BACKFILL_ORIGIN,
@@ -125,12 +126,22 @@ function writtenCte(mode: StatementMode): string {
         WHERE g.patient_id = f.patient_id
           AND ${DESCRIPTION_KEY_FUNCTION}(g.description) = ${DESCRIPTION_KEY_FUNCTION}(f.description))`;
   }
+  const status = literal(BACKFILLED_GOAL_STATUS);
+  const fingerprint = fingerprintSql([
+    'f.description',
+    'f.category',
+    'f.details',
+    status,
+    'f.therapist_id',
+    'f.session_id',
+  ]);
   return `INSERT INTO ${TABLES.goals} AS g
       (patient_id, therapist_id, session_id, description, category, details, status,
-       created_at, updated_at, origin, backfill_run_id, source_item_index, backfilled_at)
+       created_at, updated_at, origin, backfill_run_id, source_item_index, backfilled_at,
+       ${GOAL_CHANGE_TRACKING.fingerprintColumn})
     SELECT f.patient_id, f.therapist_id, f.session_id, f.description, f.category, f.details,
-       ${literal(BACKFILLED_GOAL_STATUS)}, f.session_date, now(), ${literal(BACKFILL_ORIGIN)},
-       params.run_id, CAST(f.ord - 1 AS integer), now()
+       ${status}, f.session_date, now(), ${literal(BACKFILL_ORIGIN)},
+       params.run_id, CAST(f.ord - 1 AS integer), now(), ${fingerprint}
     FROM firsts f CROSS JOIN params
     ON CONFLICT (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description)) DO NOTHING
     RETURNING g.session_id`;

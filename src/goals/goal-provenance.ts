@@ -4,17 +4,31 @@ import {
   CLINICIAN_ORIGIN,
   SEED_ORIGIN,
 } from '../backfill/goal-rules';
+import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
+
+/**
+ * What makes a backfilled goal unchanged, defined once: it is still 'assigned', `updated_at` is
+ * still the moment of the backfill, no UPDATE has touched the row since (the trigger stamps
+ * `clinician_touched_at`), and its clinical columns still match the fingerprint the backfill
+ * stored. Any one of them failing (or NULL) makes the goal changed.
+ */
+const UNCHANGED_SINCE_BACKFILL =
+  `status = '${BACKFILLED_GOAL_STATUS}' AND updated_at = backfilled_at` +
+  ` AND ${GOAL_CHANGE_TRACKING.touchedColumn} IS NULL` +
+  ` AND ${GOAL_CHANGE_TRACKING.fingerprintColumn} = ${fingerprintSql()}`;
 
 /**
  * SQL conditions on treatment_goals (no alias) that sort goals by where they came from. A
- * backfilled goal stops counting as backfilled once a clinician changes it: its status leaves
- * 'assigned' or its updated_at moves away from the moment the backfill wrote it.
+ * backfilled goal stops counting as unchanged once anything changes it: an UPDATE of the row,
+ * whatever it sets `updated_at` to, or a clinical column that no longer matches what the
+ * backfill wrote (see docs/backfill-rules.md). The rollback, `status` and `rollback --dry-run`
+ * all count and delete by these conditions.
  */
 export const GOAL_PROVENANCE_SQL = {
   /** Written by the backfill and untouched since: the goals a rollback deletes. */
-  unchangedBackfill: `origin = '${BACKFILL_ORIGIN}' AND status = '${BACKFILLED_GOAL_STATUS}' AND updated_at = backfilled_at`,
-  /** Written by the backfill, then changed by a clinician: kept unless asked otherwise. */
-  changedBackfill: `origin = '${BACKFILL_ORIGIN}' AND NOT (status = '${BACKFILLED_GOAL_STATUS}' AND updated_at IS NOT DISTINCT FROM backfilled_at)`,
+  unchangedBackfill: `origin = '${BACKFILL_ORIGIN}' AND ${UNCHANGED_SINCE_BACKFILL}`,
+  /** Written by the backfill, then changed: kept unless asked otherwise. */
+  changedBackfill: `origin = '${BACKFILL_ORIGIN}' AND (${UNCHANGED_SINCE_BACKFILL}) IS NOT TRUE`,
   /** Entered by clinicians: never deleted by this package. */
   clinician: `origin = '${CLINICIAN_ORIGIN}'`,
   /** Demo goals the seeds wrote into a local database: not clinical data. */

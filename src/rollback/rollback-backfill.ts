@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { LockedConnection } from '../db/locked-connection';
+import { toCount } from '../db/query-rows';
 import { checkWholeNumber } from '../config/check-whole-number';
 import { ConfigError } from '../errors/config-error';
 import { takeGoalCensus } from '../goals/goal-census';
@@ -27,6 +28,11 @@ export interface RollbackOptions {
   statementTimeoutMs?: number;
   /** `lock_timeout` for each delete, so app writes are never held up long. @default 5000 */
   lockTimeoutMs?: number;
+  /**
+   * Stops the wait for the lock: once aborted before the lock is taken, the rollback deletes
+   * nothing and throws {@link BackfillLockedError}. After that it finishes its batches.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link rollbackBackfill} did, or in a dry run would do. */
@@ -53,7 +59,13 @@ function validate(options: RollbackOptions): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-/** Deletes the goals matching `condition` in batches by id, so no statement runs long. */
+/**
+ * Deletes the goals matching `condition` in batches by id, so no statement runs long. The
+ * condition sits on the DELETE's own target row as well as in the batch's SELECT: when an app
+ * edit commits while the DELETE waits for that row, READ COMMITTED re-checks only the target
+ * row's conditions against the new version, so the edited goal is skipped, not deleted.
+ * Batches advance by the last id selected, so a skipped goal does not end the loop early.
+ */
 async function deleteInBatches(
   db: SqlRunner,
   condition: string,
@@ -63,21 +75,22 @@ async function deleteInBatches(
   let deleted = 0;
   let afterId = '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const rows = await db.rows<{ id: string }>(
-      `DELETE FROM ${TABLES.goals} WHERE id IN (
+    const [row] = await db.rows<{ selected: unknown; deleted: unknown; last_id: string | null }>(
+      `WITH batch AS (
          SELECT id FROM ${TABLES.goals} WHERE ${condition} AND id > CAST(? AS uuid)
-          ORDER BY id LIMIT ?)
-       RETURNING id`,
+          ORDER BY id LIMIT ?),
+       gone AS (
+         DELETE FROM ${TABLES.goals} WHERE id IN (SELECT id FROM batch) AND ${condition}
+         RETURNING id)
+       SELECT (SELECT count(*) FROM batch) AS selected, (SELECT count(*) FROM gone) AS deleted,
+              (SELECT id FROM batch ORDER BY id DESC LIMIT 1) AS last_id`,
       [afterId, batchSize],
     );
-    deleted += rows.length;
-    logger.debug('rollback.batch', { deleted: rows.length, totalDeleted: deleted });
-    if (rows.length < batchSize) return deleted;
-    afterId =
-      rows
-        .map((row) => row.id)
-        .sort()
-        .at(-1) ?? afterId;
+    const batchDeleted = toCount(row?.deleted);
+    deleted += batchDeleted;
+    logger.debug('rollback.batch', { deleted: batchDeleted, totalDeleted: deleted });
+    if (toCount(row?.selected) < batchSize || !row?.last_id) return deleted;
+    afterId = row.last_id;
   }
 }
 
@@ -98,7 +111,11 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
       lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
       applicationName: 'goal-backfill rollback',
     },
-    lock: { waitMs: options.lockWaitMs ?? 0, describeHolder: describeLockHolderRun },
+    lock: {
+      waitMs: options.lockWaitMs ?? 0,
+      signal: options.signal,
+      describeHolder: describeLockHolderRun,
+    },
   });
   try {
     const { db } = connection;

@@ -3,6 +3,7 @@ import { BACKFILL_ORIGIN, GOAL_ORIGINS, GOAL_STATUSES } from '../backfill/goal-r
 import { INVOKERS, RUN_STATUSES } from '../bookkeeping/run-record';
 import { sqlRunner } from '../db/sql-runner';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
+import { createGoalChangeTracking, dropGoalChangeTracking } from './goal-change-tracking';
 import { markOwned, relationOwnership } from './ownership';
 import { DESCRIPTION_KEY_FUNCTION, GOAL_DEDUP_INDEX, SESSION_READ_INDEX, TABLES } from './tables';
 
@@ -59,6 +60,7 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
     );
     await markOwned(db, 'INDEX', SESSION_READ_INDEX);
   }
+  await createGoalChangeTracking(knex);
 }
 
 function createRunsTable(knex: Knex): Knex.SchemaBuilder {
@@ -145,6 +147,7 @@ function createGoalsTable(knex: Knex): Knex.SchemaBuilder {
  * call {@link assertTeardownAllowed} first.
  */
 export async function dropGoalSchema(knex: Knex): Promise<void> {
+  await dropGoalChangeTracking(knex);
   const db = sqlRunner(knex);
   if ((await relationOwnership(db, SESSION_READ_INDEX)) === 'ours') {
     await knex.raw(`DROP INDEX ${SESSION_READ_INDEX}`);

@@ -1,0 +1,110 @@
+import type { Knex } from 'knex';
+import { BACKFILL_ORIGIN } from '../backfill/goal-rules';
+import { sqlRunner } from '../db/sql-runner';
+import { relationOwnership } from './ownership';
+import { TABLES } from './tables';
+
+/**
+ * The names of what tells a changed backfilled goal from an untouched one, whatever the app
+ * does with `updated_at`:
+ * - `touchedColumn`: stamped with `clock_timestamp()` by `touchTrigger` on every UPDATE of a
+ *   backfilled goal (NULL until then);
+ * - `fingerprintColumn`: `fingerprintFunction` of the clinical columns as the backfill wrote
+ *   them, set by the backfill's INSERT and kept by the trigger. It still tells an edit made
+ *   while triggers were off (`session_replication_role = replica`).
+ */
+export const GOAL_CHANGE_TRACKING = {
+  touchedColumn: 'clinician_touched_at',
+  fingerprintColumn: 'backfill_fingerprint',
+  fingerprintFunction: 'goal_clinical_fingerprint',
+  touchFunction: 'goal_mark_touched',
+  touchTrigger: 'treatment_goals_mark_touched',
+} as const;
+
+/** The clinical columns of treatment_goals, in the order the fingerprint function takes them. */
+export const CLINICAL_COLUMNS = [
+  'description',
+  'category',
+  'details',
+  'status',
+  'therapist_id',
+  'session_id',
+] as const;
+
+const FINGERPRINT_PARAMETERS =
+  'description text, category text, details text, status text, therapist_id uuid, session_id uuid';
+
+/**
+ * SQL calling the fingerprint function on the given expressions of the clinical columns, in
+ * the order of {@link CLINICAL_COLUMNS}; with no argument, on the columns themselves.
+ */
+export function fingerprintSql(columns: readonly string[] = CLINICAL_COLUMNS): string {
+  return `${GOAL_CHANGE_TRACKING.fingerprintFunction}(${columns.join(', ')})`;
+}
+
+// Each value is written as its length, a colon and the value, and NULL as a dash, so no two
+// different rows give the same text (a separator alone could occur inside a description).
+const fingerprintBody = CLINICAL_COLUMNS.map(
+  (column) => `coalesce(length(${column}::text)::text || ':' || ${column}::text, '-')`,
+).join(" || '|' || ");
+
+/**
+ * Adds change tracking to treatment_goals: the two columns, the fingerprint function, and the
+ * BEFORE UPDATE trigger that marks a backfilled goal as touched and keeps its fingerprint.
+ * Idempotent, so it can run again on a table that already has it.
+ */
+export async function createGoalChangeTracking(knex: Knex): Promise<void> {
+  const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
+    GOAL_CHANGE_TRACKING;
+  await knex.raw(
+    `ALTER TABLE ${TABLES.goals}
+       ADD COLUMN IF NOT EXISTS ${touchedColumn} timestamptz,
+       ADD COLUMN IF NOT EXISTS ${fingerprintColumn} bytea`,
+  );
+  // Immutable because the database encoding cannot change (as goal_description_key).
+  await knex.raw(
+    `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bytea
+       LANGUAGE sql IMMUTABLE PARALLEL SAFE
+       AS $$ SELECT sha256(convert_to(${fingerprintBody}, 'UTF8')) $$`,
+  );
+  await knex.raw(
+    `COMMENT ON FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) IS
+       'SHA-256 of the clinical columns of a goal; the backfill stores it, and a goal whose columns no longer match it has been changed.'`,
+  );
+  await knex.raw(
+    `CREATE OR REPLACE FUNCTION ${touchFunction}() RETURNS trigger
+       LANGUAGE plpgsql
+       AS $$
+       BEGIN
+         NEW.${touchedColumn} := clock_timestamp();
+         NEW.${fingerprintColumn} := OLD.${fingerprintColumn};
+         RETURN NEW;
+       END
+       $$`,
+  );
+  await knex.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
+  await knex.raw(
+    `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
+       FOR EACH ROW WHEN (OLD.origin = '${BACKFILL_ORIGIN}')
+       EXECUTE FUNCTION ${touchFunction}()`,
+  );
+}
+
+/**
+ * Removes what {@link createGoalChangeTracking} added, from a treatment_goals this package
+ * created only; a no-op for what is already gone.
+ */
+export async function dropGoalChangeTracking(knex: Knex): Promise<void> {
+  const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
+    GOAL_CHANGE_TRACKING;
+  if ((await relationOwnership(sqlRunner(knex), TABLES.goals)) === 'ours') {
+    await knex.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
+    await knex.raw(
+      `ALTER TABLE ${TABLES.goals}
+         DROP COLUMN IF EXISTS ${touchedColumn},
+         DROP COLUMN IF EXISTS ${fingerprintColumn}`,
+    );
+  }
+  await knex.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
+  await knex.raw(`DROP FUNCTION IF EXISTS ${fingerprintFunction}(${FINGERPRINT_PARAMETERS})`);
+}

@@ -1,0 +1,141 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { silentLogger } from '../../src/logging/logger';
+import {
+  createGoalChangeTracking,
+  dropGoalChangeTracking,
+  GOAL_CHANGE_TRACKING,
+} from '../../src/schema/goal-change-tracking';
+import { createGoalSchema, dropGoalSchema } from '../../src/schema/goal-schema';
+import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
+
+let db: TestDatabase;
+let backfilled: string;
+let clinician: string;
+
+useMigratedDatabase((created) => {
+  db = created;
+});
+
+beforeEach(async () => {
+  const [patient = ''] = await insertUsers(db.knex, 1, 'patient');
+  const [therapist = ''] = await insertUsers(db.knex, 1, 'therapist');
+  await insertSessions(db.knex, [
+    {
+      patientId: patient,
+      therapistId: therapist,
+      sessionDate: '2024-01-01T00:00:00Z',
+      notes: { action_items: [{ task: 'Walk', details: 'Once a day' }, { task: 'Read' }] },
+    },
+  ]);
+  clinician = await insertClinicianGoal(db.knex, { patientId: patient, description: 'Mine' });
+  await runBackfill({ knex: db.knex, logger: silentLogger });
+  backfilled = (await db.knex('treatment_goals').where({ description: 'Walk' }).pluck('id'))[0];
+});
+
+const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
+  GOAL_CHANGE_TRACKING;
+
+async function trackingObjects(): Promise<{
+  columns: number;
+  functions: number;
+  triggers: number;
+}> {
+  const result = await db.knex.raw<{ rows: Record<string, string | number>[] }>(
+    `SELECT (SELECT count(*) FROM information_schema.columns
+              WHERE table_name = 'treatment_goals' AND column_name IN (?, ?)) AS columns,
+            (SELECT count(*) FROM pg_proc WHERE proname IN (?, ?)) AS functions,
+            (SELECT count(*) FROM pg_trigger WHERE tgname = ?) AS triggers`,
+    [touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger],
+  );
+  const row = result.rows[0] ?? {};
+  return {
+    columns: Number(row.columns),
+    functions: Number(row.functions),
+    triggers: Number(row.triggers),
+  };
+}
+
+async function tracking(id: string): Promise<{ touched: boolean; matches: boolean | null }> {
+  const result = await db.knex.raw<{ rows: { touched: boolean; matches: boolean | null }[] }>(
+    `SELECT ${touchedColumn} IS NOT NULL AS touched,
+            ${fingerprintColumn} = ${fingerprintFunction}(description, category, details, status,
+                                                        therapist_id, session_id) AS matches
+       FROM treatment_goals WHERE id = ?`,
+    [id],
+  );
+  const [row] = result.rows;
+  if (!row) throw new Error(`goal ${id} is gone`);
+  return row;
+}
+
+describe('goal change tracking', () => {
+  it('the backfill stores the fingerprint of what it wrote; clinician goals have none', async () => {
+    expect(await tracking(backfilled)).toEqual({ touched: false, matches: true });
+    expect(await tracking(clinician)).toEqual({ touched: false, matches: null });
+  });
+
+  it.each([
+    ['a change of details', { details: 'Twice a day' }],
+    ['a no-op UPDATE', { description: 'Walk' }],
+    ['an attempt to clear the marker', { [touchedColumn]: null }],
+  ])('the trigger marks a backfilled goal touched on %s', async (_name, values) => {
+    await db.knex('treatment_goals').where({ id: backfilled }).update(values);
+    expect((await tracking(backfilled)).touched).toBe(true);
+  });
+
+  it('the trigger keeps the fingerprint when an UPDATE writes one', async () => {
+    await db
+      .knex('treatment_goals')
+      .where({ id: backfilled })
+      .update({
+        details: 'Twice a day',
+        [fingerprintColumn]: db.knex.raw(
+          `${fingerprintFunction}(description, category, ?, status, therapist_id, session_id)`,
+          ['Twice a day'],
+        ),
+      });
+    expect(await tracking(backfilled)).toEqual({ touched: true, matches: false });
+  });
+
+  it('the trigger leaves clinician goals alone', async () => {
+    await db.knex('treatment_goals').where({ id: clinician }).update({ details: 'x' });
+    expect((await tracking(clinician)).touched).toBe(false);
+  });
+
+  it.each([
+    ['a separator inside a value', ['a|b', 'c', null], ['a', 'b|c', null]],
+    ['a length prefix inside a value', ['1:a', 'b', null], ['1', 'a', 'b']],
+    ['NULL and the empty string', ['a', 'b', null], ['a', 'b', '']],
+    ['NULL and a dash', ['a', 'b', null], ['a', 'b', '-']],
+  ])('the fingerprint tells apart %s', async (_name, left, right) => {
+    const call = `${fingerprintFunction}(?, ?, ?, 'assigned', NULL, NULL)`;
+    const result = await db.knex.raw<{ rows: { same: boolean }[] }>(
+      `SELECT ${call} = ${call} AS same`,
+      [...left, ...right],
+    );
+    expect(result.rows[0]?.same).toBe(false);
+  });
+
+  it('is idempotent, drops cleanly, and goes with the schema', async () => {
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+    await createGoalChangeTracking(db.knex);
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+    expect(await tracking(backfilled)).toEqual({ touched: false, matches: true });
+
+    await dropGoalChangeTracking(db.knex);
+    expect(await trackingObjects()).toEqual({ columns: 0, functions: 0, triggers: 0 });
+    await dropGoalChangeTracking(db.knex);
+    await createGoalChangeTracking(db.knex);
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+
+    await db.knex.transaction(async (trx) => {
+      await trx.raw('TRUNCATE treatment_goals');
+      await dropGoalSchema(trx);
+    });
+    expect(await trackingObjects()).toEqual({ columns: 0, functions: 0, triggers: 0 });
+    await db.knex.transaction((trx) => createGoalSchema(trx));
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+  });
+});
