@@ -3,11 +3,17 @@
 -- Each query is independent. The ones marked "expect 0" must return 0 on a healthy backfill.
 -- The whitespace set is JavaScript's String.prototype.trim set, as the backfill uses it.
 
--- 1. Goals by provenance: backfilled (unchanged), backfilled but changed by clinicians, clinician-entered.
-SELECT count(*) FILTER (WHERE origin = 'backfill' AND status = 'assigned' AND updated_at = backfilled_at) AS backfilled_unchanged,
-       count(*) FILTER (WHERE origin = 'backfill' AND NOT (status = 'assigned' AND updated_at = backfilled_at)) AS backfilled_changed,
+-- 1. Goals by provenance: backfilled (unchanged), backfilled but changed since, clinician-entered.
+--    Unchanged is the rollback's rule: no UPDATE touched the goal and its clinical columns still
+--    match the fingerprint the backfill stored (docs/backfill-rules.md, "What counts as changed").
+SELECT count(*) FILTER (WHERE origin = 'backfill' AND unchanged) AS backfilled_unchanged,
+       count(*) FILTER (WHERE origin = 'backfill' AND unchanged IS NOT TRUE) AS backfilled_changed,
        count(*) FILTER (WHERE origin = 'clinician') AS clinician_entered
-  FROM treatment_goals;
+  FROM (SELECT origin,
+               status = 'assigned' AND updated_at = backfilled_at AND clinician_touched_at IS NULL
+                 AND backfill_fingerprint = goal_clinical_fingerprint(description, category, details,
+                                                                      status, therapist_id, session_id) AS unchanged
+          FROM treatment_goals) AS goals;
 
 -- 2. The last runs and their counts.
 SELECT id, invoked_by, status, started_at, finished_at,
