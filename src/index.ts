@@ -22,6 +22,10 @@ export { runBackfill } from './backfill/run-backfill';
 export type { SessionFailure } from './bookkeeping/failure-store';
 export type { Invoker, RunRecord, RunStatus } from './bookkeeping/run-record';
 export { type BackfillEnv, BACKFILL_ENV_VARIABLES, readBackfillEnv } from './config/backfill-env';
+export {
+  type AppSchemaProblem,
+  AppSchemaIncompatibleError,
+} from './errors/app-schema-incompatible-error';
 export { BackfillIncompleteError } from './errors/backfill-incomplete-error';
 export { BackfillLockedError, type LockHolder } from './errors/backfill-locked-error';
 export { BackfillRunFailedError } from './errors/backfill-run-failed-error';
@@ -29,10 +33,17 @@ export { ConfigError } from './errors/config-error';
 export { DatabaseUnreachableError } from './errors/database-unreachable-error';
 export { EmbeddedDatabaseBusyError } from './errors/embedded-database-busy-error';
 export { GoalBackfillError } from './errors/goal-backfill-error';
+export { GoalSchemaConflictError } from './errors/goal-schema-conflict-error';
+export { MigrationFailedError } from './errors/migration-failed-error';
 export { SchemaNotReadyError } from './errors/schema-not-ready-error';
 export { TeardownRefusedError } from './errors/teardown-refused-error';
 export type { GoalCensus } from './goals/goal-census';
-export { assertTeardownAllowed, TEARDOWN_OVERRIDE_VARIABLE } from './goals/teardown-guard';
+export {
+  assertTeardownAllowed,
+  type GoalSchemaTeardown,
+  TEARDOWN_OVERRIDE_VARIABLE,
+  teardownGoalSchema,
+} from './goals/teardown-guard';
 export {
   type CreateLoggerOptions,
   createLogger,
@@ -45,6 +56,10 @@ export {
   type RollbackResult,
   rollbackBackfill,
 } from './rollback/rollback-backfill';
+export { backfillMigration } from './migrations/backfill-migration';
+export { goalSchemaMigration } from './migrations/goal-schema-migration';
+export type { KnexMigration } from './migrations/safe-migration';
+export { assertAppSchemaCompatible } from './schema/assert-app-schema-compatible';
 export { createGoalSchema, dropGoalSchema } from './schema/goal-schema';
 export { TABLES } from './schema/tables';
 export {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from './main';
+import { missingCliDependencies } from './cli-dependencies';
 
 /**
  * Runs `goal-backfill` on this process. The first SIGINT or SIGTERM asks the command to stop
@@ -7,6 +7,16 @@ import { main } from './main';
  * lock dies with the connection, and the last committed page's checkpoint stays.
  */
 function runFromProcess(): void {
+  const missing = missingCliDependencies();
+  if (missing.length > 0) {
+    process.stderr.write(
+      `goal-backfill: the CLI needs optional peer packages that are not installed: npm install ${missing.join(' ')}\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  // Loaded only once its packages are known to be there.
+  const { main } = require('./main') as typeof import('./main');
   const controller = new AbortController();
   let signalsReceived = 0;
   const onSignal = (signal: NodeJS.Signals) => {
