@@ -10,8 +10,17 @@ export const BACKFILL_LOCK_KEY = 0x676f616c;
 
 const POLL_INTERVAL_MS = 250;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 async function tryLock(db: SqlRunner): Promise<boolean> {
@@ -43,12 +52,14 @@ export interface AcquireLockOptions {
   waitMs: number;
   /** Describes the run that holds the lock, for the error message. */
   describeHolder: () => Promise<Omit<LockHolder, 'pid' | 'applicationName'>>;
+  /** Stops the wait: once aborted, the lock is never taken, even when it frees. */
   signal?: AbortSignal | undefined;
 }
 
 /**
  * Takes the backfill lock on `db`, polling until `waitMs` has passed. Throws
- * {@link BackfillLockedError} naming the holder when the wait runs out.
+ * {@link BackfillLockedError} naming the holder when the wait runs out, or at once when
+ * `signal` aborts, before or during the wait: an interrupted command never goes on to work.
  */
 export async function acquireBackfillLock(
   db: SqlRunner,
@@ -56,7 +67,11 @@ export async function acquireBackfillLock(
 ): Promise<void> {
   const started = Date.now();
   for (;;) {
-    if (await tryLock(db)) return;
+    if (!options.signal?.aborted && (await tryLock(db))) {
+      if (!options.signal?.aborted) return;
+      // Aborted while the lock was being taken: give it back and stop.
+      await releaseBackfillLock(db);
+    }
     const waited = Date.now() - started;
     if (waited >= options.waitMs || options.signal?.aborted) {
       const pid = await findLockHolderPid(db);
@@ -66,7 +81,7 @@ export async function acquireBackfillLock(
         waited,
       );
     }
-    await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited));
+    await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited), options.signal);
   }
 }
 

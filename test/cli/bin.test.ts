@@ -1,57 +1,17 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, runCommand } from '../support/run-command';
 import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
-import { MARKER, seedKnownSessions, seedManySessions } from './cli-fixtures';
-import { holdBackfillLock } from '../support/database-faults';
+import { lockGoalsTable, MARKER, seedKnownSessions, seedManySessions } from './cli-fixtures';
 import { withoutServer } from './cli-harness';
+import { startBin, waitFor } from './bin-process';
 
 const VERSION = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 
 /** `npm run backfill -- ...args`, as an operator types it. */
 function backfill(args: string[], env: Record<string, string | undefined>) {
   return runCommand('npm', ['run', '--silent', 'backfill', '--', ...args], env);
-}
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** bin.ts started directly (so signals reach it, not npm), with its output as it arrives. */
-function startBin(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['-r', 'sucrase/register/ts', 'src/cli/bin.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk) => {
-    output.stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    output.stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-  const done = new Promise<Finished>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ ...output, code });
-    });
-  });
-  return { child, output, done };
-}
-
-/** Resolves once `condition` holds, checking every 50 ms for up to 20 s. */
-async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
-  for (let waited = 0; waited < 20_000; waited += 50) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('timed out waiting for the condition');
 }
 
 describe('the goal-backfill executable, through npm run backfill', () => {
@@ -116,12 +76,15 @@ describe.skipIf(withoutServer)('the goal-backfill executable on a database', () 
   );
 
   it('exits at once on a second signal', async () => {
-    await holdBackfillLock(db.url, async () => {
-      const bin = startBin(['rollback', '--lock-wait', '40'], env());
-      // The rollback prints nothing while it waits for the lock; its connection shows it waits.
+    await seedKnownSessions(db.knex);
+    expect((await backfill(['run'], env())).code).toBe(0);
+    // Past the backfill lock, a rollback finishes its batches on the first signal; here its
+    // first read waits behind a table lock, so only the second signal can end it.
+    await lockGoalsTable(db.url, async () => {
+      const bin = startBin(['rollback'], env());
       await waitFor(async () => {
         const { rows } = await db.knex.raw(
-          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'goal-backfill%'",
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'goal-backfill rollback' AND wait_event_type = 'Lock'",
         );
         return Number(rows[0].n) > 0;
       });

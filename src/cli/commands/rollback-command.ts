@@ -44,6 +44,7 @@ async function rollback(
       includeChanged: flags.includeChanged,
       batchSize: flags.batchSize,
       lockWaitMs: flags.lockWaitMs,
+      signal: context.signal,
     });
   } finally {
     stopListening();

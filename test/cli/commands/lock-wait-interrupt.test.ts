@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { tableCounts } from '../../support/fixtures';
+import { holdBackfillLock } from '../../support/database-faults';
+import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
+import { type Finished, settlesWithin, startBin, waitFor } from '../bin-process';
+import { seedKnownSessions } from '../cli-fixtures';
+import { runCli, withoutServer } from '../cli-harness';
+
+/** How long a command may take to end after the signal; generous for a busy machine. */
+const PROMPT_EXIT_MS = 15_000;
+
+describe.skipIf(withoutServer)('a signal while a command waits for the backfill lock', () => {
+  let db: TestDatabase;
+  const env = () => ({ DATABASE_URL: db.url });
+
+  useMigratedDatabase((created) => {
+    db = created;
+  });
+
+  /** Whether a goal-backfill connection of `application` is in this database. */
+  async function connected(application: string): Promise<boolean> {
+    const { rows } = await db.knex.raw(
+      'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = ?',
+      [application],
+    );
+    return Number(rows[0].n) > 0;
+  }
+
+  it.each([
+    ['rollback', 'SIGINT', 'goal-backfill rollback'],
+    ['rollback', 'SIGTERM', 'goal-backfill rollback'],
+    ['run', 'SIGINT', 'goal-backfill cli'],
+  ] as const)(
+    '%s on %s exits 130 and changes nothing, even when the lock frees afterwards',
+    async (command, signal, application) => {
+      await seedKnownSessions(db.knex);
+      expect((await runCli(['run'], { env: env() })).code).toBe(0);
+      // A second set of sessions a run would backfill, so a run that went ahead would show.
+      await seedKnownSessions(db.knex);
+      const before = await tableCounts(db.knex);
+      let finished: Finished | undefined;
+      let endedWhileHeld = false;
+      const bin = startBin([command, '--lock-wait', '120'], env(), 60_000);
+      await holdBackfillLock(db.url, async () => {
+        await waitFor(() => connected(application));
+        // Let it poll the lock a few times before the signal.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        bin.child.kill(signal);
+        endedWhileHeld = await settlesWithin(bin.done, PROMPT_EXIT_MS);
+      });
+      finished = await bin.done;
+      // Time for a command that ignored the signal to take the freed lock and work.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(endedWhileHeld).toBe(true);
+      expect(finished.code).toBe(130);
+      expect(finished.stdout).toBe('');
+      expect(finished.stderr).toContain(
+        'interrupted while waiting for the lock; nothing was written',
+      );
+      expect(await tableCounts(db.knex)).toEqual(before);
+    },
+  );
+});
