@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tableCounts } from '../../support/fixtures';
 import { holdBackfillLock } from '../../support/database-faults';
 import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
-import { type Finished, settlesWithin, startBin, waitFor } from '../bin-process';
+import { settlesWithin, startBin, waitFor } from '../bin-process';
 import { seedKnownSessions } from '../cli-fixtures';
 import { runCli, withoutServer } from '../cli-harness';
 
@@ -38,7 +38,6 @@ describe.skipIf(withoutServer)('a signal while a command waits for the backfill 
       // A second set of sessions a run would backfill, so a run that went ahead would show.
       await seedKnownSessions(db.knex);
       const before = await tableCounts(db.knex);
-      let finished: Finished | undefined;
       let endedWhileHeld = false;
       const bin = startBin([command, '--lock-wait', '120'], env(), 60_000);
       await holdBackfillLock(db.url, async () => {
@@ -48,7 +47,7 @@ describe.skipIf(withoutServer)('a signal while a command waits for the backfill 
         bin.child.kill(signal);
         endedWhileHeld = await settlesWithin(bin.done, PROMPT_EXIT_MS);
       });
-      finished = await bin.done;
+      const finished = await bin.done;
       // Time for a command that ignored the signal to take the freed lock and work.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(endedWhileHeld).toBe(true);
