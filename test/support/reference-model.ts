@@ -57,9 +57,15 @@ function invalidReason(item: JsonValue): string | null {
   return null;
 }
 
+/** An ISO timestamp in microseconds: Date.parse stops at milliseconds, PostgreSQL does not. */
+function instantMicros(iso: string): bigint {
+  const fraction = /\.(\d+)/.exec(iso)?.[1] ?? '';
+  return BigInt(Date.parse(iso)) * 1000n + BigInt(`${fraction}000000`.slice(3, 6));
+}
+
 function compareOccurrence(a: ModelGoal, b: ModelGoal): number {
-  const byDate = Date.parse(a.sessionDate) - Date.parse(b.sessionDate);
-  if (byDate !== 0) return byDate;
+  const byDate = instantMicros(a.sessionDate) - instantMicros(b.sessionDate);
+  if (byDate !== 0n) return byDate < 0n ? -1 : 1;
   if (a.session_id !== b.session_id) return a.session_id < b.session_id ? -1 : 1;
   return a.source_item_index - b.source_item_index;
 }

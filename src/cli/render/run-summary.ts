@@ -1,5 +1,9 @@
 import type { BackfillResult } from '../../backfill/backfill-result';
-import { INVALID_ITEM_REASONS, SESSION_SKIP_REASONS } from '../../backfill/goal-rules';
+import {
+  INVALID_ITEM_REASONS,
+  SESSION_SKIP_REASONS,
+  UNPLACED_SESSION_REASONS,
+} from '../../backfill/goal-rules';
 import { renderCountBreakdown } from './count-breakdown';
 
 /** The rule above and below the summary: 70 `=`. */
@@ -62,7 +66,10 @@ export function renderRunSummary(result: BackfillResult, context: RunSummaryCont
     'Invalid items by reason:',
     ...renderCountBreakdown(result.invalidByReason, INVALID_ITEM_REASONS),
     'Sessions without action items by reason:',
-    ...renderCountBreakdown(result.sessionsSkippedByReason, SESSION_SKIP_REASONS),
+    ...renderCountBreakdown(result.sessionsSkippedByReason, [
+      ...SESSION_SKIP_REASONS,
+      ...UNPLACED_SESSION_REASONS,
+    ]),
     ...runLines(result),
     ...failureLines(result, context),
   ];

@@ -1,0 +1,195 @@
+import type { Knex } from 'knex';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { silentLogger } from '../../src/logging/logger';
+import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
+import {
+  countRows,
+  type InsertedSession,
+  insertSessions,
+  insertUsers,
+  readGoals,
+  type SessionSpec,
+} from '../support/fixtures';
+import { modelBackfill } from '../support/reference-model';
+import {
+  knexFor,
+  onPglite,
+  type TestDatabase,
+  useMigratedDatabase,
+} from '../support/test-database';
+
+/**
+ * The cursor and the counts must not depend on any setting a database can carry. The settings
+ * are applied with ALTER DATABASE … SET, so the run's new connections start with them (on
+ * PGlite, which has one connection, with SET on it).
+ */
+let db: TestDatabase;
+useMigratedDatabase((created) => {
+  db = created;
+});
+
+const DATE_STYLES = ['SQL, DMY', 'German', 'Postgres, MDY', 'ISO, YMD'];
+const TIME_ZONES = ['Asia/Kolkata', 'Pacific/Kiritimati', 'America/New_York', 'UTC'];
+const INTERVAL_STYLES = ['sql_standard', 'iso_8601', 'postgres_verbose', 'postgres'];
+
+interface DatabaseSettings {
+  datestyle: string;
+  timezone: string;
+  intervalstyle: string;
+}
+
+const SETTING_VALUE = /^[A-Za-z0-9_/, ]+$/;
+
+/** Gives the database the settings and answers a Knex whose connections start with them. */
+async function knexWithSettings(settings: DatabaseSettings): Promise<Knex> {
+  for (const value of Object.values(settings)) expect(value).toMatch(SETTING_VALUE);
+  const assignments = Object.entries(settings).map(([name, value]) => `${name} = '${value}'`);
+  if (onPglite) {
+    for (const assignment of assignments) await db.knex.raw(`SET ${assignment}`);
+    return db.knex;
+  }
+  for (const assignment of assignments) {
+    await db.knex.raw(`ALTER DATABASE ${db.name} SET ${assignment}`);
+  }
+  return knexFor(db.url);
+}
+
+let runKnex: Knex | null = null;
+afterEach(async () => {
+  if (runKnex && runKnex !== db.knex) await runKnex.destroy();
+  runKnex = null;
+  if (onPglite) await db.knex.raw('RESET ALL');
+  else await db.knex.raw(`ALTER DATABASE ${db.name} RESET ALL`);
+});
+
+/** Microseconds since the epoch as ISO 8601 in UTC with six fractional digits. */
+function isoMicros(micros: bigint): string {
+  const ms = micros / 1000n;
+  const rest = micros % 1000n;
+  return `${new Date(Number(ms)).toISOString().slice(0, 23)}${rest.toString().padStart(3, '0')}Z`;
+}
+
+/** Instants where zones and styles disagree: DST edges, a half-hour zone's midnight, +14. */
+const EDGES = [
+  '2024-03-10T06:59:59.999999Z',
+  '2024-03-10T07:00:00.000001Z',
+  '2024-11-03T05:59:59.999998Z',
+  '2024-11-03T06:00:00.000003Z',
+  '2024-01-01T18:29:59.999999Z',
+  '2024-01-01T18:30:00.000000Z',
+  '2024-06-30T09:59:59.000001Z',
+  '2024-06-30T10:00:00.000002Z',
+  '2023-12-31T23:59:59.999999Z',
+  '2024-02-29T12:00:00.123456Z',
+].map((iso) => BigInt(Date.parse(iso)) * 1000n + BigInt(iso.slice(23, 26)));
+
+const TASKS = ['Walk daily', 'Sleep log', 'Call a friend', 'Breathing', 'Journal', 'Read'];
+
+/** ~300 sessions of 12 patients; several of one patient share an instant to the microsecond. */
+async function insertPractice(): Promise<InsertedSession[]> {
+  const patients = await insertUsers(db.knex, 12, 'patient');
+  const [therapist = ''] = await insertUsers(db.knex, 1, 'therapist');
+  const specs: SessionSpec[] = [];
+  for (let i = 0; i < 301; i += 1) {
+    const edge = EDGES[(i * 7) % EDGES.length] ?? 0n;
+    const shift = [0n, 0n, 1n, 0n, 86_400_000_000n * 37n, 3_600_000_000n * 5n + 1n][i % 6] ?? 0n;
+    specs.push({
+      patientId: patients[(i * 5) % patients.length] ?? '',
+      therapistId: therapist,
+      sessionDate: isoMicros(edge + shift),
+      notes:
+        i % 11 === 0
+          ? null
+          : {
+              action_items: [
+                { task: TASKS[i % TASKS.length] ?? '' },
+                { task: TASKS[(i * 5 + 1) % TASKS.length] ?? '', category: `c${i % 3}` },
+              ],
+            },
+    });
+  }
+  return insertSessions(db.knex, specs);
+}
+
+async function expectExactBackfill(
+  sessions: Awaited<ReturnType<typeof insertSessions>>,
+  result: Awaited<ReturnType<typeof runBackfill>>,
+) {
+  const model = modelBackfill(sessions);
+  expect(result.outcome).toBe('completed');
+  expect(result.sessionsProcessed).toBe(await countRows(db.knex, 'therapy_sessions'));
+  expectCountsToEqualModel(result, model.counts);
+  await expectGoalsToEqualModel(db.knex, model.goals);
+  // To the microsecond: each goal dates from the earliest occurrence of its description.
+  const createdAt = new Map(
+    (await readGoals(db.knex)).map((goal) => [
+      `${goal.patient_id} ${goal.description}`,
+      goal.created_at,
+    ]),
+  );
+  for (const goal of model.goals) {
+    expect(createdAt.get(`${goal.patient_id} ${goal.description}`)).toBe(goal.sessionDate);
+  }
+  const [run] = await db.knex('goal_backfill_runs').where({ id: result.runId }).select('status');
+  expect(run?.status).toBe('succeeded');
+}
+
+const MATRIX = DATE_STYLES.flatMap((datestyle, i) =>
+  TIME_ZONES.map((timezone, j) => ({
+    datestyle,
+    timezone,
+    intervalstyle: INTERVAL_STYLES[(i + j) % INTERVAL_STYLES.length] ?? 'postgres',
+  })),
+);
+
+describe('a run under the database settings of an app', () => {
+  it.each(MATRIX)(
+    'reads every session once under DateStyle $datestyle, TimeZone $timezone',
+    async (settings) => {
+      const sessions = await insertPractice();
+      runKnex = await knexWithSettings(settings);
+      const shown = await runKnex.raw<{ rows: { datestyle: string; timezone: string }[] }>(
+        "SELECT current_setting('datestyle') AS datestyle, current_setting('timezone') AS timezone",
+      );
+      // 'German' reads back as 'German, DMY'.
+      expect(shown.rows[0]?.datestyle.startsWith(settings.datestyle)).toBe(true);
+      expect(shown.rows[0]?.timezone).toBe(settings.timezone);
+      const result = await runBackfill({ knex: runKnex, logger: silentLogger, batchSize: 7 });
+      await expectExactBackfill(sessions, result);
+    },
+  );
+
+  it('resumes from its checkpoint under other settings to the same end state', async () => {
+    const sessions = await insertPractice();
+    runKnex = await knexWithSettings(
+      MATRIX[0] ?? {
+        datestyle: 'SQL, DMY',
+        timezone: 'Asia/Kolkata',
+        intervalstyle: 'sql_standard',
+      },
+    );
+    const controller = new AbortController();
+    let pages = 0;
+    const first = await runBackfill({
+      knex: runKnex,
+      logger: silentLogger,
+      batchSize: 7,
+      signal: controller.signal,
+      onProgress: () => {
+        pages += 1;
+        if (pages === 13) controller.abort();
+      },
+    });
+    expect(first.outcome).toBe('interrupted');
+    if (runKnex !== db.knex) await runKnex.destroy();
+    runKnex = await knexWithSettings({
+      datestyle: 'German',
+      timezone: 'Pacific/Kiritimati',
+      intervalstyle: 'sql_standard',
+    });
+    const result = await runBackfill({ knex: runKnex, logger: silentLogger, batchSize: 7 });
+    expect(result.resumed).toBe(true);
+    await expectExactBackfill(sessions, result);
+  });
+});
