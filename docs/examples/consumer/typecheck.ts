@@ -1,6 +1,17 @@
-// Compiled with `tsc --noEmit` by scripts/check-consumer.sh: the package's types work for a consumer.
+// Compiled with `tsc --noEmit` by test/package/consumer-app.test.ts: the package's types work
+// for a consumer, with the app's own knex.
 import type { Knex } from 'knex';
-import { type BackfillResult, GoalBackfillError, runBackfill, silentLogger } from 'goal-backfill';
+import {
+  type BackfillResult,
+  backfillMigration,
+  GoalBackfillError,
+  goalSchemaMigration,
+  type KnexMigration,
+  runBackfill,
+  silentLogger,
+} from 'goal-backfill';
+
+export const migrations: KnexMigration[] = [goalSchemaMigration(), backfillMigration()];
 
 export async function backfillQuietly(knex: Knex): Promise<number> {
   try {

@@ -1,10 +1,11 @@
-// The app's existing tables (a minimal stand-in for the app's real migrations).
+// The app's own tables, from long before goal-backfill: extra columns, its own constraints.
 exports.up = async (knex) => {
   await knex.schema.createTable('users', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
     t.text('role').notNullable();
     t.text('full_name').notNullable();
     t.text('email').notNullable().unique();
+    t.text('phone').nullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
   await knex.schema.createTable('therapy_sessions', (t) => {
@@ -13,6 +14,7 @@ exports.up = async (knex) => {
     t.uuid('therapist_id').nullable().references('id').inTable('users');
     t.timestamp('session_date', { useTz: true }).notNullable();
     t.jsonb('extracted_notes').nullable();
+    t.text('room').nullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
 };
