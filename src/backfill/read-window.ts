@@ -18,17 +18,18 @@ const XID_SPACE = '4294967296';
 
 /**
  * SQL true when the row `alias` was written by a transaction visible in the bound snapshot
- * (one placeholder). `xmin` is a 32-bit xid; it is widened to the xid8 of the snapshot's
- * epoch (one epoch back when it is above the low half of the snapshot's xmax). The special
- * xids below 3 (bootstrap, frozen) are visible to every snapshot.
+ * (one placeholder). `xmin` is a 32-bit xid; it is widened to an xid8 in the epoch of the
+ * current snapshot's xmax (one epoch back when it is above that xmax's low half), since no
+ * row's xmin is newer than now. The special xids below 3 (bootstrap, frozen) are visible to
+ * every snapshot.
  */
 function visibleIn(alias: string): string {
   const xmin = `CAST(CAST(${alias}.xmin AS text) AS bigint)`;
-  const xmax = 'CAST(CAST(pg_snapshot_xmax(snap.s) AS text) AS bigint)';
-  const epoch = `(${xmax} / ${XID_SPACE} - CASE WHEN ${xmin} > ${xmax} % ${XID_SPACE} THEN 1 ELSE 0 END)`;
+  const epoch = `(snap.now_xmax / ${XID_SPACE} - CASE WHEN ${xmin} > snap.now_xmax % ${XID_SPACE} THEN 1 ELSE 0 END)`;
   return `(SELECT ${xmin} < 3 OR ${epoch} < 0
        OR pg_visible_in_snapshot(CAST(CAST(${epoch} * ${XID_SPACE} + ${xmin} AS text) AS xid8), snap.s)
-     FROM (SELECT CAST(? AS pg_snapshot) AS s) AS snap)`;
+     FROM (SELECT CAST(? AS pg_snapshot) AS s,
+                  CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint) AS now_xmax) AS snap)`;
 }
 
 /** SQL true when the row `alias` belongs to `window`; pushes its bindings. */

@@ -1,0 +1,130 @@
+import type { Knex } from 'knex';
+import { describe, expect, it } from 'vitest';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import type { LogFields, Logger } from '../../src/logging/logger';
+import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
+import {
+  countRows,
+  type InsertedSession,
+  insertSessions,
+  insertUsers,
+  type SessionSpec,
+} from '../support/fixtures';
+import { modelBackfill } from '../support/reference-model';
+import {
+  knexFor,
+  onPglite,
+  type TestDatabase,
+  useMigratedDatabase,
+} from '../support/test-database';
+
+/**
+ * An app keeps writing sessions while the backfill runs: for patients the cursor has passed
+ * and for patients it has not reached. The same run must backfill them all before it reports
+ * completed. PGlite has one connection, so there is no second writer there.
+ */
+let db: TestDatabase;
+useMigratedDatabase((created) => {
+  db = created;
+});
+
+const TASKS = ['Walk daily', 'Sleep log', 'Journal', 'Breathing', 'Read', 'Stretch'];
+const PATIENTS = 30;
+const INITIAL = 600;
+
+/** Passes every event to `onEvent` and keeps nothing else. */
+function listeningLogger(onEvent: (event: string, fields: LogFields | undefined) => void): Logger {
+  const log = (event: string, fields?: LogFields) => onEvent(event, fields);
+  return { error: log, warn: log, info: log, debug: log };
+}
+
+describe.skipIf(onPglite)('sessions written while a run goes', () => {
+  it('are backfilled by that run, behind and ahead of the cursor', async () => {
+    const patients = (await insertUsers(db.knex, PATIENTS, 'patient')).sort();
+    const initial = await insertSessions(
+      db.knex,
+      Array.from(
+        { length: INITIAL },
+        (_, i): SessionSpec => ({
+          patientId: patients[i % PATIENTS] ?? '',
+          sessionDate: new Date(Date.UTC(2024, 0, 1 + (i % 300), 10, 0, 0, i % 7)).toISOString(),
+          notes: {
+            action_items: [{ task: TASKS[i % TASKS.length] ?? '' }, { task: `T${i % 13}` }],
+          },
+        }),
+      ),
+    );
+
+    let processed = 0;
+    let stop = false;
+    const passes: { pass: number; read: number }[] = [];
+    const inserted: InsertedSession[] = [];
+    const where = { behind: 0, ahead: 0 };
+    const writer: Knex = knexFor(db.url, 1);
+    // Later dates than every earlier session: a session dated before a goal's source would
+    // leave that goal where it is, as a rerun would.
+    let minute = 0;
+    const app = async () => {
+      try {
+        while (!stop) {
+          const picks = [0, PATIENTS - 1, Math.floor(Math.random() * PATIENTS)];
+          const batch = picks.map((index): SessionSpec => {
+            minute += 1;
+            const reached = Math.floor((processed / INITIAL) * PATIENTS);
+            if (index < reached) where.behind += 1;
+            else where.ahead += 1;
+            return {
+              patientId: patients[index] ?? '',
+              sessionDate: new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString(),
+              notes: {
+                action_items: [
+                  { task: TASKS[minute % TASKS.length] ?? '' },
+                  { task: `New ${minute}` },
+                ],
+              },
+            };
+          });
+          inserted.push(...(await insertSessions(writer, batch)));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      } finally {
+        await writer.destroy();
+      }
+    };
+
+    const appDone = app();
+    const result = await runBackfill({
+      knex: db.knex,
+      logger: listeningLogger((event, fields) => {
+        if (event === 'backfill.pass_done') {
+          passes.push({ pass: Number(fields?.pass), read: Number(fields?.read) });
+        }
+      }),
+      batchSize: 10,
+      pauseMs: 15,
+      onProgress: (progress) => {
+        processed = progress.sessionsProcessed;
+        // Stop a few pages before the first pass ends, so the last write commits before it does.
+        if (processed >= INITIAL - 50) stop = true;
+      },
+    });
+    stop = true;
+    await appDone;
+
+    expect(where.behind).toBeGreaterThan(10);
+    expect(where.ahead).toBeGreaterThan(10);
+    expect(passes[0]).toEqual({ pass: 0, read: INITIAL });
+    expect(passes[1]?.read).toBeGreaterThan(0);
+    expect(passes.at(-1)?.read).toBe(0);
+
+    const all = [...initial, ...inserted];
+    expect(await countRows(db.knex, 'therapy_sessions')).toBe(all.length);
+    const model = modelBackfill(all);
+    expect(result.outcome).toBe('completed');
+    expect(result.sessionsProcessed).toBe(all.length);
+    expectCountsToEqualModel(result, model.counts);
+    await expectGoalsToEqualModel(db.knex, model.goals);
+    const [run] = await db.knex('goal_backfill_runs').where({ id: result.runId }).select('status');
+    expect(run?.status).toBe('succeeded');
+  });
+});
