@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import { BackfillIncompleteError } from '../src/errors/backfill-incomplete-error';
 import { createLogger } from '../src/logging/create-logger';
+import { toKnexCliError } from '../src/migrations/safe-migration';
 import { renderRunSummary } from '../src/cli/render/run-summary';
 import { assertSeedingAllowed } from '../src/seed/assert-seeding-allowed';
 import { compareWithPlan } from '../src/seed/compare-with-plan';
 import { readSeedSettings } from '../src/seed/read-seed-settings';
 import { seedAndBackfill } from '../src/seed/seed-and-backfill';
+import { SeedMismatchError } from '../src/seed/seed-mismatch-error';
 
 /**
  * `npx knex seed:run`: empties the seeded tables, fills them with a deterministic therapy
@@ -14,6 +16,14 @@ import { seedAndBackfill } from '../src/seed/seed-and-backfill';
  * See docs/seeding.md.
  */
 export async function seed(knex: Knex): Promise<void> {
+  try {
+    await seedPractice(knex);
+  } catch (err) {
+    throw toKnexCliError(err, 'seed 01_therapy_practice');
+  }
+}
+
+async function seedPractice(knex: Knex): Promise<void> {
   assertSeedingAllowed(process.env, process.argv);
   const settings = readSeedSettings(process.env);
   const logger = createLogger({
@@ -40,6 +50,5 @@ export async function seed(knex: Knex): Promise<void> {
   // The report is what `npm start` ends with; the seed is an entry point, so it prints.
   process.stdout.write(`${renderRunSummary(backfill, { errorLogPath: null })}\n${check}\n`);
   if (backfill.errors > 0) throw new BackfillIncompleteError(backfill.errors, backfill.runId);
-  if (mismatches.length > 0)
-    throw new Error(`the backfill disagrees with the seeded data: ${mismatches.join('; ')}`);
+  if (mismatches.length > 0) throw new SeedMismatchError(mismatches);
 }

@@ -11,11 +11,22 @@ export interface KnexMigration {
 }
 
 /**
- * Wraps a migration so that what its `up` or `down` throws reaches Knex free of health text in
- * message and stack alike, and prints as one line (the Knex CLI prints `err.stack`). This
- * package's own errors, whose messages carry only ids, counts and codes, keep their class and
- * code with a one-line stack; anything else becomes a {@link MigrationFailedError}.
+ * What an entry point that the Knex CLI runs (a migration, a seed) throws in place of `err`:
+ * free of health text in message and stack alike, and printed as one line (the Knex CLI
+ * prints `err.stack`). This package's own errors, whose messages carry only ids, counts and
+ * codes, keep their class and code with a one-line stack; anything else becomes a
+ * {@link MigrationFailedError} rebuilt from codes and this package's own identifiers.
  */
+export function toKnexCliError(err: unknown, step: string): Error {
+  if (err instanceof GoalBackfillError) {
+    err.stack = `${err.name}: ${err.message}`;
+    return err;
+  }
+  const { code, message } = describeErrorSafely(err);
+  return new MigrationFailedError(step, code, message);
+}
+
+/** Wraps a migration so that whatever its `up` or `down` throws passes {@link toKnexCliError}. */
 export function safeMigration(name: string, migration: KnexMigration): KnexMigration {
   const guard =
     (direction: 'up' | 'down') =>
@@ -23,12 +34,7 @@ export function safeMigration(name: string, migration: KnexMigration): KnexMigra
       try {
         await migration[direction](knex);
       } catch (err) {
-        if (err instanceof GoalBackfillError) {
-          err.stack = `${err.name}: ${err.message}`;
-          throw err;
-        }
-        const { code, message } = describeErrorSafely(err);
-        throw new MigrationFailedError(name, direction, code, message);
+        throw toKnexCliError(err, `migration ${name} (${direction})`);
       }
     };
   return { ...migration, up: guard('up'), down: guard('down') };
