@@ -57,6 +57,27 @@ export class FlagReader {
     return value;
   }
 
+  /**
+   * A timeout in whole milliseconds: 0 (none), or from `range.min` to `range.max`. Values
+   * between are refused, because the run's own small statements could not finish under them.
+   */
+  timeoutMs(name: string, range: NumberRange): number | undefined {
+    const value = this.single(name);
+    if (value === undefined || value === 0) return value;
+    if (
+      typeof value !== 'number' ||
+      !Number.isInteger(value) ||
+      value < range.min ||
+      value > range.max
+    ) {
+      this.problems.push(
+        `--${name} must be 0 (none) or a whole number of milliseconds from ${range.min} to ${range.max} (got ${describeValue(value)})`,
+      );
+      return undefined;
+    }
+    return value;
+  }
+
   /** A number of seconds in `range`, fractions allowed, as whole milliseconds. */
   secondsAsMs(name: string, range: NumberRange): number | undefined {
     const value = this.single(name);

@@ -29,6 +29,12 @@ export interface RunFlags {
 }
 
 const MAX_TIMEOUT_MS = 2_147_483_647;
+/**
+ * The shortest statement_timeout accepted. It covers every statement of the run, including the
+ * lock, the run record and the checkpoint; below this those could be cancelled before the run
+ * exists, so it could not stop in the documented way.
+ */
+export const MIN_STATEMENT_TIMEOUT_MS = 1000;
 const MAX_LOCK_WAIT_SECONDS = 86_400;
 const MAX_PAUSE_MS = 3_600_000;
 
@@ -76,7 +82,7 @@ export const RUN_OPTIONS = {
     type: 'number',
     default: 120_000,
     requiresArg: true,
-    describe: 'statement_timeout in ms for the backfill (0: none)',
+    describe: `statement_timeout in ms for the backfill (0: none; else ${MIN_STATEMENT_TIMEOUT_MS} or more)`,
   },
   'lock-timeout': {
     type: 'number',
@@ -111,7 +117,8 @@ export function parseRunFlags(argv: Readonly<Record<string, unknown>>): RunFlags
     fromStart: read.boolean('from-start'),
     lockWaitMs: read.secondsAsMs('lock-wait', { min: 0, max: MAX_LOCK_WAIT_SECONDS }) ?? 0,
     statementTimeoutMs:
-      read.integer('statement-timeout', { min: 0, max: MAX_TIMEOUT_MS }) ?? 120_000,
+      read.timeoutMs('statement-timeout', { min: MIN_STATEMENT_TIMEOUT_MS, max: MAX_TIMEOUT_MS }) ??
+      120_000,
     lockTimeoutMs: read.integer('lock-timeout', { min: 0, max: MAX_TIMEOUT_MS }) ?? 5000,
     pauseMs: read.integer('pause-ms', { min: 0, max: MAX_PAUSE_MS }) ?? 0,
     maxSessionsPerSecond:

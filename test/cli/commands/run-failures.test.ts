@@ -174,15 +174,31 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
       expect(run.stderr).not.toMatch(/^\s+at /m);
     });
 
-    it('--statement-timeout cancels statements that run too long; exit 1', async () => {
+    it('--statement-timeout cancels statements that run too long: the documented RUN_FAILED line, exit 1', async () => {
       await seedKnownSessions(db.knex);
       const started = Date.now();
       const run = await lockGoalsTable(db.url, () =>
-        runCli(['run', '--statement-timeout', '200', '--lock-timeout', '0'], { env: env() }),
+        runCli(['run', '--statement-timeout', '1000', '--lock-timeout', '0'], { env: env() }),
       );
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain('query_canceled [57014]');
-      expect(Date.now() - started).toBeLessThan(30_000);
+      const [record] = await db.knex('goal_backfill_runs').select('id', 'status', 'error_code');
+      expect(record).toMatchObject({ status: 'interrupted', error_code: '57014' });
+      const errors = linesOf(run.stderr).filter((line) => line.startsWith('goal-backfill: error:'));
+      expect(errors).toEqual([
+        `goal-backfill: error: backfill run ${record?.id} stopped after 0 session(s): query_canceled [57014]. Its checkpoint is kept: run the backfill again to resume [RUN_FAILED]`,
+      ]);
+      expect(Date.now() - started).toBeLessThan(45_000);
+    });
+
+    it('--statement-timeout below 1000 ms is refused before connecting: exit 2, nothing written', async () => {
+      await seedKnownSessions(db.knex);
+      const before = await tableCounts(db.knex);
+      const run = await runCli(['run', '--statement-timeout', '1'], { env: env() });
+      expect(run.code).toBe(2);
+      expect(linesOf(run.stderr)).toEqual([
+        "goal-backfill: error: --statement-timeout must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got 1); see 'goal-backfill run --help'",
+      ]);
+      expect(await tableCounts(db.knex)).toEqual(before);
     });
   });
 });
