@@ -17,6 +17,8 @@ export {
   JS_TRIM_CHARACTERS,
   SESSION_SKIP_REASONS,
   type SessionSkipReason,
+  UNPLACED_SESSION_REASONS,
+  type UnplacedSessionReason,
 } from './backfill/goal-rules';
 export { runBackfill } from './backfill/run-backfill';
 export type { SessionFailure } from './bookkeeping/failure-store';
@@ -29,6 +31,10 @@ export {
 export { BackfillIncompleteError } from './errors/backfill-incomplete-error';
 export { BackfillLockedError, type LockHolder } from './errors/backfill-locked-error';
 export { BackfillRunFailedError } from './errors/backfill-run-failed-error';
+export {
+  BackfillUnverifiedError,
+  type PassShortfall,
+} from './errors/backfill-unverified-error';
 export { ConfigError } from './errors/config-error';
 export { DatabaseUnreachableError } from './errors/database-unreachable-error';
 export { EmbeddedDatabaseBusyError } from './errors/embedded-database-busy-error';
