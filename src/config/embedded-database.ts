@@ -3,11 +3,8 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
-import lockfile from 'proper-lockfile';
 import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
-
-/** How long a lock file may go without a refresh before a new process may take it over. */
-const LOCK_STALE_MS = 10_000;
+import { DataDirectoryLockedError, lockDataDirectory } from './data-directory-lock';
 
 /** A PGlite database that gives up its data folder's lock file when it closes. */
 class LockedPGlite extends PGlite {
@@ -27,17 +24,17 @@ class LockedPGlite extends PGlite {
   }
 }
 
-function lockDataDirectory(dataDirectory: string): () => void {
+/** The lock file beside a data folder: it names the process that has the folder open. */
+export function lockFileOf(dataDirectory: string): string {
+  return `${dataDirectory}.pid.lock`;
+}
+
+function lockOrRefuse(dataDirectory: string): () => void {
   try {
-    return lockfile.lockSync(dataDirectory, {
-      realpath: false,
-      lockfilePath: `${dataDirectory}.lock`,
-      stale: LOCK_STALE_MS,
-      update: LOCK_STALE_MS / 4,
-    });
+    return lockDataDirectory(lockFileOf(dataDirectory));
   } catch (cause) {
-    if ((cause as { code?: unknown }).code === 'ELOCKED') {
-      throw new EmbeddedDatabaseBusyError(dataDirectory, { cause });
+    if (cause instanceof DataDirectoryLockedError) {
+      throw new EmbeddedDatabaseBusyError(dataDirectory, { cause, holderPid: cause.owner?.pid });
     }
     throw cause;
   }
@@ -45,15 +42,19 @@ function lockDataDirectory(dataDirectory: string): () => void {
 
 /**
  * Knex configuration for an embedded PostgreSQL (PGlite) keeping its files in `dataDirectory`.
- * PGlite has one connection and no guard against two processes sharing a folder (rows were
- * lost that way), so the folder is locked with a lock file here, before Knex exists, and a
- * second process is refused with {@link EmbeddedDatabaseBusyError}. Destroying the Knex
- * instance closes PGlite and releases the lock (so does the process ending). The parent
- * folder is created, since PGlite does not create it.
+ * PGlite has one connection and no guard against two processes sharing a folder (that
+ * corrupts it), so the folder is locked here, before Knex exists, and a second process is
+ * refused with {@link EmbeddedDatabaseBusyError}. The lock names the owning process and holds
+ * for as long as that process lives, however long PGlite keeps its event loop busy (see
+ * {@link lockDataDirectory}). Destroying the Knex instance closes PGlite and releases the lock
+ * (so does the process ending). A process may end without closing PGlite (the Knex CLI exits
+ * that way): every commit has reached the folder's WAL by then, since the backfill never turns
+ * synchronous_commit off, and the next open replays it. The parent folder is created, since
+ * PGlite does not create it.
  */
 export function embeddedKnexConfig(dataDirectory: string): Knex.Config {
   mkdirSync(path.dirname(dataDirectory), { recursive: true });
-  const release = lockDataDirectory(dataDirectory);
+  const release = lockOrRefuse(dataDirectory);
   const connection = { pglite: new LockedPGlite(dataDirectory, release) };
   const connect = () => connection;
   return {

@@ -22,11 +22,13 @@ export async function applySessionSettings(
   db: SqlRunner,
   settings: SessionSettings,
 ): Promise<void> {
-  // synchronous_commit off: a page and its checkpoint commit together, so a commit lost in a
-  // server crash loses both and the resumed run redoes that page; nothing is half-written.
+  // synchronous_commit is left as the database has it (on by default): a page's commit is
+  // durable when it returns. Off lost whole runs on PGlite, which has no WAL writer and is often
+  // left without a shutdown (the Knex CLI exits without closing it); on a server it saved no
+  // measurable time (100k sessions: 15.2 s on, 14.6 s off, means of five).
   await db.rows(
     `SELECT set_config('statement_timeout', ?, false), set_config('lock_timeout', ?, false),
-            set_config('application_name', ?, false), set_config('synchronous_commit', 'off', false)`,
+            set_config('application_name', ?, false)`,
     [String(settings.statementTimeoutMs), String(settings.lockTimeoutMs), settings.applicationName],
   );
   await db.rows(
@@ -40,6 +42,5 @@ export async function resetSessionSettings(db: SqlRunner): Promise<void> {
   await db.rows('RESET statement_timeout');
   await db.rows('RESET lock_timeout');
   await db.rows('RESET application_name');
-  await db.rows('RESET synchronous_commit');
   for (const [name] of PINNED_FORMATS) await db.rows(`RESET ${name}`);
 }
