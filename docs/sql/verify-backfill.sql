@@ -29,6 +29,8 @@ SELECT g.id, g.patient_id, g.session_id, g.source_item_index, g.category, g.crea
  ORDER BY g.created_at DESC LIMIT 10;
 
 -- 4. Every valid (patient, task) pair in the source JSONB has a goal. Expect 0.
+--    Queries 4 to 6 read each session's items once, in one pass, and join by key, so they
+--    take seconds even when one session holds 100,000 items.
 WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
 pairs AS (
   SELECT DISTINCT s.patient_id, btrim(e.item ->> 'task', ws.chars) AS description
@@ -41,19 +43,28 @@ pairs AS (
 )
 SELECT count(*) AS source_pairs_without_goal
   FROM pairs p
- WHERE p.description <> ''
-   AND NOT EXISTS (SELECT 1 FROM treatment_goals g
-                    WHERE g.patient_id = p.patient_id AND g.description = p.description);
+  LEFT JOIN treatment_goals g
+    ON g.patient_id = p.patient_id
+   AND g.description = p.description
+ WHERE p.description <> '' AND g.id IS NULL;
 
 -- 5. Every backfilled goal points at the item it came from. Expect 0.
-WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars)
+WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
+items AS (
+  SELECT s.id AS session_id, e.ord - 1 AS item_index, btrim(e.item ->> 'task', ws.chars) AS description
+    FROM therapy_sessions s CROSS JOIN ws
+    CROSS JOIN LATERAL jsonb_array_elements(
+      CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
+            AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
+           THEN s.extracted_notes -> 'action_items' END) WITH ORDINALITY AS e(item, ord)
+   WHERE s.id IN (SELECT session_id FROM treatment_goals WHERE origin = 'backfill')
+)
 SELECT count(*) AS goals_not_matching_their_source
   FROM treatment_goals g
   JOIN therapy_sessions s ON s.id = g.session_id
- CROSS JOIN ws
+  LEFT JOIN items i ON i.session_id = g.session_id AND i.item_index = g.source_item_index
  WHERE g.origin = 'backfill'
-   AND btrim(s.extracted_notes -> 'action_items' -> g.source_item_index ->> 'task', ws.chars)
-       IS DISTINCT FROM g.description;
+   AND i.description IS DISTINCT FROM g.description;
 
 -- 6. Each backfilled goal comes from the earliest occurrence of its pair. Expect 0.
 WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
@@ -66,15 +77,20 @@ occurrences AS (
             AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
            THEN s.extracted_notes -> 'action_items' END) WITH ORDINALITY AS e(item, ord)
    WHERE jsonb_typeof(e.item -> 'task') = 'string'
+),
+earliest AS (
+  SELECT DISTINCT ON (patient_id, description)
+         patient_id, description, session_date, session_id, item_index
+    FROM occurrences
+   ORDER BY patient_id, description, session_date, session_id, item_index
 )
 SELECT count(*) AS goals_not_from_earliest_occurrence
   FROM treatment_goals g
   JOIN therapy_sessions gs ON gs.id = g.session_id
+  JOIN earliest o ON o.patient_id = g.patient_id AND o.description = g.description
  WHERE g.origin = 'backfill'
-   AND EXISTS (SELECT 1 FROM occurrences o
-                WHERE o.patient_id = g.patient_id AND o.description = g.description
-                  AND (o.session_date, o.session_id, o.item_index)
-                      < (gs.session_date, g.session_id, g.source_item_index));
+   AND (o.session_date, o.session_id, o.item_index)
+       < (gs.session_date, g.session_id, g.source_item_index);
 
 -- 7. No pair has two goals. Expect 0 (the unique index guarantees it).
 SELECT count(*) AS duplicated_pairs FROM (

@@ -5,7 +5,7 @@ import { JS_TRIM_CHARACTERS } from '../../src/backfill/goal-rules';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { silentLogger } from '../../src/logging/logger';
 import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 
 const SQL_FILE = path.join(__dirname, '..', '..', 'docs', 'sql', 'verify-backfill.sql');
 
@@ -82,4 +82,78 @@ describe('docs/sql/verify-backfill.sql', () => {
     const result = await db.knex.raw(check?.sql ?? '');
     expect(Number(result.rows[0].goals_not_matching_their_source)).toBe(1);
   });
+
+  it('catches a goal taken from a later occurrence of its pair', async () => {
+    // Patient a's 'Walk' first occurs in the January session (item 1), again in February (item 0).
+    const [february] = await db
+      .knex('therapy_sessions')
+      .where({ session_date: new Date('2024-02-01T00:00:00Z') })
+      .select('id');
+    await db
+      .knex('treatment_goals')
+      .where({ description: 'Walk', source_item_index: 1 })
+      .update({ session_id: february?.id, source_item_index: 0 });
+    const check = queries().find((query) => query.title.startsWith('-- 6.'));
+    const result = await db.knex.raw(check?.sql ?? '');
+    expect(Number(result.rows[0].goals_not_from_earliest_occurrence)).toBe(1);
+  });
+
+  it('catches a source pair without a goal', async () => {
+    await db.knex('treatment_goals').where({ description: 'Walk' }).delete();
+    const check = queries().find((query) => query.title.startsWith('-- 4.'));
+    const result = await db.knex.raw(check?.sql ?? '');
+    expect(Number(result.rows[0].source_pairs_without_goal)).toBe(2);
+  });
+});
+
+/** Items in the one big session: 90,000 distinct tasks, each tenth one a duplicate. */
+const BIG_SESSION_ITEMS = 100_000;
+/** Each query must finish well within this, or the test fails. */
+const QUERY_TIMEOUT_MS = 20_000;
+
+describe.skipIf(onPglite)('docs/sql/verify-backfill.sql on a session with 100,000 items', () => {
+  let big: TestDatabase;
+
+  beforeAll(async () => {
+    big = await createTestDatabase();
+    await big.migrateLatest();
+    const [patient = ''] = await insertUsers(big.knex, 1, 'patient');
+    // An earlier session repeats some of the big session's tasks, so its goals come from here.
+    await insertSessions(big.knex, [
+      {
+        patientId: patient,
+        sessionDate: '2023-06-01T00:00:00Z',
+        notes: { action_items: [{ task: 'Big task 7' }, { task: ' Big task 70000 ' }] },
+      },
+    ]);
+    await big.knex.raw(
+      `INSERT INTO therapy_sessions (patient_id, session_date, extracted_notes)
+       SELECT ?, '2024-01-01T00:00:00Z', jsonb_build_object('action_items', jsonb_agg(
+                CASE WHEN i % 1000 = 999 THEN jsonb_build_object('task', '   ')
+                     ELSE jsonb_build_object('task', 'Big task ' || (i % 90000), 'details', 'd') END
+                ORDER BY i))
+         FROM generate_series(0, ? - 1) AS i`,
+      [patient, BIG_SESSION_ITEMS],
+    );
+    const result = await runBackfill({ knex: big.knex, logger: silentLogger });
+    expect(result.itemsSeen).toBe(BIG_SESSION_ITEMS + 2);
+    expect(result.goalsCreated).toBeGreaterThan(80_000);
+  }, 240_000);
+
+  afterAll(async () => {
+    await big?.drop();
+  });
+
+  it(`runs every query within ${QUERY_TIMEOUT_MS / 1000} s, and the checks return 0`, async () => {
+    for (const { title, sql } of queries()) {
+      const started = Date.now();
+      const rows = await big.knex.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL statement_timeout = ${QUERY_TIMEOUT_MS}`);
+        return (await trx.raw(sql)).rows as object[];
+      });
+      expect(Date.now() - started, title).toBeLessThan(QUERY_TIMEOUT_MS);
+      if (title.includes('Expect 0'))
+        expect(Number(Object.values(rows[0] ?? {})[0]), title).toBe(0);
+    }
+  }, 200_000);
 });
