@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readEmbeddedFromFreshProcess } from '../support/embedded-folder';
 import { runCommand } from '../support/run-command';
 
 const folder = mkdtempSync(path.join(tmpdir(), 'goal-backfill-start-'));
@@ -12,12 +13,13 @@ afterAll(() => {
 
 describe('npm start without DATABASE_URL', () => {
   it('migrates, seeds and backfills the embedded database, ending with the summary report', async () => {
+    const dataDirectory = path.join(folder, 'pglite');
     const start = await runCommand(
       'npm',
       ['start', '--silent'],
       {
         DATABASE_URL: undefined,
-        GOAL_BACKFILL_DATA_DIR: path.join(folder, 'pglite'),
+        GOAL_BACKFILL_DATA_DIR: dataDirectory,
         SEED_SESSIONS: '500',
         GOAL_BACKFILL_LOG_LEVEL: 'info',
         NODE_ENV: undefined,
@@ -33,5 +35,17 @@ describe('npm start without DATABASE_URL', () => {
     expect(report).toContain(
       'Seeded data check: the counts match the 500 sessions the seed generated.',
     );
+    // What it printed is what the next process finds: the Knex CLI exits without closing PGlite.
+    const goalsCreated = Number(/^Goals Created: (\d+)$/m.exec(report)?.[1]);
+    expect(goalsCreated).toBeGreaterThan(0);
+    const found = await readEmbeddedFromFreshProcess(dataDirectory);
+    expect(found.sessions).toBe(500);
+    expect(found.goalsByOrigin.backfill).toBe(goalsCreated);
+    expect(found.runs.at(-1)).toEqual({
+      status: 'succeeded',
+      goalsCreated,
+      sessionsProcessed: 500,
+      hasCheckpoint: false,
+    });
   });
 });
