@@ -50,11 +50,15 @@ export class LockedConnection {
   private static async prepare(
     db: PinnedConnection,
     options: LockedConnectionOptions,
+    stage: 'open' | 'reopen' = 'open',
   ): Promise<void> {
     await options.beforeLock?.(db);
     await applySessionSettings(db, options.settings);
     await acquireBackfillLock(db, {
       ...options.lock,
+      // A signal stops the first wait, before anything is written. A run that lost its
+      // connection mid-way retakes the lock regardless, to commit its page and checkpoint.
+      signal: stage === 'open' ? options.lock.signal : undefined,
       describeHolder: () => options.lock.describeHolder(db),
     });
   }
@@ -73,7 +77,7 @@ export class LockedConnection {
     const pinned = new PinnedConnection(this.knex, raw);
     this.raw = raw;
     this.pinned = pinned;
-    await LockedConnection.prepare(pinned, this.options);
+    await LockedConnection.prepare(pinned, this.options, 'reopen');
   }
 
   /** Releases the lock, resets the session and gives the connection back to the pool. */

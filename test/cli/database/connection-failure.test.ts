@@ -34,8 +34,38 @@ describe('connectionFailureReason', () => {
       }),
       'timed out waiting for a connection',
     ],
+    [new Error('Connection terminated unexpectedly'), 'connection closed by the server'],
+    [
+      new Error('The server does not support SSL connections'),
+      'the server does not support SSL (check sslmode)',
+    ],
+    [
+      new Error('Connection terminated due to connection timeout', {
+        cause: new Error('timeout expired'),
+      }),
+      'connection timed out',
+    ],
+    [systemError('ECONNRESET'), 'connection reset [ECONNRESET]'],
+    [
+      Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+      'the server certificate is not trusted (check sslmode) [DEPTH_ZERO_SELF_SIGNED_CERT]',
+    ],
   ])('recognises %s', (err, reason) => {
     expect(connectionFailureReason(err)).toBe(reason);
+  });
+
+  it('reads a closed connection as unreachable only before any connection was made', () => {
+    const closed = new Error('Connection terminated unexpectedly');
+    expect(connectionFailureReason(closed, { connected: false })).toBe(
+      'connection closed by the server',
+    );
+    expect(connectionFailureReason(closed, { connected: true })).toBeNull();
+  });
+
+  it('never matches a server message that merely contains a driver phrase', () => {
+    const quoted = serverError('P0001', 'Connection terminated unexpectedly SECRET');
+    expect(connectionFailureReason(quoted)).toBeNull();
+    expect(connectionFailureReason(new Error('x Connection terminated unexpectedly'))).toBeNull();
   });
 
   it.each([
