@@ -1,16 +1,41 @@
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
-import { CURRENT_SNAPSHOT_SQL, inReadWindow, type ReadWindow } from './read-window';
+import { inReadWindow, type ReadWindow, XID_SPACE } from './read-window';
 import { hasSessionKey, keyAfter, keyBindings, type SessionKey } from './session-key';
 
-/** The current snapshot and how many sessions it sees, from one statement. */
+/**
+ * The current snapshot with the subtransactions of its running transactions added to its
+ * in-progress list. `pg_current_snapshot()` lists top-level xids only, so a row written in a
+ * savepoint of a transaction still running would be taken as visible to it. Each running
+ * subtransaction holds a lock on its own xid until its transaction ends, so `pg_locks`, read in
+ * the same statement, names them. Its xids are widened to xid8 like rows' xmin.
+ */
+const SNAPSHOT_WITH_SUBTRANSACTIONS = `
+  WITH cur AS (
+    SELECT s, CAST(CAST(pg_snapshot_xmin(s) AS text) AS bigint) AS lo,
+           CAST(CAST(pg_snapshot_xmax(s) AS text) AS bigint) AS hi
+      FROM (SELECT pg_current_snapshot() AS s) AS now
+  ),
+  running AS (
+    SELECT CAST(CAST(x AS text) AS bigint) AS xid FROM cur, pg_snapshot_xip(cur.s) AS x
+    UNION
+    SELECT (cur.hi / ${XID_SPACE} - CASE WHEN l.raw > cur.hi % ${XID_SPACE} THEN 1 ELSE 0 END)
+             * ${XID_SPACE} + l.raw
+      FROM cur, (SELECT CAST(CAST(transactionid AS text) AS bigint) AS raw FROM pg_locks
+                  WHERE locktype = 'transactionid' AND transactionid IS NOT NULL) AS l
+  )
+  SELECT cur.lo || ':' || cur.hi || ':' || coalesce(
+           (SELECT string_agg(CAST(xid AS text), ',' ORDER BY xid) FROM running
+             WHERE xid >= cur.lo AND xid < cur.hi), '') AS snapshot,
+         (SELECT count(*) FROM ${TABLES.sessions}) AS n
+    FROM cur`;
+
+/** The current snapshot (see SNAPSHOT_WITH_SUBTRANSACTIONS) and how many sessions it sees. */
 export async function snapshotNow(
   db: SqlRunner,
 ): Promise<{ snapshot: string; totalSessions: number }> {
-  const [row] = await db.rows<{ snapshot: string; n: unknown }>(
-    `SELECT ${CURRENT_SNAPSHOT_SQL} AS snapshot, count(*) AS n FROM ${TABLES.sessions}`,
-  );
+  const [row] = await db.rows<{ snapshot: string; n: unknown }>(SNAPSHOT_WITH_SUBTRANSACTIONS);
   if (!row) throw new Error('a snapshot query returned no row');
   return { snapshot: row.snapshot, totalSessions: toCount(row.n) };
 }

@@ -11,10 +11,8 @@ export interface ReadWindow {
   until: string;
 }
 
-/** SQL reading the current snapshot as text; it is the statement's snapshot. */
-export const CURRENT_SNAPSHOT_SQL = 'CAST(pg_current_snapshot() AS text)';
-
-const XID_SPACE = '4294967296';
+/** 2^32: how many xids one epoch holds, to widen a 32-bit xid to an xid8. */
+export const XID_SPACE = '4294967296';
 
 /**
  * SQL true when the row `alias` was written by a transaction visible in the bound snapshot
