@@ -1,6 +1,8 @@
 import { toCount } from '../db/query-rows';
+import type { PassShortfall } from '../errors/backfill-unverified-error';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
+import type { BackfillCounts } from './backfill-counts';
 import { inReadWindow, type ReadWindow, XID_SPACE } from './read-window';
 import { hasSessionKey, keyAfter, keyBindings, type SessionKey } from './session-key';
 
@@ -76,4 +78,20 @@ export async function censusOfPass(
     beyond: toCount(row?.beyond),
     keyNull: toCount(row?.key_null),
   };
+}
+
+/**
+ * Checks all the passes of a run at once, against its last snapshot: a session that became
+ * visible to an earlier pass's window only after that pass's check (one written in a released
+ * savepoint of a transaction running at its snapshot) is found here. Null when none is missing.
+ */
+export async function shortfallOfRun(
+  db: SqlRunner,
+  lastSnapshot: string,
+  counts: BackfillCounts,
+): Promise<PassShortfall | null> {
+  const census = await censusOfPass(db, { after: null, until: lastSnapshot }, null);
+  const read = counts.sessionsProcessed - (counts.sessionsSkippedByReason.session_key_null ?? 0);
+  if (census.placed <= read) return null;
+  return { pass: 'all', expected: census.placed, read, beyondLastPage: 0 };
 }

@@ -19,7 +19,7 @@ import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
 import { bestEffort } from './best-effort';
 import { countPage, type PageOutcome, writePage } from './page-writer';
 import { PageReporter } from './page-reporter';
-import { censusOfPass, snapshotNow } from './pass-census';
+import { censusOfPass, shortfallOfRun, snapshotNow } from './pass-census';
 import type { ReadPass } from './read-window';
 import type { SessionKey } from './session-key';
 import { delayBeforeNextPage, pause } from './throttle';
@@ -160,9 +160,14 @@ async function backfillUnderLock(
       logger.info('backfill.pass_done', { runId, pass: pass.number, read, ...census });
       if (runId === null) break;
       const settled = pass.number > 0 && read === 0 && census.keyNull === 0;
-      if (settled) break;
-      if (pass.number >= MAX_CATCH_UP_PASSES) {
+      if (!settled && pass.number >= MAX_CATCH_UP_PASSES) {
         logger.warn('backfill.catch_up_unsettled', { runId, passes: pass.number, read });
+      }
+      if (settled || pass.number >= MAX_CATCH_UP_PASSES) {
+        shortfall = await retrying(
+          () => shortfallOfRun(connection.db, pass.until, position.counts),
+          'backfill.census',
+        );
         break;
       }
       const next = await retrying(() => snapshotNow(connection.db), 'backfill.snapshot');

@@ -2,8 +2,11 @@ import { GoalBackfillError } from './goal-backfill-error';
 
 /** What a pass read against what the table held in its window, when they disagree. */
 export interface PassShortfall {
-  /** 0 for the pass over what existed at the start; 1, 2, … for the catch-up passes. */
-  pass: number;
+  /**
+   * 0 for the pass over what existed at the start; 1, 2, … for the catch-up passes; `all` for
+   * the last check, over every pass at once.
+   */
+  pass: number | 'all';
   /** Sessions in the pass's window that have a key: all of them should have been read. */
   expected: number;
   /** Sessions the pass read. */
@@ -26,7 +29,8 @@ export class BackfillUnverifiedError extends GoalBackfillError {
     options?: { cause?: unknown },
   ) {
     super(
-      `backfill run ${runId ?? '(dry run)'} is not complete: pass ${shortfall.pass} read ` +
+      `backfill run ${runId ?? '(dry run)'} is not complete: ` +
+        `${shortfall.pass === 'all' ? 'its passes' : `pass ${shortfall.pass}`} read ` +
         `${shortfall.read} of ${shortfall.expected} session(s), ${shortfall.beyondLastPage} ` +
         'after its last page. The goals written stay; run the backfill again: it starts over ' +
         'and creates only what is missing',
