@@ -1,18 +1,34 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
 import type { Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
 import { DataDirectoryLockedError, lockDataDirectory } from './data-directory-lock';
 
-/** A PGlite database that gives up its data folder's lock file when it closes. */
+const nextTurnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A PGlite database that gives up its data folder's lock file when it closes, and lets the
+ * event loop turn before each statement.
+ */
 class LockedPGlite extends PGlite {
   constructor(
     dataDirectory: string,
     private readonly releaseLock: () => void,
   ) {
     super(dataDirectory);
+  }
+
+  // PGlite answers within the same turn, so a long run of statements is one chain of
+  // microtasks: without this turn, a Ctrl-C (or any timer) waits until the whole run is over.
+  override async query<T>(
+    query: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<Results<T>> {
+    await nextTurnOfEventLoop();
+    return super.query<T>(query, params, options);
   }
 
   override async close(): Promise<void> {
