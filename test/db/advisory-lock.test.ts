@@ -41,6 +41,41 @@ describe.skipIf(onPglite)('the backfill lock', () => {
     });
   });
 
+  it('an aborted wait never takes the lock, even once it frees: the rollback deletes nothing', async () => {
+    const [patient = ''] = await insertUsers(db.knex, 1, 'patient');
+    await insertSessions(db.knex, [
+      {
+        patientId: patient,
+        sessionDate: '2024-01-01T00:00:00Z',
+        notes: { action_items: [{ task: 'A' }] },
+      },
+    ]);
+    await runBackfill({ knex: db.knex, logger: silentLogger });
+    const controller = new AbortController();
+    const waiting = holdBackfillLock(db.url, async () => {
+      const rollback = rollbackBackfill({
+        knex: db.knex,
+        logger: silentLogger,
+        lockWaitMs: 30_000,
+        signal: controller.signal,
+      }).catch((e) => e);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      controller.abort();
+      return rollback;
+    });
+    const startedAt = Date.now();
+    expect(await waiting).toBeInstanceOf(BackfillLockedError);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(await readGoals(db.knex)).toHaveLength(1);
+    // Aborted before it starts: the lock is free, and still not taken.
+    const early = new AbortController();
+    early.abort();
+    await expect(
+      rollbackBackfill({ knex: db.knex, logger: silentLogger, signal: early.signal }),
+    ).rejects.toBeInstanceOf(BackfillLockedError);
+    expect(await readGoals(db.knex)).toHaveLength(1);
+  });
+
   it('waits up to lockWaitMs for the holder to finish', async () => {
     const other = knexFor(db.url, 1);
     try {
