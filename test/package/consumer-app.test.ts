@@ -1,0 +1,228 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, renameSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/db/query-rows';
+import { appTableDigests } from '../support/app-database';
+import { type CommandResult, PROJECT_ROOT, runCommand } from '../support/run-command';
+import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
+
+/**
+ * The two documented ways to use goal-backfill, run end to end as docs/migration-guide.md tells
+ * an operator, on the example app of docs/examples/consumer: a database with the app's own
+ * migrations, its own rows in knex_migrations, and data in users, therapy_sessions and invoices.
+ * Every step's end state is read back from the database by this process, not from what the
+ * commands printed.
+ */
+
+const EXAMPLE = path.join(PROJECT_ROOT, 'docs', 'examples', 'consumer');
+const APP_DATA = readFileSync(path.join(EXAMPLE, 'app-data.sql'), 'utf8');
+const VERIFY_SQL = path.join(PROJECT_ROOT, 'docs', 'sql', 'verify-backfill.sql');
+const OUR_MIGRATIONS = [
+  '20261201000000_create_treatment_goals.js',
+  '20261201000001_backfill_treatment_goals.js',
+];
+const APP_MIGRATIONS = ['20260101000000_app_tables.js', '20260301000000_app_invoices.js'];
+/** The goals the backfill rules give for app-data.sql: patient, description, category, details, source session. */
+const EXPECTED_GOALS = [
+  ['…0001', 'Read a chapter', 'general', null, '…0002'],
+  ['…0001', 'Walk daily', 'exercise', '20 min', '…0001'],
+  ['…0002', 'Journal', 'general', null, '…0003'],
+  ['…0002', 'Walk daily', 'general', null, '…0003'],
+];
+const DEV = (name: string) => {
+  const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
+  return `${name}@${manifest.devDependencies[name]}`;
+};
+
+function exec(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd, env: { ...process.env, ...env }, timeout: 240_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+async function ok(result: Promise<CommandResult>): Promise<CommandResult> {
+  const done = await result;
+  if (done.code !== 0)
+    throw new Error(`command failed (${done.code}): ${done.stderr.slice(-2000)}`);
+  return done;
+}
+
+async function goals(knex: Knex): Promise<unknown[][]> {
+  const rows = queryRows<Record<string, string | null>>(
+    await knex.raw(
+      `SELECT '…' || right(CAST(patient_id AS text), 4) AS patient, description, category, details,
+              '…' || right(CAST(session_id AS text), 4) AS session
+         FROM treatment_goals WHERE origin = 'backfill' ORDER BY 1, 2`,
+    ),
+  );
+  return rows.map((row) => [row.patient, row.description, row.category, row.details, row.session]);
+}
+
+async function knexMigrationNames(knex: Knex, table: string): Promise<string[]> {
+  const rows = queryRows<{ name: string }>(
+    await knex.raw('SELECT name FROM ?? ORDER BY id', [table]),
+  );
+  return rows.map((row) => row.name);
+}
+
+let work: string;
+let tarball: string;
+
+beforeAll(async () => {
+  if (onPglite) return;
+  work = mkdtempSync(path.join(tmpdir(), 'goal-backfill-consumer-'));
+  const packed = await ok(
+    exec('npm', ['pack', '--silent', '--pack-destination', work], PROJECT_ROOT),
+  );
+  tarball = path.join(work, packed.stdout.trim().split('\n').at(-1) ?? '');
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** A copy of the example app with the packed package and `knex@knexVersion` installed. */
+async function installApp(name: string, packages: string[]): Promise<string> {
+  const app = path.join(work, name);
+  cpSync(EXAMPLE, app, { recursive: true });
+  await ok(exec('npm', ['init', '-y'], app));
+  await ok(
+    exec(
+      'npm',
+      ['install', '--no-audit', '--no-fund', tarball, DEV('pg'), DEV('@types/node'), ...packages],
+      app,
+    ),
+  );
+  return app;
+}
+
+/** The app's database as it is before goal-backfill: its own migrations run, its rows in. */
+async function appDatabase(app: string): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  const parked = path.join(app, 'parked');
+  mkdirSync(parked, { recursive: true });
+  for (const file of OUR_MIGRATIONS)
+    renameSync(path.join(app, 'migrations', file), path.join(parked, file));
+  await ok(exec('npx', ['knex', 'migrate:latest'], app, { DATABASE_URL: db.url }));
+  for (const file of OUR_MIGRATIONS)
+    renameSync(path.join(parked, file), path.join(app, 'migrations', file));
+  await db.knex.raw(APP_DATA);
+  return db;
+}
+
+describe.skipIf(onPglite)('the package in an app', () => {
+  for (const knexVersion of ['3.1.0', DEV('knex').split('@')[1] ?? '']) {
+    it(`type-checks and deploys through the app's own chain with knex ${knexVersion}`, async () => {
+      const withCli = knexVersion !== '3.1.0';
+      const app = await installApp(`app-knex-${knexVersion}`, [
+        `knex@${knexVersion}`,
+        ...(withCli ? [DEV('yargs'), DEV('cli-progress')] : []),
+      ]);
+      await ok(
+        exec(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app),
+      );
+      const installed = JSON.parse(
+        readFileSync(path.join(app, 'node_modules', 'knex', 'package.json'), 'utf8'),
+      );
+      expect(installed.version).toBe(knexVersion);
+      // Light for library users: the embedded database is not installed with the package.
+      expect(() => require.resolve('@electric-sql/pglite', { paths: [app] })).toThrow();
+
+      const db = await appDatabase(app);
+      try {
+        const env = { DATABASE_URL: db.url, GOAL_BACKFILL_LOG_LEVEL: 'warn' };
+        const appData = await appTableDigests(db.knex);
+
+        // Step 1: the schema.
+        await ok(exec('npx', ['knex', 'migrate:up', OUR_MIGRATIONS[0] ?? ''], app, env));
+        // Step 2: the dry run writes nothing.
+        const dry = await exec('npx', ['goal-backfill', 'run', '--dry-run', '--json'], app, env);
+        if (withCli) {
+          expect(dry.code).toBe(0);
+          expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, goalsCreated: 4 });
+        } else {
+          expect(dry.code).toBe(2);
+          const lines = dry.stderr
+            .split('\n')
+            .filter((line) => line && !line.startsWith('npm warn'));
+          expect(lines).toEqual([
+            'goal-backfill: the CLI needs optional peer packages that are not installed: npm install yargs@17 cli-progress@3',
+          ]);
+        }
+        expect(await goals(db.knex)).toEqual([]);
+        // Step 3: execute.
+        await ok(exec('npx', ['knex', 'migrate:latest'], app, env));
+        expect(await goals(db.knex)).toEqual(EXPECTED_GOALS);
+        expect(await appTableDigests(db.knex)).toEqual(appData);
+        expect(await knexMigrationNames(db.knex, 'knex_migrations')).toEqual([
+          ...APP_MIGRATIONS,
+          ...OUR_MIGRATIONS,
+        ]);
+        // Step 4: verify.
+        await ok(
+          exec('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', db.url, '-f', VERIFY_SQL], app),
+        );
+        // Rollback: the backfill, then the schema; the app's data and history stay.
+        await ok(exec('npx', ['knex', 'migrate:rollback'], app, env));
+        expect(await goals(db.knex)).toEqual([]);
+        await ok(exec('npx', ['knex', 'migrate:rollback'], app, env));
+        expect(await db.knex.schema.hasTable('treatment_goals')).toBe(false);
+        expect(await appTableDigests(db.knex)).toEqual(appData);
+        expect(await knexMigrationNames(db.knex, 'knex_migrations')).toEqual(APP_MIGRATIONS);
+      } finally {
+        await db.drop();
+      }
+    });
+  }
+
+  it("deploys with this project's own chain against the app's database, leaving the app's migration history alone", async () => {
+    const app = await installApp('app-own-chain', [DEV('knex')]);
+    const db = await appDatabase(app);
+    try {
+      const env = { DATABASE_URL: db.url, GOAL_BACKFILL_LOG_LEVEL: 'warn', NODE_ENV: undefined };
+      const appData = await appTableDigests(db.knex);
+      const knex = (...args: string[]) => ok(runCommand('npx', ['knex', ...args], env));
+
+      await knex('migrate:up', '20261101000000_create_app_tables.ts');
+      await knex('migrate:up', '20261101000001_create_treatment_goals.ts');
+      const dry = await ok(
+        runCommand('npm', ['run', '--silent', 'backfill', '--', 'run', '--dry-run', '--json'], env),
+      );
+      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, goalsCreated: 4 });
+      expect(await goals(db.knex)).toEqual([]);
+      await knex('migrate:latest');
+      expect(await goals(db.knex)).toEqual(EXPECTED_GOALS);
+      expect(await appTableDigests(db.knex)).toEqual(appData);
+      await ok(
+        exec('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', db.url, '-f', VERIFY_SQL], PROJECT_ROOT),
+      );
+
+      await knex('migrate:rollback', '--all');
+      expect(await db.knex.schema.hasTable('treatment_goals')).toBe(false);
+      expect(await appTableDigests(db.knex)).toEqual(appData);
+      expect(await knexMigrationNames(db.knex, 'knex_migrations')).toEqual(APP_MIGRATIONS);
+      expect(await knexMigrationNames(db.knex, 'goal_backfill_migrations')).toEqual([]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
