@@ -60,11 +60,13 @@ function validate(options: RollbackOptions): void {
 }
 
 /**
- * Deletes the goals matching `condition` in batches by id, so no statement runs long. The
- * condition sits on the DELETE's own target row as well as in the batch's SELECT: when an app
- * edit commits while the DELETE waits for that row, READ COMMITTED re-checks only the target
- * row's conditions against the new version, so the edited goal is skipped, not deleted.
- * Batches advance by the last id selected, so a skipped goal does not end the loop early.
+ * Deletes the backfilled goals matching `condition` in batches by id, so no statement runs
+ * long. Each batch walks the next `batchSize` backfilled goals in primary-key order, and the
+ * DELETE checks `condition` on its own target row: when an app edit commits while the DELETE
+ * waits for that row, READ COMMITTED re-checks the target row's conditions against the new
+ * version, so the edited goal is skipped, not deleted. The batches advance by the last id
+ * walked, so skipped goals do not end the loop early, and the condition (a digest per row) is
+ * computed once per goal, never over the whole table for each batch.
  */
 async function deleteInBatches(
   db: SqlRunner,
@@ -77,7 +79,8 @@ async function deleteInBatches(
   for (;;) {
     const [row] = await db.rows<{ selected: unknown; deleted: unknown; last_id: string | null }>(
       `WITH batch AS (
-         SELECT id FROM ${TABLES.goals} WHERE ${condition} AND id > CAST(? AS uuid)
+         SELECT id FROM ${TABLES.goals}
+          WHERE ${GOAL_PROVENANCE_SQL.anyBackfill} AND id > CAST(? AS uuid)
           ORDER BY id LIMIT ?),
        gone AS (
          DELETE FROM ${TABLES.goals} WHERE id IN (SELECT id FROM batch) AND ${condition}

@@ -105,10 +105,11 @@ describe('goal change tracking', () => {
   });
 
   it.each([
-    ['a separator inside a value', ['a|b', 'c', null], ['a', 'b|c', null]],
-    ['a length prefix inside a value', ['1:a', 'b', null], ['1', 'a', 'b']],
+    ['text moved from one column to the next', ['ab', 'c', null], ['a', 'bc', null]],
+    ['values shifted by one column', ['a', 'b', null], [null, 'a', 'b']],
     ['NULL and the empty string', ['a', 'b', null], ['a', 'b', '']],
-    ['NULL and a dash', ['a', 'b', null], ['a', 'b', '-']],
+    ['NULL and the text NULL', ['a', 'b', null], ['a', 'b', 'NULL']],
+    ['a change of case', ['Walk', 'b', null], ['walk', 'b', null]],
   ])('the fingerprint tells apart %s', async (_name, left, right) => {
     const call = `${fingerprintFunction}(?, ?, ?, 'assigned', NULL, NULL)`;
     const result = await db.knex.raw<{ rows: { same: boolean }[] }>(
