@@ -39,6 +39,13 @@ describe.skipIf(onPglite)('npx knex seed:run, typed verbatim from the project ro
     expect(counts.therapy_sessions).toBe(500);
     expect(counts.users).toBe(26);
     expect(counts.goal_backfill_runs).toBe(1);
+    // What the seed logged as written is there for another connection once the CLI has exited.
+    const logged = Number(/seed\.backfill_summary .*goalsCreated=(\d+)/.exec(run.stderr)?.[1]);
+    const goals = await db.knex('treatment_goals').where({ origin: 'backfill' }).count('* as n');
+    expect(Number(goals[0]?.n)).toBe(logged);
+    const runRecord = await db.knex('goal_backfill_runs').first();
+    expect(runRecord?.status).toBe('succeeded');
+    expect(Number(runRecord?.counts.goalsCreated)).toBe(logged);
   });
 
   it('refuses a bad SEED_SESSIONS with one line that says what to set, and writes nothing', async () => {
