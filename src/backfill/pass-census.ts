@@ -2,8 +2,8 @@ import { toCount } from '../db/query-rows';
 import type { PassShortfall } from '../errors/backfill-unverified-error';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
-import type { BackfillCounts } from './backfill-counts';
-import { inReadWindow, type ReadWindow, XID_SPACE } from './read-window';
+import { type BackfillCounts, emptyCounts } from './backfill-counts';
+import { inReadWindow, type ReadPass, type ReadWindow, XID_SPACE } from './read-window';
 import { hasSessionKey, keyAfter, keyBindings, type SessionKey } from './session-key';
 
 /**
@@ -77,6 +77,41 @@ export async function censusOfPass(
     placed: toCount(row?.placed),
     beyond: toCount(row?.beyond),
     keyNull: toCount(row?.key_null),
+  };
+}
+
+/** What the check after a pass found. */
+export interface PassCheck {
+  census: PassCensus;
+  /** Sessions the pass's pages read. */
+  read: number;
+  /** Set when sessions of the window were not read: the run must not report completed. */
+  shortfall: PassShortfall | null;
+}
+
+/** Checks a pass that has read its last page against the table. */
+export async function checkPass(
+  db: SqlRunner,
+  pass: ReadPass,
+  lastKey: SessionKey | null,
+  counts: BackfillCounts,
+): Promise<PassCheck> {
+  const census = await censusOfPass(db, pass, lastKey);
+  const read = counts.sessionsProcessed - pass.processedBefore;
+  const missed = census.beyond > 0 || census.placed > read;
+  const shortfall = missed
+    ? { pass: pass.number, expected: census.placed, read, beyondLastPage: census.beyond }
+    : null;
+  return { census, read, shortfall };
+}
+
+/** The counts of sessions that have a NULL in their key: read as skipped, never as pages. */
+export function keyNullCounts(sessions: number): BackfillCounts {
+  if (sessions === 0) return emptyCounts();
+  return {
+    ...emptyCounts(),
+    sessionsProcessed: sessions,
+    sessionsSkippedByReason: { session_key_null: sessions },
   };
 }
 

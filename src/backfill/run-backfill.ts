@@ -19,7 +19,7 @@ import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
 import { bestEffort } from './best-effort';
 import { countPage, type PageOutcome, writePage } from './page-writer';
 import { PageReporter } from './page-reporter';
-import { censusOfPass, shortfallOfRun, snapshotNow } from './pass-census';
+import { checkPass, keyNullCounts, shortfallOfRun, snapshotNow } from './pass-census';
 import type { ReadPass } from './read-window';
 import type { SessionKey } from './session-key';
 import { delayBeforeNextPage, pause } from './throttle';
@@ -32,15 +32,6 @@ interface RunPosition {
   pass: ReadPass;
   cursor: SessionKey | null;
   counts: BackfillCounts;
-}
-
-/** The counts of sessions that have a NULL in their key: read as skipped, never as pages. */
-function keyNullCounts(sessions: number): BackfillCounts {
-  return {
-    ...emptyCounts(),
-    sessionsProcessed: sessions,
-    sessionsSkippedByReason: { session_key_null: sessions },
-  };
 }
 
 /**
@@ -136,27 +127,18 @@ async function backfillUnderLock(
         await pause(delayBeforeNextPage(options, sessionsThisRun, elapsedMs()), options.signal);
       }
       const { pass } = position;
-      const census = await retrying(
-        () => censusOfPass(connection.db, position.pass, position.cursor),
+      const check = await retrying(
+        () => checkPass(connection.db, pass, position.cursor, position.counts),
         'backfill.census',
       );
-      const read = position.counts.sessionsProcessed - pass.processedBefore;
-      if (census.beyond > 0 || census.placed > read) {
-        shortfall = {
-          pass: pass.number,
-          expected: census.placed,
-          read,
-          beyondLastPage: census.beyond,
-        };
-        break;
-      }
+      const { census, read } = check;
+      shortfall = check.shortfall;
+      if (shortfall !== null) break;
       // Fewer in the window than were read: some were updated or deleted after being read.
       if (census.placed < read) {
         logger.warn('backfill.sessions_changed', { runId, pass: pass.number, read, ...census });
       }
-      if (census.keyNull > 0) {
-        position.counts = addCounts(position.counts, keyNullCounts(census.keyNull));
-      }
+      position.counts = addCounts(position.counts, keyNullCounts(census.keyNull));
       logger.info('backfill.pass_done', { runId, pass: pass.number, read, ...census });
       if (runId === null) break;
       const settled = pass.number > 0 && read === 0 && census.keyNull === 0;
