@@ -63,9 +63,13 @@ export async function findResumableRun(knex: Knex): Promise<RunRecord | null> {
   return resumable(lockHolder, unfinished);
 }
 
-/** An unfinished run can be resumed when it has a checkpoint and no live backfill holds the lock. */
+/**
+ * An unfinished run can be resumed when it has a checkpoint or a pass (see startOrResume) and
+ * no live backfill holds the lock.
+ */
 function resumable(lockHolder: unknown, unfinished: RunRecord | null): RunRecord | null {
-  return lockHolder === null && unfinished?.checkpoint ? unfinished : null;
+  const resumePoint = unfinished?.checkpoint ?? unfinished?.pass;
+  return lockHolder === null && resumePoint ? unfinished : null;
 }
 
 /** Reads the run history, the goal counts and the lock, without taking the lock. */
