@@ -203,3 +203,60 @@ describe.skipIf(onPglite)('a transaction open when the run starts', () => {
     },
   );
 });
+
+describe.skipIf(onPglite)('a run stopped in a catch-up pass', () => {
+  it('resumes in that pass, to exact counts and the goals of the model', async () => {
+    const patients = (await insertUsers(db.knex, 5, 'patient')).sort();
+    const spec = (i: number, year: number): SessionSpec => ({
+      patientId: patients[i % patients.length] ?? '',
+      sessionDate: new Date(Date.UTC(year, 0, 1 + i)).toISOString(),
+      notes: { action_items: [{ task: TASKS[i % TASKS.length] ?? '' }, { task: `T${year} ${i}` }] },
+    });
+    const initial = await insertSessions(
+      db.knex,
+      Array.from({ length: 40 }, (_, i) => spec(i, 2024)),
+    );
+    const writer: Knex = knexFor(db.url, 1);
+    let written: Promise<InsertedSession[]> | null = null;
+    let inCatchUp = false;
+    const controller = new AbortController();
+    try {
+      const first = await runBackfill({
+        knex: db.knex,
+        logger: listeningLogger((event, fields) => {
+          if (event === 'backfill.pass_done' && fields?.pass === 0) inCatchUp = true;
+        }),
+        batchSize: 5,
+        pauseMs: 20,
+        signal: controller.signal,
+        onProgress: (progress) => {
+          if (written === null) {
+            written = insertSessions(
+              writer,
+              Array.from({ length: 30 }, (_, i) => spec(i, 2025)),
+            );
+          }
+          // The second page of the first catch-up pass.
+          if (inCatchUp && progress.sessionsProcessed >= 50) controller.abort();
+        },
+      });
+      expect(first.outcome).toBe('interrupted');
+      const [stopped] = await db
+        .knex('goal_backfill_runs')
+        .select('read_pass', 'cursor_session_id');
+      expect(stopped?.read_pass?.number).toBe(1);
+      expect(stopped?.cursor_session_id).not.toBeNull();
+
+      const result = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
+      const all = [...initial, ...(await (written ?? Promise.resolve([])))];
+      const model = modelBackfill(all);
+      expect(result).toMatchObject({ outcome: 'completed', resumed: true });
+      expect(result.sessionsProcessed).toBe(all.length);
+      expectCountsToEqualModel(result, model.counts);
+      await expectGoalsToEqualModel(db.knex, model.goals);
+    } finally {
+      await written;
+      await writer.destroy();
+    }
+  });
+});
