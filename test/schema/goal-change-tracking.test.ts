@@ -119,6 +119,17 @@ describe('goal change tracking', () => {
     expect(result.rows[0]?.same).toBe(false);
   });
 
+  it('the fingerprint function is inlined into the calling statement, so it stays cheap', async () => {
+    const result = await db.knex.raw<{ rows: Record<string, string>[] }>(
+      `EXPLAIN VERBOSE SELECT ${fingerprintFunction}(description, category, details, status,
+                                                     therapist_id, session_id)
+         FROM treatment_goals`,
+    );
+    const plan = result.rows.map((row) => Object.values(row).join(' ')).join('\n');
+    expect(plan).toContain('hashtextextended');
+    expect(plan).not.toContain(fingerprintFunction);
+  });
+
   it('is idempotent, drops cleanly, and goes with the schema', async () => {
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
     await createGoalChangeTracking(db.knex);
