@@ -86,7 +86,16 @@ describe.skipIf(withoutServer)('no server text reaches any output or table', () 
       const errorLog = readFileSync(file, 'utf8');
       const tables = await bookkeepingText(db.knex);
       expect(tables.length).toBeGreaterThan(0);
-      for (const output of [run.stdout, run.stderr, errorLog, tables]) {
+      const status = await runCli(['status', '--verbose'], { env: env() });
+      expect(status.code).toBe(0);
+      for (const output of [
+        run.stdout,
+        run.stderr,
+        errorLog,
+        tables,
+        status.stdout,
+        status.stderr,
+      ]) {
         expect(output).not.toContain(MARKER);
       }
       if (condition !== null) {
