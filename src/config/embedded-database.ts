@@ -40,6 +40,13 @@ class LockedPGlite extends PGlite {
   }
 }
 
+/**
+ * How long Knex waits for the embedded database to open. Opening is no network wait: PGlite
+ * compiles its WebAssembly, creates a new folder's database or replays the WAL a process left
+ * without a shutdown, which took over 15 s on a busy two-core machine.
+ */
+export const EMBEDDED_OPEN_TIMEOUT_MS = 120_000;
+
 /** The lock file beside a data folder: it names the process that has the folder open. */
 export function lockFileOf(dataDirectory: string): string {
   return `${dataDirectory}.pid.lock`;
@@ -77,6 +84,7 @@ export function embeddedKnexConfig(dataDirectory: string): Knex.Config {
     client: ClientPgLite as unknown as Knex.Config['client'],
     dialect: 'postgres',
     connection: connect as unknown as Knex.Config['connection'],
+    acquireConnectionTimeout: EMBEDDED_OPEN_TIMEOUT_MS,
   };
 }
 

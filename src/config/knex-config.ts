@@ -65,8 +65,9 @@ export function knexConfigFor(
   paths: ProjectPaths,
 ): Knex.Config {
   return {
-    ...connectionConfigFor(environment, env, paths.embeddedData),
+    // The embedded database sets its own: opening it is no network wait.
     acquireConnectionTimeout: 15_000,
+    ...connectionConfigFor(environment, env, paths.embeddedData),
     log: QUIET_KNEX_LOG,
     migrations: {
       directory: paths.migrations,

@@ -42,7 +42,7 @@ describe('on the embedded database, what a command reports as written is there f
 
   it('after `npx knex migrate:latest` and `npx knex seed:run` with 20000 sessions', async () => {
     const migrate = await runCommand('npx', ['knex', 'migrate:latest'], embedded, 180_000);
-    expect(migrate.code).toBe(0);
+    expect(migrate.code, migrate.stderr).toBe(0);
     const migrated = await readEmbeddedFromFreshProcess(dataDirectory);
     expect(migrated.runs.map((run) => run.status)).toEqual(['succeeded']);
 
@@ -52,7 +52,7 @@ describe('on the embedded database, what a command reports as written is there f
       { ...embedded, SEED_SESSIONS: '20000' },
       300_000,
     );
-    expect(seed.code).toBe(0);
+    expect(seed.code, seed.stderr).toBe(0);
     const goalsCreated = Number(/^Goals Created: (\d+)$/m.exec(seed.stdout)?.[1]);
     expect(goalsCreated).toBeGreaterThan(10_000);
     const found = await readEmbeddedFromFreshProcess(dataDirectory);
@@ -68,7 +68,7 @@ describe('on the embedded database, what a command reports as written is there f
 
   it('after Ctrl-C twice during `run`, which stops it at once, without closing PGlite', async () => {
     const rollback = await cli(['rollback', '--json'], embedded);
-    expect(rollback.code).toBe(0);
+    expect(rollback.code, rollback.stderr).toBe(0);
     expect((await readEmbeddedFromFreshProcess(dataDirectory)).goalsByOrigin.backfill).toBe(
       undefined,
     );
@@ -124,7 +124,7 @@ describe.skipIf(onPglite)('on a server, a CLI run', () => {
       ...server,
       SEED_SESSIONS: '3000',
     });
-    expect(seed.code).toBe(0);
+    expect(seed.code, seed.stderr).toBe(0);
     expect((await cli(['rollback', '--json'], server)).code).toBe(0);
 
     const run = await cli(['run', '--json', '--batch-size', '250'], server);

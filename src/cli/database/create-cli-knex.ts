@@ -28,11 +28,8 @@ export function createCliKnex(env: Readonly<Record<string, string | undefined>>)
   const dataDirectory = embeddedDataDirectory(env);
   const connection = connectionConfigFor(environment, env, dataDirectory);
   if (connection.client !== 'pg') {
-    const knex = knexFactory({
-      ...connection,
-      acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
-      log: QUIET_KNEX_LOG,
-    });
+    // The embedded database's own acquire timeout: opening it is no network wait.
+    const knex = knexFactory({ ...connection, log: QUIET_KNEX_LOG });
     const where = path.relative(process.cwd(), dataDirectory) || dataDirectory;
     return { knex, target: `embedded PGlite in ${where}` };
   }
