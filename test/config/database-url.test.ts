@@ -13,6 +13,21 @@ describe('parseDatabaseUrl', () => {
 
   it.each([
     [
+      'postgres://app:pw@/clinic?host=/var/run/postgresql',
+      'postgres://app@(socket /var/run/postgresql)/clinic',
+    ],
+    ['postgresql:///clinic?host=%2Ftmp', 'postgresql://(socket /tmp)/clinic'],
+    ['postgres://app:pw@db:5432/clinic?sslmode=verify-full', 'postgres://app@db:5432/clinic'],
+    ['postgres://app:pw@db/clinic?options=-c%20search_path%3Dapp', 'postgres://app@db/clinic'],
+  ])('accepts %j as node-postgres does, described as %j', (raw, description) => {
+    const parsed = parseDatabaseUrl(raw);
+    expect(parsed.connectionString).toBe(raw);
+    expect(parsed.description).toBe(description);
+    expect(parsed.description).not.toContain('pw');
+  });
+
+  it.each([
+    [
       undefined,
       'DATABASE_URL is not set: set it, e.g. DATABASE_URL=postgres://user:password@host:5432/database',
     ],
