@@ -5,7 +5,8 @@ import { toKnexCliError } from '../src/migrations/safe-migration';
 import { renderRunSummary } from '../src/cli/render/run-summary';
 import { assertSeedingAllowed } from '../src/seed/assert-seeding-allowed';
 import { compareWithPlan } from '../src/seed/compare-with-plan';
-import { readSeedSettings } from '../src/seed/read-seed-settings';
+import { readSeedSettings, type SeedSettings } from '../src/seed/read-seed-settings';
+import { GoalBackfillError } from '../src/errors/goal-backfill-error';
 import { seedAndBackfill } from '../src/seed/seed-and-backfill';
 import { SeedMismatchError } from '../src/seed/seed-mismatch-error';
 
@@ -16,16 +17,27 @@ import { SeedMismatchError } from '../src/seed/seed-mismatch-error';
  * See docs/seeding.md.
  */
 export async function seed(knex: Knex): Promise<void> {
+  let settings: SeedSettings;
   try {
-    await seedPractice(knex);
+    assertSeedingAllowed(process.env, process.argv);
+    settings = readSeedSettings(process.env);
+  } catch (err) {
+    // Under `npx knex seed:run`, a refused or mistyped setting is one line and exit 2; Knex
+    // would wrap it in its own stack. Nothing has touched the database yet.
+    if (process.argv.includes('seed:run') && err instanceof GoalBackfillError) {
+      process.stderr.write(`knex seed:run: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw toKnexCliError(err, 'seed 01_therapy_practice');
+  }
+  try {
+    await seedPractice(knex, settings);
   } catch (err) {
     throw toKnexCliError(err, 'seed 01_therapy_practice');
   }
 }
 
-async function seedPractice(knex: Knex): Promise<void> {
-  assertSeedingAllowed(process.env, process.argv);
-  const settings = readSeedSettings(process.env);
+async function seedPractice(knex: Knex, settings: SeedSettings): Promise<void> {
   const logger = createLogger({
     level: settings.backfill.logLevel,
     format: settings.backfill.logFormat,

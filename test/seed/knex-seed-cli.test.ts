@@ -48,15 +48,31 @@ describe.skipIf(onPglite)('npx knex seed:run, typed verbatim from the project ro
     expect(Number(runRecord?.counts.goalsCreated)).toBe(logged);
   });
 
-  it('refuses a bad SEED_SESSIONS with one line that says what to set, and writes nothing', async () => {
-    const before = await tableCounts(db.knex);
-    const run = await seedRun({ SEED_SESSIONS: 'many' });
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain(
-      'SEED_SESSIONS must be a whole number from 1 to 10000000, e.g. SEED_SESSIONS=2000 (got "many")',
-    );
-    expect(await tableCounts(db.knex)).toEqual(before);
-  });
+  it.each([
+    [
+      { SEED_SESSIONS: 'many' },
+      'knex seed:run: SEED_SESSIONS must be a whole number from 1 to 10000000, e.g. SEED_SESSIONS=2000 (got "many")',
+    ],
+    [
+      { GOAL_BACKFILL_LOG_LEVEL: 'loud' },
+      'knex seed:run: GOAL_BACKFILL_LOG_LEVEL must be one of error, warn, info, debug (got "loud")',
+    ],
+  ])(
+    'refuses %j with exit 2 and one line that says what to set, and writes nothing',
+    async (env, line) => {
+      const before = await tableCounts(db.knex);
+      const run = await seedRun(env);
+      expect(run.code).toBe(2);
+      const lines = run.stderr
+        .split('\n')
+        .filter(
+          (text) =>
+            text.trim() !== '' && !/^(npm warn|Requiring external|Using environment)/.test(text),
+        );
+      expect(lines).toEqual([line]);
+      expect(await tableCounts(db.knex)).toEqual(before);
+    },
+  );
 
   it('refuses NODE_ENV=production and writes nothing', async () => {
     const before = await tableCounts(db.knex);
