@@ -3,7 +3,7 @@
  * peer dependencies, so an app that installs goal-backfill only for its migrations does not
  * carry them.
  */
-export const CLI_DEPENDENCIES = { yargs: 'yargs@17', 'cli-progress': 'cli-progress@3' } as const;
+export const CLI_DEPENDENCIES = { yargs: 'yargs@18', 'cli-progress': 'cli-progress@3' } as const;
 
 /** The install specs of the CLI's packages that cannot be resolved from here. */
 export function missingCliDependencies(

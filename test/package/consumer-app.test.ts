@@ -165,7 +165,7 @@ describe.skipIf(onPglite)('the package in an app', () => {
             .split('\n')
             .filter((line) => line && !line.startsWith('npm warn'));
           expect(lines).toEqual([
-            'goal-backfill: the CLI needs optional peer packages that are not installed: npm install yargs@17 cli-progress@3',
+            'goal-backfill: the CLI needs optional peer packages that are not installed: npm install yargs@18 cli-progress@3',
           ]);
         }
         expect(await goals(db.knex)).toEqual([]);
