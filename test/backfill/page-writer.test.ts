@@ -134,8 +134,7 @@ describe('a session the database rejects', () => {
       expect(result.failures[0]).toMatchObject({
         sessionId: inserted[1]?.id,
         sqlState: '23514',
-        message:
-          'check_violation (schema public, table treatment_goals, constraint short_category)',
+        message: 'check_violation (table treatment_goals)',
       });
       expect(logger.text()).not.toContain(MARKER);
     } finally {
