@@ -110,7 +110,7 @@ describe('the embedded database lock', () => {
         await sleep(200);
       }
     }
-    expect(attempts).toBeGreaterThanOrEqual(20);
+    expect(attempts).toBeGreaterThanOrEqual(10);
     busy.kill('SIGTERM');
     await exited(busy);
     expect(busy.exitCode).toBe(0);
