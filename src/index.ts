@@ -3,26 +3,25 @@
  * therapy_sessions.extracted_notes, for a Knex migration chain. Every function takes the
  * caller's Knex instance (and logger) and closes nothing it was given.
  */
-export type { BackfillCounts } from './backfill/backfill-counts';
+export type { BackfillCounts } from './bookkeeping/backfill-counts';
 export {
   type BackfillOptions,
   type BackfillProgress,
   MAX_BATCH_SIZE,
 } from './backfill/backfill-options';
 export { type BackfillResult, MAX_LISTED_FAILURES } from './backfill/backfill-result';
+export { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './backfill/goal-rules';
+export { runBackfill } from './backfill/run-backfill';
 export {
-  DEFAULT_CATEGORY,
   INVALID_ITEM_REASONS,
   type InvalidItemReason,
-  JS_TRIM_CHARACTERS,
   SESSION_SKIP_REASONS,
   type SessionSkipReason,
   UNPLACED_SESSION_REASONS,
   type UnplacedSessionReason,
-} from './backfill/goal-rules';
-export { runBackfill } from './backfill/run-backfill';
+} from './bookkeeping/count-reasons';
 export type { SessionFailure } from './bookkeeping/failure-store';
-export type { Invoker, RunRecord, RunStatus } from './bookkeeping/run-record';
+export type { RunRecord } from './bookkeeping/run-record';
 export { type BackfillEnv, BACKFILL_ENV_VARIABLES, readBackfillEnv } from './config/backfill-env';
 export {
   type AppSchemaProblem,
@@ -67,6 +66,8 @@ export { goalSchemaMigration } from './migrations/goal-schema-migration';
 export type { KnexMigration } from './migrations/safe-migration';
 export { assertAppSchemaCompatible } from './schema/assert-app-schema-compatible';
 export { createGoalSchema, dropGoalSchema } from './schema/goal-schema';
+export { GOAL_ORIGINS, GOAL_STATUSES, type GoalOrigin } from './schema/goal-vocabulary';
+export { type Invoker, RUN_STATUSES, type RunStatus } from './schema/run-vocabulary';
 export { TABLES } from './schema/tables';
 export {
   type BackfillStatus,

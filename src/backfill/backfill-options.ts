@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { SessionFailure } from '../bookkeeping/failure-store';
-import { INVOKERS, type Invoker } from '../bookkeeping/run-record';
+import { INVOKERS, type Invoker } from '../schema/run-vocabulary';
 import { ConfigError } from '../errors/config-error';
 import type { Logger } from '../logging/logger';
 import { checkWholeNumber } from '../config/check-whole-number';

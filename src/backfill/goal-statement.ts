@@ -1,23 +1,21 @@
 import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
 import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
+import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../schema/goal-vocabulary';
+import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './goal-rules';
 import {
-  BACKFILL_ORIGIN,
-  BACKFILLED_GOAL_STATUS,
-  DEFAULT_CATEGORY,
   INVALID_ITEM_REASONS,
   type InvalidItemReason,
-  JS_TRIM_CHARACTERS,
   SESSION_SKIP_REASONS,
   type SessionSkipReason,
-} from './goal-rules';
-import { inReadWindow, type ReadWindow } from './read-window';
+} from '../bookkeeping/count-reasons';
+import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
 import {
   hasSessionKey,
   keyAfter,
   keyBindings,
   type SessionKey,
   sessionDateText,
-} from './session-key';
+} from '../bookkeeping/session-key';
 
 /** Which sessions one statement covers. */
 export type SessionSelection =

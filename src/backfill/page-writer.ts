@@ -6,13 +6,8 @@ import type { PinnedConnection } from '../db/pinned-connection';
 import { describeErrorSafely } from '../db/safe-error';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
-import {
-  addCounts,
-  type BackfillCounts,
-  countsFromStatement,
-  countsOfFailedSession,
-  emptyCounts,
-} from './backfill-counts';
+import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
+import { countsFromStatement, countsOfFailedSession } from './statement-counts';
 import {
   buildGoalStatement,
   type SessionDecision,
@@ -20,14 +15,14 @@ import {
   type StatementCountsRow,
   type StatementMode,
 } from './goal-statement';
-import { inReadWindow, type ReadWindow } from './read-window';
+import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
 import {
   hasSessionKey,
   keyAfter,
   keyBindings,
   type SessionKey,
   sessionDateText,
-} from './session-key';
+} from '../bookkeeping/session-key';
 
 /** What one page produced. */
 export interface PageOutcome {

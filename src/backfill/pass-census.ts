@@ -2,9 +2,14 @@ import { toCount } from '../db/query-rows';
 import type { PassShortfall } from '../errors/backfill-unverified-error';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
-import { type BackfillCounts, emptyCounts } from './backfill-counts';
-import { inReadWindow, type ReadPass, type ReadWindow, XID_SPACE } from './read-window';
-import { hasSessionKey, keyAfter, keyBindings, type SessionKey } from './session-key';
+import { type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
+import {
+  inReadWindow,
+  type ReadPass,
+  type ReadWindow,
+  XID_SPACE,
+} from '../bookkeeping/read-window';
+import { hasSessionKey, keyAfter, keyBindings, type SessionKey } from '../bookkeeping/session-key';
 
 /**
  * The current snapshot with the subtransactions of its running transactions added to its

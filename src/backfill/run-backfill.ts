@@ -1,7 +1,7 @@
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { failureStore } from '../bookkeeping/failure-store';
 import { runStore } from '../bookkeeping/run-store';
-import { startOrResume } from '../bookkeeping/start-or-resume';
+import { startOrResume } from './start-or-resume';
 import { describeDatabase } from '../config/describe-database';
 import { LockedConnection } from '../db/locked-connection';
 import { retryTransient } from '../db/retry-transient';
@@ -9,19 +9,19 @@ import { describeErrorSafely } from '../db/safe-error';
 import { BackfillRunFailedError } from '../errors/backfill-run-failed-error';
 import { BackfillUnverifiedError, type PassShortfall } from '../errors/backfill-unverified-error';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
-import { addCounts, type BackfillCounts, emptyCounts } from './backfill-counts';
+import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
 import {
   type BackfillOptions,
   type ResolvedBackfillOptions,
   resolveBackfillOptions,
 } from './backfill-options';
 import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
-import { bestEffort } from './best-effort';
+import { bestEffort } from '../db/best-effort';
 import { countPage, type PageOutcome, writePage } from './page-writer';
 import { PageReporter } from './page-reporter';
 import { checkPass, keyNullCounts, shortfallOfRun, snapshotNow } from './pass-census';
-import type { ReadPass } from './read-window';
-import type { SessionKey } from './session-key';
+import type { ReadPass } from '../bookkeeping/read-window';
+import type { SessionKey } from '../bookkeeping/session-key';
 import { delayBeforeNextPage, pause } from './throttle';
 
 /** How many catch-up passes a run makes at most, after its first pass. */

@@ -1,26 +1,8 @@
-import type { BackfillCounts } from '../backfill/backfill-counts';
-import type { ReadPass } from '../backfill/read-window';
-import type { SessionKey } from '../backfill/session-key';
+import type { BackfillCounts } from './backfill-counts';
+import type { ReadPass } from './read-window';
+import type { SessionKey } from './session-key';
 
-/** Who started a run. */
-export const INVOKERS = ['migration', 'cli', 'seed', 'library'] as const;
-export type Invoker = (typeof INVOKERS)[number];
-
-/**
- * Where a run stands.
- * - `running`: working now, or killed without a chance to say so (then no one holds the lock);
- * - `interrupted`: stopped on purpose or by an error, with its checkpoint kept for a resume;
- * - `succeeded`, `completed_with_errors`: finished; the checkpoint is cleared;
- * - `abandoned`: a checkpoint set aside by `--from-start`.
- */
-export const RUN_STATUSES = [
-  'running',
-  'interrupted',
-  'succeeded',
-  'completed_with_errors',
-  'abandoned',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+import type { Invoker, RunStatus } from '../schema/run-vocabulary';
 
 /** One row of goal_backfill_runs, as the library sees it. */
 export interface RunRecord {
@@ -29,6 +11,7 @@ export interface RunRecord {
   status: RunStatus;
   runner: string | null;
   batchSize: number;
+  /** ISO 8601 in UTC, e.g. `2026-11-24T01:32:46.818Z`, as are the two below. */
   startedAt: string;
   heartbeatAt: string | null;
   finishedAt: string | null;

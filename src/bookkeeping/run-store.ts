@@ -1,9 +1,10 @@
-import { type BackfillCounts, emptyCounts } from '../backfill/backfill-counts';
-import type { ReadPass } from '../backfill/read-window';
-import { type SessionKey, sessionDateText } from '../backfill/session-key';
+import { type BackfillCounts, emptyCounts } from './backfill-counts';
+import type { ReadPass } from './read-window';
+import { type SessionKey, sessionDateText } from './session-key';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
-import type { Invoker, RunRecord, RunStatus } from './run-record';
+import type { Invoker, RunStatus } from '../schema/run-vocabulary';
+import type { RunRecord } from './run-record';
 
 interface RunRow {
   id: string;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { bestEffort } from '../backfill/best-effort';
+import { bestEffort } from './best-effort';
 import type { Logger } from '../logging/logger';
 import { type AcquireLockOptions, acquireBackfillLock, releaseBackfillLock } from './advisory-lock';
 import { PinnedConnection } from './pinned-connection';

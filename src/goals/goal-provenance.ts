@@ -3,7 +3,7 @@ import {
   BACKFILLED_GOAL_STATUS,
   CLINICIAN_ORIGIN,
   SEED_ORIGIN,
-} from '../backfill/goal-rules';
+} from '../schema/goal-vocabulary';
 import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
 
 /**

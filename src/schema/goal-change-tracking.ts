@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { BACKFILL_ORIGIN } from '../backfill/goal-rules';
+import { BACKFILL_ORIGIN } from './goal-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
 import { relationOwnership } from './ownership';
 import { TABLES } from './tables';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { BACKFILL_ORIGIN, GOAL_ORIGINS, GOAL_STATUSES } from '../backfill/goal-rules';
-import { INVOKERS, RUN_STATUSES } from '../bookkeeping/run-record';
+import { BACKFILL_ORIGIN, GOAL_ORIGINS, GOAL_STATUSES } from './goal-vocabulary';
+import { INVOKERS, RUN_STATUSES } from './run-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
 import { createGoalChangeTracking, dropGoalChangeTracking } from './goal-change-tracking';

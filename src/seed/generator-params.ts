@@ -1,4 +1,4 @@
-import { GOAL_STATUSES } from '../backfill/goal-rules';
+import { GOAL_STATUSES } from '../schema/goal-vocabulary';
 import type { Population } from './population';
 import type { SeedPools } from './seed-pools';
 import {

@@ -1,6 +1,6 @@
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
-import { SEED_ORIGIN } from '../backfill/goal-rules';
+import { SEED_ORIGIN } from '../schema/goal-vocabulary';
 import { TABLES } from '../schema/tables';
 import { hashOf, seededUuid } from './deterministic-sql';
 import { type GeneratorInput, generatorParamsCte } from './generator-params';

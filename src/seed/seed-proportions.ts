@@ -1,4 +1,4 @@
-import type { InvalidItemReason, SessionSkipReason } from '../backfill/goal-rules';
+import type { InvalidItemReason, SessionSkipReason } from '../bookkeeping/count-reasons';
 
 /**
  * The mix of data the seeds generate, defined once. The SQL generator draws every choice from

@@ -1,4 +1,4 @@
-import type { InvalidItemReason, SessionSkipReason } from '../backfill/goal-rules';
+import type { InvalidItemReason, SessionSkipReason } from '../bookkeeping/count-reasons';
 import type { PlannedShapes } from './count-planned-shapes';
 import {
   ITEM_KINDS,

@@ -1,4 +1,4 @@
-import { BACKFILL_ORIGIN, SEED_ORIGIN } from '../backfill/goal-rules';
+import { BACKFILL_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  GOAL_STATUSES,
-  INVALID_ITEM_REASONS,
-  JS_TRIM_CHARACTERS,
-  SESSION_SKIP_REASONS,
-} from '../../src/backfill/goal-rules';
+import { GOAL_STATUSES } from '../../src/schema/goal-vocabulary';
+import { INVALID_ITEM_REASONS, SESSION_SKIP_REASONS } from '../../src/bookkeeping/count-reasons';
+import { JS_TRIM_CHARACTERS } from '../../src/backfill/goal-rules';
 import { ConfigError } from '../../src/errors/config-error';
 import { assertSeedingAllowed, knexEnvironmentInArgv } from '../../src/seed/assert-seeding-allowed';
 import { patientChunks } from '../../src/seed/patient-chunks';

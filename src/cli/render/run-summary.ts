@@ -3,7 +3,7 @@ import {
   INVALID_ITEM_REASONS,
   SESSION_SKIP_REASONS,
   UNPLACED_SESSION_REASONS,
-} from '../../backfill/goal-rules';
+} from '../../bookkeeping/count-reasons';
 import { renderCountBreakdown } from './count-breakdown';
 
 /** The rule above and below the summary: 70 `=`. */

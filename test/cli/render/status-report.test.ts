@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyCounts } from '../../../src/backfill/backfill-counts';
+import { emptyCounts } from '../../../src/bookkeeping/backfill-counts';
 import type { RunRecord } from '../../../src/bookkeeping/run-record';
 import { renderStatusJson, renderStatusReport } from '../../../src/cli/render/status-report';
 import type { BackfillStatus } from '../../../src/status/backfill-status';

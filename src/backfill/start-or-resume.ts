@@ -1,7 +1,7 @@
 import type { ResolvedBackfillOptions } from '../backfill/backfill-options';
 import type { SqlRunner } from '../db/sql-runner';
-import type { RunRecord } from './run-record';
-import { runStore } from './run-store';
+import type { RunRecord } from '../bookkeeping/run-record';
+import { runStore } from '../bookkeeping/run-store';
 
 /**
  * Opens the run record of a real run: resumes the newest unfinished run that has a checkpoint
