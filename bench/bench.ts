@@ -1,25 +1,38 @@
 /**
- * npm run bench -- [--sessions N] [--repeats R] [--original-sample K] [--batch-size B]
+ * npm run bench -- [--sessions N] [--repeats R] [--layout created-at|patient]
+ *                  [--original-sample K] [--batch-size B]
  *
- * Generates N realistic sessions (the seed generator) into a scratch database, then times, on
- * the same data and in the same run: (a) the backfill through the built CLI, as an operator
- * runs it; (b) one set-based statement applying the same rules; (c) the original design on a
- * sample. Prints each one's time, goals per second and ratio to (b), the peak RSS of (a), the
- * dry run's ratio to the real run, whether (a) and (b) wrote identical goals, and the targets.
- * Writes the figures as JSON under bench-results/ (git-ignored).
+ * Generates N realistic sessions (the seed generator) into a scratch database, laid out as an
+ * app writes them (by created_at, patients interleaved) unless `--layout patient`, then times,
+ * on the same data and in the same run, rotating which goes first:
+ *   (a)  the backfill through the built CLI, as an operator runs it, and its dry run;
+ *   (a2) the same with `--workers 2`, when the CLI has the option;
+ *   (b)  the cheapest single statement that writes the same goals (two variants, see
+ *        cheapest-statement.ts; the faster one is the reference);
+ *   (b′) the lean form of the backfill's own page statement over every session;
+ *   (c)  the original design, on a sample.
+ * Checks that all of them wrote identical goals, prints each one's time and ratio to (b) and
+ * every target with MET or MISSED, and writes the figures as JSON under bench-results/.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MIGRATIONS_DIRECTORY } from './paths';
 import { silentLogger } from '../src/logging/logger';
 import { seedDatabase } from '../src/seed/seed-database';
+import { runCheapestStatement } from './cheapest-statement';
 import { countDifferences, keepClinicianGoals, resetGoals, snapshotGoals } from './goal-snapshot';
-import { runOperatorCli } from './operator-cli-run';
+import { cliHasWorkersOption, runOperatorCli } from './operator-cli-run';
 import { runOriginalDesign } from './original-design';
+import { MIGRATIONS_DIRECTORY } from './paths';
 import { createScratchDatabase } from './scratch-database';
+import {
+  applySessionLayout,
+  layoutCorrelations,
+  SESSION_LAYOUTS,
+  type SessionLayout,
+} from './session-layout';
 import { runSetBasedReference } from './set-based-reference';
 import { count, median, seconds } from './statistics';
 
@@ -28,8 +41,9 @@ const RESULTS_DIRECTORY = path.join(__dirname, '..', 'bench-results');
 function parseOptions() {
   const { values } = parseArgs({
     options: {
-      sessions: { type: 'string', default: '100000' },
+      sessions: { type: 'string', default: '200000' },
       repeats: { type: 'string', default: '5' },
+      layout: { type: 'string', default: 'created-at' },
       'original-sample': { type: 'string', default: '2000' },
       'batch-size': { type: 'string' },
       server: {
@@ -45,9 +59,13 @@ function parseOptions() {
       throw new Error(`--${name} must be a whole number of at least ${min} (got ${raw})`);
     return n;
   };
+  const layout = values.layout as SessionLayout;
+  if (!SESSION_LAYOUTS.includes(layout))
+    throw new Error(`--layout must be one of ${SESSION_LAYOUTS.join(', ')} (got ${values.layout})`);
   return {
     sessions: whole('sessions', values.sessions, 1),
     repeats: whole('repeats', values.repeats, 1),
+    layout,
     originalSample: whole('original-sample', values['original-sample'], 1),
     batchSize:
       values['batch-size'] === undefined ? null : whole('batch-size', values['batch-size'], 1),
@@ -55,10 +73,32 @@ function parseOptions() {
   };
 }
 
-function previousPeakRss(sessions: number): number | null {
-  const file = path.join(RESULTS_DIRECTORY, `bench-${sessions}.json`);
-  if (!existsSync(file)) return null;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { a: { peakRssMiB: number } }).a.peakRssMiB;
+function resultsFile(sessions: number, layout: SessionLayout): string {
+  return path.join(RESULTS_DIRECTORY, `bench-${sessions}-${layout}.json`);
+}
+
+/** The peak RSS of (a) in the last run on file with fewer sessions and the same layout. */
+function smallerRunPeakRss(
+  sessions: number,
+  layout: SessionLayout,
+): { sessions: number; peakRssMiB: number } | null {
+  for (const smaller of [200_000, 100_000]) {
+    if (smaller >= sessions || !existsSync(resultsFile(smaller, layout))) continue;
+    const saved = JSON.parse(readFileSync(resultsFile(smaller, layout), 'utf8')) as {
+      a: { peakRssMiB: number };
+    };
+    return { sessions: smaller, peakRssMiB: saved.a.peakRssMiB };
+  }
+  return null;
+}
+
+/** One timed contestant: resets the goals, runs, returns its time and goal count. */
+interface Contestant {
+  key: string;
+  label: string;
+  run: () => Promise<{ elapsedMs: number; goals: number }>;
+  times: number[];
+  goals: number;
 }
 
 async function main(): Promise<void> {
@@ -74,116 +114,186 @@ async function main(): Promise<void> {
     const { knex } = database;
     await knex.migrate.latest({ directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] });
     const version = (await knex.raw('SHOW server_version')).rows[0].server_version as string;
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
     log(
-      `goal-backfill benchmark, ${new Date().toISOString().slice(0, 10)}: ${count(options.sessions)} sessions, ` +
-        `median of ${options.repeats}, batch size ${options.batchSize ?? 'default'}; PostgreSQL ${version}; ` +
-        `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+      `goal-backfill benchmark, ${new Date().toISOString().slice(0, 16)}Z, commit ${commit}: ` +
+        `${count(options.sessions)} sessions, median of ${options.repeats}, batch size ` +
+        `${options.batchSize ?? 'default'}; PostgreSQL ${version}; ${cpus().length} cores, ` +
+        `${Math.round(totalmem() / 2 ** 30)} GiB`,
     );
     const generatedAt = performance.now();
     const seeded = await seedDatabase({ knex, logger: silentLogger, sessions: options.sessions });
+    await applySessionLayout(knex, options.layout);
     await knex.raw('VACUUM ANALYZE');
+    const correlation = await layoutCorrelations(knex);
+    const keptGoals = await keepClinicianGoals(knex);
     log(
       `data: ${count(seeded.sessions)} sessions, ${count(seeded.expectedBackfill.itemsSeen)} action items ` +
         `(${count(seeded.expectedBackfill.validItems)} valid, ${count(seeded.expectedBackfill.invalidSkipped)} invalid), ` +
-        `${count(seeded.clinicianGoals)} clinician goals; generated in ${seconds(performance.now() - generatedAt)} s`,
+        `${count(keptGoals)} goals there before the backfill; generated in ${seconds(performance.now() - generatedAt)} s`,
     );
-    await keepClinicianGoals(knex);
+    log(
+      `layout: ${options.layout} (${options.layout === 'created-at' ? 'as an app writes them, patients interleaved' : 'patient by patient, the best case'}); ` +
+        `heap correlation patient_id ${correlation.patientId.toFixed(3)}, created_at ${correlation.createdAt.toFixed(3)}`,
+    );
 
-    const b: number[] = [];
-    const a: number[] = [];
-    const dry: number[] = [];
-    const rss: number[] = [];
-    const aReported: number[] = [];
-    let goals = 0;
-    let aGoals = 0;
     const batch = options.batchSize === null ? [] : ['--batch-size', String(options.batchSize)];
-    const timeReference = async (repeat: number) => {
-      await resetGoals(knex);
-      const reference = await runSetBasedReference(knex);
-      b.push(reference.elapsedMs);
-      goals = reference.goalsCreated;
-      if (repeat === 1) await snapshotGoals(knex, 'bench_reference_goals');
+    const rss: number[] = [];
+    const reported: number[] = [];
+    const cli = (args: readonly string[], keepRss: boolean) => async () => {
+      const real = await runOperatorCli(database.url, [...batch, ...args]);
+      if (real.summary.errors !== 0)
+        throw new Error(`the CLI failed ${real.summary.errors} sessions`);
+      if (keepRss) {
+        rss.push(real.peakRssKiB);
+        reported.push(real.summary.elapsedMs);
+      }
+      return { elapsedMs: real.elapsedMs, goals: real.summary.goalsCreated };
     };
-    const timeCli = async (repeat: number) => {
-      await resetGoals(knex);
-      const real = await runOperatorCli(database.url, batch);
-      a.push(real.elapsedMs);
-      aReported.push(real.summary.elapsedMs);
-      rss.push(real.peakRssKiB);
-      if (real.summary.errors !== 0) throw new Error(`(a) failed ${real.summary.errors} sessions`);
-      aGoals = real.summary.goalsCreated;
-      if (repeat === 1) await snapshotGoals(knex, 'bench_cli_goals');
-    };
+    const statement =
+      (run: () => Promise<{ goalsCreated: number; elapsedMs: number }>) => async () => {
+        const result = await run();
+        return { elapsedMs: result.elapsedMs, goals: result.goalsCreated };
+      };
+    const contestant = (key: string, label: string, run: Contestant['run']): Contestant => ({
+      key,
+      label,
+      run,
+      times: [],
+      goals: -1,
+    });
+    const contestants: Contestant[] = [
+      contestant(
+        'b_not_exists',
+        'INSERT … SELECT DISTINCT ON … WHERE NOT EXISTS',
+        statement(() => runCheapestStatement(knex, 'not-exists')),
+      ),
+      contestant(
+        'b_on_conflict',
+        'INSERT … SELECT DISTINCT ON … ON CONFLICT DO NOTHING',
+        statement(() => runCheapestStatement(knex, 'on-conflict')),
+      ),
+      contestant(
+        'b_lean',
+        "the page statement's lean form over every session",
+        statement(() => runSetBasedReference(knex)),
+      ),
+      contestant('a', 'goal-backfill run', cli([], true)),
+    ];
+    const workers = cliHasWorkersOption();
+    if (workers)
+      contestants.push(
+        contestant('a_workers', 'goal-backfill run --workers 2', cli(['--workers', '2'], false)),
+      );
+    const dry: number[] = [];
+    let dryGoals = -1;
+
     for (let repeat = 1; repeat <= options.repeats; repeat += 1) {
-      // Alternate which goes first, so drift on a shared machine does not favour either.
-      if (repeat % 2 === 1) {
-        await timeReference(repeat);
-        await timeCli(repeat);
-      } else {
-        await timeCli(repeat);
-        await timeReference(repeat);
+      // Rotate which goes first, so drift on a shared machine favours none of them.
+      const shift = (repeat - 1) % contestants.length;
+      const order = [...contestants.slice(shift), ...contestants.slice(0, shift)];
+      for (const c of order) {
+        await resetGoals(knex);
+        const { elapsedMs, goals } = await c.run();
+        c.times.push(elapsedMs);
+        if (c.goals !== -1 && c.goals !== goals)
+          throw new Error(`${c.key} wrote ${goals} goals, then ${c.goals}`);
+        c.goals = goals;
+        if (repeat === 1) await snapshotGoals(knex, `bench_goals_${c.key}`);
       }
       await resetGoals(knex);
-      dry.push((await runOperatorCli(database.url, [...batch, '--dry-run'])).elapsedMs);
+      const dryRun = await cli(['--dry-run'], false)();
+      dry.push(dryRun.elapsedMs);
+      dryGoals = dryRun.goals;
       log(
-        `  repeat ${repeat}: (b) ${seconds(b.at(-1) ?? 0)} s, (a) ${seconds(a.at(-1) ?? 0)} s, dry ${seconds(dry.at(-1) ?? 0)} s`,
+        `  repeat ${repeat}: ${order.map((c) => `${c.key} ${seconds(c.times.at(-1) ?? 0)} s`).join(', ')}, dry ${seconds(dry.at(-1) ?? 0)} s`,
       );
     }
-    if (aGoals !== goals) throw new Error(`(a) created ${aGoals} goals; (b) created ${goals}`);
-    const identical =
-      (await countDifferences(knex, 'bench_cli_goals', 'bench_reference_goals')) === 0;
-
+    const a = contestants.find((c) => c.key === 'a') as Contestant;
+    const mismatched: string[] = [];
+    for (const c of contestants) {
+      if (
+        c.goals !== a.goals ||
+        (await countDifferences(knex, `bench_goals_${c.key}`, 'bench_goals_a')) !== 0
+      )
+        mismatched.push(c.key);
+    }
+    if (dryGoals !== a.goals) mismatched.push('dry run count');
     await resetGoals(knex);
     const original = await runOriginalDesign(knex, options.originalSample);
 
-    const bMs = median(b);
-    const aMs = median(a);
+    const candidates = contestants.filter(
+      (c) => c.key === 'b_not_exists' || c.key === 'b_on_conflict',
+    );
+    const b = candidates.reduce((best, c) => (median(c.times) < median(best.times) ? c : best));
+    const bMs = median(b.times);
+    const aMs = median(a.times);
     const dryMs = median(dry);
     const peakRssMiB = Math.max(...rss) / 1024;
     const perSessionA = aMs / options.sessions;
     const perSessionC = original.elapsedMs / original.sessions;
     const speedup = perSessionC / perSessionA;
-    const rate = (ms: number) => count((goals / ms) * 1000);
-    log(
-      `(b) one set-based statement      ${seconds(bMs).padStart(8)} s  ${rate(bMs).padStart(9)} goals/s  1.00 × (b)`,
-    );
-    log(
-      `(a) goal-backfill run (CLI)      ${seconds(aMs).padStart(8)} s  ${rate(aMs).padStart(9)} goals/s  ` +
-        `${(aMs / bMs).toFixed(2)} × (b)  peak RSS ${peakRssMiB.toFixed(1)} MiB`,
-    );
-    log(
-      `    its own reported time        ${seconds(median(aReported)).padStart(8)} s  ` +
-        `(${(median(aReported) / bMs).toFixed(2)} × (b) without process start and connection)`,
-    );
-    log(
-      `    goal-backfill run --dry-run  ${seconds(dryMs).padStart(8)} s  ${(dryMs / aMs).toFixed(2)} × the real run`,
-    );
-    log(
-      `(c) original design, ${count(original.sessions)} sessions ${seconds(original.elapsedMs).padStart(6)} s  ` +
-        `${count(1000 / perSessionC).padStart(9)} sessions/s; (a) does ${count(1000 / perSessionA)} sessions/s, ` +
-        `${speedup.toFixed(1)} × faster per session`,
-    );
-    log(`(a) and (b) wrote identical goals: ${identical ? 'yes' : 'NO'} (${count(goals)} goals)`);
-
-    const baselineRss = options.sessions === 100_000 ? null : previousPeakRss(100_000);
-    const targets: [string, boolean][] = [
-      [`(a) ≤ 1.3 × (b): ${(aMs / bMs).toFixed(2)}`, aMs / bMs <= 1.3],
-      [`(a) ≥ 30 × faster than (c) per session: ${speedup.toFixed(1)}`, speedup >= 30],
-      [`dry run ≤ 1.5 × real run: ${(dryMs / aMs).toFixed(2)}`, dryMs / aMs <= 1.5],
-      [`peak RSS of (a) < 256 MiB: ${peakRssMiB.toFixed(1)} MiB`, peakRssMiB < 256],
-      [`identical goals from (a) and (b)`, identical === true],
-    ];
-    if (baselineRss !== null) {
-      const growth = peakRssMiB / baselineRss;
-      targets.push([
-        `peak RSS within 25% of the 100k run (${baselineRss.toFixed(1)} MiB): ${growth.toFixed(2)} ×`,
-        growth <= 1.25,
-      ]);
+    log(`${a.goals.toLocaleString('en-US')} goals; times are medians, ratios to (b) = ${b.key}:`);
+    const line = (name: string, ms: number, note = '') =>
+      log(`${name.padEnd(62)} ${seconds(ms).padStart(8)} s  ${(ms / bMs).toFixed(2)} × (b)${note}`);
+    for (const c of contestants) {
+      const tag =
+        c === b
+          ? '(b) '
+          : c.key === 'b_lean'
+            ? '(b′)'
+            : c.key.startsWith('b')
+              ? '    '
+              : c.key === 'a'
+                ? '(a) '
+                : '(a2)';
+      line(
+        `${tag} ${c.label}`,
+        median(c.times),
+        c.key === 'a' ? `  peak RSS ${peakRssMiB.toFixed(1)} MiB` : '',
+      );
     }
-    for (const [label, met] of targets) log(`target ${met ? 'MET ' : 'MISSED'} ${label}`);
+    log(
+      `${'     its own reported time (no process start, no connection)'.padEnd(62)} ${seconds(median(reported)).padStart(8)} s  ${(median(reported) / bMs).toFixed(2)} × (b)`,
+    );
+    log(
+      `${'     goal-backfill run --dry-run'.padEnd(62)} ${seconds(dryMs).padStart(8)} s  ${(dryMs / aMs).toFixed(2)} × (a)`,
+    );
+    log(
+      `(c)  original design, ${count(original.sessions)} sessions: ${count(1000 / perSessionC)} sessions/s; ` +
+        `(a) does ${count(1000 / perSessionA)} sessions/s, ${speedup.toFixed(1)} × faster per session`,
+    );
+    log(
+      `identical goals from ${contestants.map((c) => c.key).join(', ')}: ${mismatched.length === 0 ? 'yes' : `NO (${mismatched.join(', ')})`}`,
+    );
+
+    const smaller = smallerRunPeakRss(options.sessions, options.layout);
+    const aWorkers = contestants.find((c) => c.key === 'a_workers');
+    const targets: [string, boolean][] = [
+      [`goal-backfill run ≤ 1.15 × (b): ${(aMs / bMs).toFixed(2)}`, aMs / bMs <= 1.15],
+      [`dry run ≤ 0.5 × real run: ${(dryMs / aMs).toFixed(2)}`, dryMs / aMs <= 0.5],
+      [`peak RSS < 128 MiB: ${peakRssMiB.toFixed(1)} MiB`, peakRssMiB < 128],
+      smaller === null
+        ? [`peak RSS flat: no smaller run of this layout on file to compare with`, true]
+        : [
+            `peak RSS flat, within 25% of the ${count(smaller.sessions)} run (${smaller.peakRssMiB.toFixed(1)} MiB): ${(peakRssMiB / smaller.peakRssMiB).toFixed(2)} ×`,
+            peakRssMiB / smaller.peakRssMiB <= 1.25,
+          ],
+      aWorkers
+        ? [
+            `run --workers 2 < 0.75 × (b): ${(median(aWorkers.times) / bMs).toFixed(2)}`,
+            median(aWorkers.times) / bMs < 0.75,
+          ]
+        : ['run --workers 2 < 0.75 × (b): the CLI has no --workers option', false],
+      [`per session ≥ 30 × the original design: ${speedup.toFixed(1)}`, speedup >= 30],
+      ['identical goals from every statement and run', mismatched.length === 0],
+    ];
+    for (const [label, met] of targets) log(`target ${met ? 'MET   ' : 'MISSED'} ${label}`);
 
     mkdirSync(RESULTS_DIRECTORY, { recursive: true });
-    const file = path.join(RESULTS_DIRECTORY, `bench-${options.sessions}.json`);
+    const file = resultsFile(options.sessions, options.layout);
     writeFileSync(
       file,
       `${JSON.stringify(
@@ -191,28 +301,22 @@ async function main(): Promise<void> {
           date: new Date().toISOString(),
           postgres: version,
           cores: cpus().length,
-          commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-            encoding: 'utf8',
-          }).trim(),
+          commit,
           options: { ...options, server: undefined },
-          data: {
-            sessions: seeded.sessions,
-            expected: seeded.expectedBackfill,
-            clinicianGoals: seeded.clinicianGoals,
-          },
-          goals,
-          b: { runsMs: b, medianMs: bMs },
-          a: {
-            runsMs: a,
-            medianMs: aMs,
-            ratioToB: aMs / bMs,
-            reportedMs: aReported,
-            peakRssMiB,
-            rssKiB: rss,
-          },
+          correlation,
+          data: { sessions: seeded.sessions, expected: seeded.expectedBackfill, keptGoals },
+          goals: a.goals,
+          reference: b.key,
+          contestants: Object.fromEntries(
+            contestants.map((c) => [
+              c.key,
+              { runsMs: c.times, medianMs: median(c.times), ratioToB: median(c.times) / bMs },
+            ]),
+          ),
+          a: { peakRssMiB, rssKiB: rss, reportedMs: reported },
           dryRun: { runsMs: dry, medianMs: dryMs, ratioToReal: dryMs / aMs },
           c: { ...original, sessionsPerSecond: 1000 / perSessionC, speedupOfA: speedup },
-          identical,
+          mismatched,
           targets: Object.fromEntries(targets),
         },
         null,

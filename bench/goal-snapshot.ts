@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 const GOAL_COLUMNS =
-  'patient_id, therapist_id, session_id, description, category, details, status, created_at, source_item_index';
+  'patient_id, therapist_id, session_id, description, category, details, status, created_at, origin, source_item_index, backfill_fingerprint';
 
 /** Keeps the backfilled goals of a run in a table, to compare another run with them. */
 export async function snapshotGoals(knex: Knex, table: string): Promise<void> {
@@ -23,15 +23,19 @@ export async function countDifferences(knex: Knex, first: string, second: string
   return Number(result.rows[0].n);
 }
 
-/** Keeps the clinician goals aside, so every repetition starts from the same table. */
-export async function keepClinicianGoals(knex: Knex): Promise<void> {
+/**
+ * Keeps aside the goals that were there before any backfill (those clinicians entered and the
+ * seeds' own), so every repetition starts from the same table and meets the same conflicts.
+ */
+export async function keepClinicianGoals(knex: Knex): Promise<number> {
   await knex.raw('DROP TABLE IF EXISTS bench_clinician_goals');
-  await knex.raw(
-    "CREATE TABLE bench_clinician_goals AS SELECT * FROM treatment_goals WHERE origin = 'clinician'",
+  const result = await knex.raw(
+    "CREATE TABLE bench_clinician_goals AS SELECT * FROM treatment_goals WHERE origin <> 'backfill'",
   );
+  return Number(result.rowCount);
 }
 
-/** Empties the goals and the bookkeeping, then puts the clinician goals back. */
+/** Empties the goals and the bookkeeping, then puts the goals kept aside back. */
 export async function resetGoals(knex: Knex): Promise<void> {
   await knex.raw('TRUNCATE treatment_goals, goal_backfill_runs, goal_backfill_failures');
   await knex.raw('INSERT INTO treatment_goals SELECT * FROM bench_clinician_goals');

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,4 +50,13 @@ export function runOperatorCli(
       },
     );
   });
+}
+
+/** Whether the built CLI's `run` accepts `--workers`. */
+export function cliHasWorkersOption(): boolean {
+  const help = execFileSync(process.execPath, [CLI, 'run', '--help'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+  });
+  return help.includes('--workers');
 }

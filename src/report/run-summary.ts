@@ -3,7 +3,7 @@ import {
   INVALID_ITEM_REASONS,
   SESSION_SKIP_REASONS,
   UNPLACED_SESSION_REASONS,
-} from '../../bookkeeping/count-reasons';
+} from '../../backfill/goal-rules';
 import { renderCountBreakdown } from './count-breakdown';
 
 /** The rule above and below the summary: 70 `=`. */
