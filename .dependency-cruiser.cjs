@@ -8,7 +8,7 @@ const LAYERS = [
   ['db'],
   ['schema'],
   ['config', 'bookkeeping', 'goals'],
-  ['backfill', 'rollback', 'status'],
+  ['backfill', 'rollback', 'status', 'report'],
   ['migrations', 'seed'],
   ['cli'],
 ];
