@@ -47,5 +47,5 @@ describe('npm start without DATABASE_URL', () => {
       sessionsProcessed: 500,
       hasCheckpoint: false,
     });
-  });
+  }, 300_000);
 });
