@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { BackfillIncompleteError } from '../src/errors/backfill-incomplete-error';
 import { createLogger } from '../src/logging/create-logger';
 import { toKnexCliError } from '../src/migrations/safe-migration';
-import { renderRunSummary } from '../src/cli/render/run-summary';
+import { renderRunSummary } from '../src/report/run-summary';
 import { assertSeedingAllowed } from '../src/seed/assert-seeding-allowed';
 import { compareWithPlan } from '../src/seed/compare-with-plan';
 import { readSeedSettings, type SeedSettings } from '../src/seed/read-seed-settings';

@@ -4,7 +4,7 @@ import type { SessionFailure } from '../bookkeeping/failure-store';
 import { INVOKERS, type Invoker } from '../schema/run-vocabulary';
 import { ConfigError } from '../errors/config-error';
 import type { Logger } from '../logging/logger';
-import { checkWholeNumber } from '../config/check-whole-number';
+import { checkOption, OPTION_SPECS, optionOrDefault } from '../config/option-spec';
 
 /** A progress report, sent after every page. */
 export interface BackfillProgress {
@@ -65,32 +65,27 @@ export interface ResolvedBackfillOptions
   onSessionFailed: ((failure: SessionFailure) => void) | undefined;
 }
 
-/**
- * Sessions per page when nobody says otherwise. Measured on 100k sessions (docs/performance.md):
- * 1000 spends a fifth of the run on per-page overhead; past 10000 the page's sort spills to disk.
- */
-export const DEFAULT_BATCH_SIZE = 5000;
+/** Sessions per page when nobody says otherwise (see OPTION_SPECS.batchSize). */
+export const DEFAULT_BATCH_SIZE = OPTION_SPECS.batchSize.default;
 
 /** The most sessions one page may hold; bigger pages hold locks and memory for too long. */
-export const MAX_BATCH_SIZE = 100_000;
+export const MAX_BATCH_SIZE = OPTION_SPECS.batchSize.max;
 
 /** Validates options and applies defaults. Throws {@link ConfigError} listing every problem. */
 export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfillOptions {
   const problems: string[] = [];
-  checkWholeNumber(problems, 'batchSize', options.batchSize, 1, MAX_BATCH_SIZE);
-  checkWholeNumber(problems, 'progressEvery', options.progressEvery, 0, Number.MAX_SAFE_INTEGER);
-  checkWholeNumber(problems, 'lockWaitMs', options.lockWaitMs, 0, 86_400_000);
-  checkWholeNumber(problems, 'statementTimeoutMs', options.statementTimeoutMs, 0, 2_147_483_647);
-  checkWholeNumber(problems, 'lockTimeoutMs', options.lockTimeoutMs, 0, 2_147_483_647);
-  checkWholeNumber(problems, 'maxAttempts', options.maxAttempts, 1, 100);
-  checkWholeNumber(problems, 'pauseMs', options.pauseMs, 0, 3_600_000);
-  checkWholeNumber(
-    problems,
+  for (const name of [
+    'batchSize',
+    'progressEvery',
+    'lockWaitMs',
+    'statementTimeoutMs',
+    'lockTimeoutMs',
+    'maxAttempts',
+    'pauseMs',
     'maxSessionsPerSecond',
-    options.maxSessionsPerSecond,
-    0,
-    Number.MAX_SAFE_INTEGER,
-  );
+  ] as const) {
+    checkOption(problems, name, options[name]);
+  }
   if (options.invokedBy !== undefined && !INVOKERS.includes(options.invokedBy)) {
     problems.push(
       `invokedBy must be one of ${INVOKERS.join(', ')} (got ${String(options.invokedBy)})`,
@@ -108,16 +103,16 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     knex: options.knex,
     logger: options.logger,
     dryRun: options.dryRun ?? false,
-    batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+    batchSize: optionOrDefault('batchSize', options.batchSize),
     invokedBy: options.invokedBy ?? 'library',
     fromStart: options.fromStart ?? false,
-    progressEvery: options.progressEvery ?? 100_000,
-    lockWaitMs: options.lockWaitMs ?? 0,
-    statementTimeoutMs: options.statementTimeoutMs ?? 120_000,
-    lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
-    maxAttempts: options.maxAttempts ?? 5,
-    pauseMs: options.pauseMs ?? 0,
-    maxSessionsPerSecond: options.maxSessionsPerSecond ?? 0,
+    progressEvery: optionOrDefault('progressEvery', options.progressEvery),
+    lockWaitMs: optionOrDefault('lockWaitMs', options.lockWaitMs),
+    statementTimeoutMs: optionOrDefault('statementTimeoutMs', options.statementTimeoutMs),
+    lockTimeoutMs: optionOrDefault('lockTimeoutMs', options.lockTimeoutMs),
+    maxAttempts: optionOrDefault('maxAttempts', options.maxAttempts),
+    pauseMs: optionOrDefault('pauseMs', options.pauseMs),
+    maxSessionsPerSecond: optionOrDefault('maxSessionsPerSecond', options.maxSessionsPerSecond),
     logSessionDecisions: options.logSessionDecisions ?? false,
     signal: options.signal,
     onProgress: options.onProgress,

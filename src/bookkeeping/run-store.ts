@@ -26,9 +26,14 @@ interface RunRow {
   error_message: string | null;
 }
 
+/** A timestamptz as ISO 8601 in UTC with milliseconds (`2026-11-24T01:32:46.818Z`). */
+function isoUtc(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+}
+
 const RUN_COLUMNS = `id, invoked_by, status, runner, batch_size,
-  CAST(started_at AS text) AS started_at, CAST(heartbeat_at AS text) AS heartbeat_at,
-  CAST(finished_at AS text) AS finished_at, resume_count, cursor_patient_id,
+  ${isoUtc('started_at')}, ${isoUtc('heartbeat_at')},
+  ${isoUtc('finished_at')}, resume_count, cursor_patient_id,
   ${sessionDateText('cursor_session_date')} AS cursor_session_date, cursor_session_id, read_pass, counts,
   elapsed_ms, error_code, error_message`;
 

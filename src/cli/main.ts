@@ -1,9 +1,35 @@
+import type { Options } from 'yargs';
+import yargs from 'yargs/yargs';
 import { describeErrorSafely } from '../db/safe-error';
-import { buildParser } from './build-parser';
 import type { CliContext, CliIo } from './cli-io';
+import { EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS, looseBooleans } from './cli-options';
+import { ROLLBACK_OPTIONS, rollbackCommand } from './commands/rollback';
+import { RUN_OPTIONS, runCommand } from './commands/run';
+import { STATUS_OPTIONS, statusCommand } from './commands/status';
 import { EXIT_CODES } from './exit-codes';
-import { findLooseBooleans, helpCommandFor } from './flags/strict-booleans';
+import { readPackageVersion } from './package-version';
 import { UsageError } from './usage-error';
+
+/** Each command's own flags, to tell a loose boolean and to point at the right help. */
+const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
+  run: RUN_OPTIONS,
+  rollback: ROLLBACK_OPTIONS,
+  status: STATUS_OPTIONS,
+};
+
+/** yargs' messages, reworded to say what to fix. y18n takes plural forms as `{one, other}`. */
+const MESSAGES: Record<string, unknown> = {
+  'Not enough arguments following: %s': '--%s needs a value',
+  'Invalid values:': 'invalid value:',
+  'Argument: %s, Given: %s, Choices: %s': '--%s got %s; it must be one of %s',
+  'Arguments %s and %s are mutually exclusive':
+    '--%s and --%s cannot be used together: a dry run writes nothing, so no session can fail; ' +
+    'drop one of them',
+  'Unknown argument: %s': {
+    one: 'unknown flag or command: %s',
+    other: 'unknown flags or commands: %s',
+  },
+};
 
 /**
  * Runs `goal-backfill` with `argv` (the arguments after the script name) and answers the exit
@@ -15,22 +41,54 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     signal: io.signal ?? new AbortController().signal,
     exitCode: EXIT_CODES.ok,
   };
+  const typed = argv.find((arg) => !arg.startsWith('-')) ?? '';
+  const command = typed in COMMAND_FLAGS ? typed : undefined;
+  const help = `see 'goal-backfill${command ? ` ${command}` : ''} --help'`;
   try {
-    const looseBooleans = findLooseBooleans(argv);
-    if (looseBooleans.length > 0) {
-      throw new UsageError(`${looseBooleans.join('; ')}; see '${helpCommandFor(argv)}'`);
-    }
-    await buildParser(context, argv).parseAsync([...argv], {}, (_error, _parsed, output) => {
-      // Help and version text arrive here instead of yargs printing them itself.
-      if (output) io.stdout.write(`${output}\n`);
-    });
+    // yargs reads `--dry-run=yes` as false, which would turn a dry run into a real one.
+    const loose = looseBooleans(argv, { ...GLOBAL_OPTIONS, ...COMMAND_FLAGS[command ?? 'run'] });
+    if (loose.length > 0) throw new UsageError(`${loose.join('; ')}; ${help}`);
+    await yargs()
+      .scriptName('goal-backfill')
+      .usage('Usage: goal-backfill <command> [options]')
+      .detectLocale(false)
+      .locale('en')
+      .updateStrings(MESSAGES as Record<string, string>)
+      .exitProcess(false)
+      .strict()
+      .recommendCommands()
+      .showHelpOnFail(false)
+      .wrap(100)
+      .options(GLOBAL_OPTIONS)
+      // Asked for the top-level help, run is not the default, so its flags stay in its own help.
+      .command(
+        runCommand(context, !(command === undefined && /^(-h|--help)$/m.test(argv.join('\n')))),
+      )
+      .command(rollbackCommand(context))
+      .command(statusCommand(context))
+      .version('version', 'Show the version number', readPackageVersion())
+      .help('help', 'Show help')
+      .alias('help', 'h')
+      .group(['help', 'version'], GLOBAL_GROUP)
+      .example('goal-backfill run --dry-run', 'Count what a backfill would do; write nothing')
+      .example('goal-backfill status --json', 'Where the backfill stands, as JSON')
+      .epilogue(EXIT_CODES_EPILOGUE)
+      .fail((message, error) => {
+        // yargs' own errors are YErrors, a check's are strings; anything else is not usage.
+        if (error instanceof Error && error.name !== 'YError') throw error;
+        const text = (message ?? String(error)).replace(/\s+/g, ' ');
+        throw new UsageError(`${text.trim()}; ${help}`);
+      })
+      .parseAsync([...argv], {}, (_error, _parsed, output) => {
+        // Help and version text arrive here instead of yargs printing them itself.
+        if (output) io.stdout.write(`${output}\n`);
+      });
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`goal-backfill: error: ${err.message}\n`);
-      return EXIT_CODES.usage;
-    }
-    io.stderr.write(`goal-backfill: error: ${describeErrorSafely(err).message}\n`);
-    return EXIT_CODES.failed;
+    const usage = err instanceof UsageError;
+    io.stderr.write(
+      `goal-backfill: error: ${usage ? err.message : describeErrorSafely(err).message}\n`,
+    );
+    return usage ? EXIT_CODES.usage : EXIT_CODES.failed;
   }
   return context.exitCode;
 }

@@ -3,17 +3,13 @@ import { BackfillLockedError } from '../errors/backfill-locked-error';
 import { GoalBackfillError } from '../errors/goal-backfill-error';
 import type { CliContext } from './cli-io';
 import { EXIT_CODES, exitCodeForError } from './exit-codes';
-import { type GlobalFlags, readGlobalFlags } from './flags/global-flags';
+import type { GlobalFlags } from './cli-options';
 import { type CliOutput, openCliOutput } from './output/cli-output';
 import { renderFailureTrace } from './render/failure-trace';
 import { UsageError } from './usage-error';
 
-/** A command's work: read its flags, call the library, render, and answer the exit code. */
-export type CommandAction = (
-  argv: Readonly<Record<string, unknown>>,
-  output: CliOutput,
-  flags: GlobalFlags,
-) => Promise<number>;
+/** A command's work: call the library with its checked flags, render, answer the exit code. */
+export type CommandAction<T> = (args: T, output: CliOutput) => Promise<number>;
 
 /** Prints one safe line for `err` (and its trace under --verbose) and answers the exit code. */
 function reportFailure(err: unknown, context: CliContext, output: CliOutput, verbose: boolean) {
@@ -34,15 +30,18 @@ function reportFailure(err: unknown, context: CliContext, output: CliOutput, ver
  * command's output, runs the action, and turns any error into one safe stderr line and an exit
  * code on the context. Nothing else in the CLI catches, prints and exits.
  */
-export function wrapHandler(
+export function wrapHandler<T extends Partial<GlobalFlags>>(
   context: CliContext,
-  action: CommandAction,
-): (argv: Readonly<Record<string, unknown>>) => Promise<void> {
-  return async (argv) => {
-    const flags = readGlobalFlags(argv);
+  action: CommandAction<T>,
+): (args: T) => Promise<void> {
+  return async (args) => {
+    const flags: GlobalFlags = {
+      verbose: args.verbose === true,
+      logFormat: args.logFormat === 'json' ? 'json' : 'text',
+    };
     const output = openCliOutput(context.io, flags);
     try {
-      context.exitCode = await action(argv, output, flags);
+      context.exitCode = await action(args, output);
     } catch (err) {
       context.exitCode = reportFailure(err, context, output, flags.verbose);
     }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/config-error';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/create-logger';
+import { OPTION_SPECS, type OptionName, optionProblem } from './option-spec';
 
 /** Settings the migration and the seeds read from the environment, where they have no flags. */
 export interface BackfillEnv {
@@ -12,38 +13,52 @@ export interface BackfillEnv {
   logFormat: LogFormat;
 }
 
+/** The options the environment can set, each read from its spec's `env` variable. */
+const ENV_OPTIONS = [
+  'batchSize',
+  'statementTimeoutMs',
+  'lockTimeoutMs',
+  'lockWaitMs',
+  'progressEvery',
+] as const satisfies readonly OptionName[];
+
 /** The variables {@link readBackfillEnv} reads, with what each sets. */
-export const BACKFILL_ENV_VARIABLES = {
-  GOAL_BACKFILL_BATCH_SIZE: 'sessions per page (default 5000)',
-  GOAL_BACKFILL_STATEMENT_TIMEOUT_MS: 'statement_timeout of the backfill (default 120000)',
-  GOAL_BACKFILL_LOCK_TIMEOUT_MS: 'lock_timeout of the backfill (default 5000)',
-  GOAL_BACKFILL_LOCK_WAIT_MS: 'wait for another backfill to finish (default 60000 in migrations)',
-  GOAL_BACKFILL_PROGRESS_EVERY: 'sessions between progress lines (default 100000)',
+export const BACKFILL_ENV_VARIABLES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    ENV_OPTIONS.map((name) => {
+      const spec = OPTION_SPECS[name];
+      return [spec.env, `${spec.describe} (${spec.placeholder}, default ${spec.default})`];
+    }),
+  ),
   GOAL_BACKFILL_LOG_LEVEL: 'error, warn, info or debug (default info)',
   GOAL_BACKFILL_LOG_FORMAT: 'text or json (default text)',
-} as const;
+};
 
 /**
- * Reads the GOAL_BACKFILL_* variables once into a trusted shape. Unset variables stay
- * undefined so the library's defaults apply. Throws {@link ConfigError} listing every problem.
+ * Reads the GOAL_BACKFILL_* variables once into a trusted shape, each checked against its
+ * option's range. Unset variables stay undefined so the library's defaults apply. Throws
+ * {@link ConfigError} listing every problem.
  */
 export function readBackfillEnv(env: Readonly<Record<string, string | undefined>>): BackfillEnv {
   const problems: string[] = [];
-  const integer = (name: keyof typeof BACKFILL_ENV_VARIABLES): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') return undefined;
-    if (!/^\d+$/.test(raw.trim())) {
-      problems.push(`${name} must be a whole number, 0 or more (got ${JSON.stringify(raw)})`);
-      return undefined;
-    }
-    return Number(raw.trim());
+  const integer = (name: (typeof ENV_OPTIONS)[number]): number | undefined => {
+    const variable = OPTION_SPECS[name].env;
+    const raw = env[variable]?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    const problem = optionProblem(name, value);
+    if (problem === null) return value;
+    problems.push(
+      `${variable} ${problem.replace(/\(got [^)]*\)$/, `(got ${JSON.stringify(raw)})`)}`,
+    );
+    return undefined;
   };
   const settings = {
-    batchSize: integer('GOAL_BACKFILL_BATCH_SIZE'),
-    statementTimeoutMs: integer('GOAL_BACKFILL_STATEMENT_TIMEOUT_MS'),
-    lockTimeoutMs: integer('GOAL_BACKFILL_LOCK_TIMEOUT_MS'),
-    lockWaitMs: integer('GOAL_BACKFILL_LOCK_WAIT_MS'),
-    progressEvery: integer('GOAL_BACKFILL_PROGRESS_EVERY'),
+    batchSize: integer('batchSize'),
+    statementTimeoutMs: integer('statementTimeoutMs'),
+    lockTimeoutMs: integer('lockTimeoutMs'),
+    lockWaitMs: integer('lockWaitMs'),
+    progressEvery: integer('progressEvery'),
   };
   const level = env.GOAL_BACKFILL_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {

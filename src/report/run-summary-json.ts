@@ -1,4 +1,4 @@
-import type { BackfillResult } from '../../backfill/backfill-result';
+import type { BackfillResult } from '../backfill/backfill-result';
 
 /** The object `goal-backfill run --json` prints: counts, ids and flags, never failure details. */
 export interface RunSummaryJson {

@@ -1,9 +1,9 @@
-import type { BackfillResult } from '../../backfill/backfill-result';
+import type { BackfillResult } from '../backfill/backfill-result';
 import {
   INVALID_ITEM_REASONS,
   SESSION_SKIP_REASONS,
   UNPLACED_SESSION_REASONS,
-} from '../../backfill/goal-rules';
+} from '../bookkeeping/count-reasons';
 import { renderCountBreakdown } from './count-breakdown';
 
 /** The rule above and below the summary: 70 `=`. */

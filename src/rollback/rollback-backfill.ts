@@ -3,7 +3,7 @@ import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { LockedConnection } from '../db/locked-connection';
 import { toCount } from '../db/query-rows';
-import { checkWholeNumber } from '../config/check-whole-number';
+import { checkOption, optionOrDefault } from '../config/option-spec';
 import { ConfigError } from '../errors/config-error';
 import { takeGoalCensus } from '../goals/goal-census';
 import { GOAL_PROVENANCE_SQL } from '../goals/goal-provenance';
@@ -52,10 +52,9 @@ export interface RollbackResult {
 
 function validate(options: RollbackOptions): void {
   const problems: string[] = [];
-  checkWholeNumber(problems, 'batchSize', options.batchSize, 1, 100_000);
-  checkWholeNumber(problems, 'lockWaitMs', options.lockWaitMs, 0, 86_400_000);
-  checkWholeNumber(problems, 'statementTimeoutMs', options.statementTimeoutMs, 0, 2_147_483_647);
-  checkWholeNumber(problems, 'lockTimeoutMs', options.lockTimeoutMs, 0, 2_147_483_647);
+  for (const name of ['batchSize', 'lockWaitMs', 'statementTimeoutMs', 'lockTimeoutMs'] as const) {
+    checkOption(problems, name, options[name]);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
@@ -104,18 +103,19 @@ async function deleteInBatches(
  */
 export async function rollbackBackfill(options: RollbackOptions): Promise<RollbackResult> {
   validate(options);
-  const { knex, logger, dryRun = false, includeChanged = false, batchSize = 5000 } = options;
+  const { knex, logger, dryRun = false, includeChanged = false } = options;
+  const batchSize = optionOrDefault('batchSize', options.batchSize);
   const startedAt = performance.now();
   const connection = await LockedConnection.open(knex, {
     logger,
     beforeLock: assertSchemaReady,
     settings: {
-      statementTimeoutMs: options.statementTimeoutMs ?? 120_000,
-      lockTimeoutMs: options.lockTimeoutMs ?? 5_000,
+      statementTimeoutMs: optionOrDefault('statementTimeoutMs', options.statementTimeoutMs),
+      lockTimeoutMs: optionOrDefault('lockTimeoutMs', options.lockTimeoutMs),
       applicationName: 'goal-backfill rollback',
     },
     lock: {
-      waitMs: options.lockWaitMs ?? 0,
+      waitMs: optionOrDefault('lockWaitMs', options.lockWaitMs),
       signal: options.signal,
       describeHolder: describeLockHolderRun,
     },

@@ -25,7 +25,7 @@ describe('the goal-backfill executable, through npm run backfill', () => {
     const run = await backfill(['status', '--bogus'], { DATABASE_URL: 'postgres://u@h/d' });
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')[0]).toBe(
-      "goal-backfill: error: unknown flag --bogus; see 'goal-backfill status --help'",
+      "goal-backfill: error: unknown flag or command: bogus; see 'goal-backfill status --help'",
     );
   });
 

@@ -20,7 +20,10 @@ describe('goal-backfill --version and --help', () => {
     const run = await runCli(['--help'], { env });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
-    expect(run.stdout).toMatch(/goal-backfill run +Backfill .*\[default\]/);
+    expect(run.stdout.split('\n')[0]).toBe('Usage: goal-backfill <command> [options]');
+    expect(run.stdout).toMatch(/Global options:\n +--verbose/);
+    expect(run.stdout).not.toContain('--batch-size');
+    expect(run.stdout).toMatch(/goal-backfill run +Backfill .*\(the default command\)/);
     expect(run.stdout).toMatch(/goal-backfill rollback +Delete/);
     expect(run.stdout).toMatch(/goal-backfill status +Show/);
     expect(run.stdout).toContain('Exit codes: 0 done');
@@ -38,20 +41,24 @@ describe('goal-backfill --version and --help', () => {
         '--error-log',
         '--log-format',
         '--from-start',
-        '--lock-wait',
-        '--statement-timeout',
-        '--lock-timeout',
+        '--lock-wait-ms',
+        '--statement-timeout-ms',
+        '--lock-timeout-ms',
         '--pause-ms',
         '--max-sessions-per-second',
       ],
     ],
-    ['rollback', ['--dry-run', '--include-changed', '--json', '--batch-size', '--lock-wait']],
+    ['rollback', ['--dry-run', '--include-changed', '--json', '--batch-size', '--lock-wait-ms']],
     ['status', ['--json', '--limit']],
   ])('documents every flag of %s', async (command, flags) => {
     const run = await runCli([command, '--help'], { env });
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
-    expect(run.stdout.split('\n')[0]).toBe(`goal-backfill ${command}`);
+    expect(run.stdout.split('\n')[0]).toBe(`Usage: goal-backfill ${command} [options]`);
+    expect(run.stdout).toContain('Global options:');
+    expect(run.stdout).toContain('Examples:');
+    expect(run.stdout).toContain('DATABASE_URL');
+    expect(run.stdout).toContain('Exit codes: 0 done');
     for (const flag of flags) expect(run.stdout).toContain(`${flag} `);
   });
 
@@ -59,35 +66,49 @@ describe('goal-backfill --version and --help', () => {
     const run = await runCli(['run', '--help'], { env });
     expect(run.stdout).toMatch(/--batch-size .*\n?.*\[default: 5000\]/);
     expect(run.stdout).toMatch(/--progress-every[\s\S]*?\[default: 100000\]/);
-    expect(run.stdout).toMatch(/--statement-timeout[\s\S]*?\[default: 120000\]/);
+    expect(run.stdout).toMatch(/--statement-timeout-ms +<ms> [\s\S]*?\[default: 120000\]/);
   });
 });
 
 describe('a command line that cannot be used', () => {
   it.each([
-    [['--frm-start'], 'unknown flag --frm-start (did you mean --from-start?)'],
-    [['rollbak'], "unknown command 'rollbak' (did you mean 'rollback'?)"],
-    [['deploy'], "unknown command 'deploy': the commands are run, rollback, status"],
-    [['status', '--dry-run'], 'unknown flag --dry-run'],
-    [['rollback', '--from-start'], 'unknown flag --from-start'],
+    [['--frm-start'], 'unknown flags or commands: frm-start'],
+    [['rollbak'], 'unknown flag or command: rollbak'],
+    [['deploy'], 'unknown flag or command: deploy'],
+    [['status', '--dry-run'], 'unknown flags or commands: dry-run'],
+    [['rollback', '--from-start'], 'unknown flags or commands: from-start'],
+    [['--lock-wait', '5'], 'unknown flags or commands: lock-wait'],
     [['--batch-size', 'abc'], '--batch-size must be a whole number from 1 to 100000'],
     [['--batch-size', '0'], '--batch-size must be a whole number from 1 to 100000 (got 0)'],
     [['--batch-size', '100001'], '(got 100001)'],
     [['--batch-size'], '--batch-size needs a value'],
     [['--batch-size', '5', '--batch-size', '6'], '--batch-size was given 2 times: give it once'],
     [['--progress-every', '-5'], '--progress-every must be a whole number from 0'],
-    [['--lock-wait', '-1'], '--lock-wait must be a number of seconds from 0 to 86400 (got -1)'],
-    [['--statement-timeout', 'soon'], '--statement-timeout must be 0 (none) or a whole number'],
     [
-      ['--statement-timeout', '1'],
-      '--statement-timeout must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got 1)',
+      ['--lock-wait-ms', '-1'],
+      '--lock-wait-ms must be a whole number of milliseconds from 0 to 86400000 (got -1)',
     ],
-    [['--statement-timeout', '999'], '(got 999)'],
-    [['--statement-timeout', '-1'], '(got -1)'],
-    [['--lock-timeout', '1.5'], '--lock-timeout must be a whole number from 0 to 2147483647'],
-    [['--pause-ms', '3600001'], '--pause-ms must be a whole number from 0 to 3600000'],
+    [['--lock-wait-ms', '1.5'], '--lock-wait-ms must be a whole number of milliseconds'],
+    [
+      ['--statement-timeout-ms', 'soon'],
+      '--statement-timeout-ms must be 0 (none) or a whole number',
+    ],
+    [
+      ['--statement-timeout-ms', '1'],
+      '--statement-timeout-ms must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got 1)',
+    ],
+    [['--statement-timeout-ms', '999'], '(got 999)'],
+    [['--statement-timeout-ms', '-1'], '(got -1)'],
+    [
+      ['--lock-timeout-ms', '1.5'],
+      '--lock-timeout-ms must be a whole number of milliseconds from 0 to 2147483647',
+    ],
+    [
+      ['--pause-ms', '3600001'],
+      '--pause-ms must be a whole number of milliseconds from 0 to 3600000',
+    ],
     [['--max-sessions-per-second', '-1'], '--max-sessions-per-second must be a whole number'],
-    [['--log-format', 'xml'], '--log-format must be one of text, json (got "xml")'],
+    [['--log-format', 'xml'], '--log-format got "xml"; it must be one of "text", "json"'],
     [['--error-log', ''], '--error-log needs a value'],
     [['--dry-run', '--error-log', 'f.jsonl'], '--dry-run and --error-log cannot be used together'],
     [['rollback', '--batch-size', '2.5'], '--batch-size must be a whole number from 1 to 100000'],
@@ -105,11 +126,11 @@ describe('a command line that cannot be used', () => {
   });
 
   it('names every bad flag in the same line', async () => {
-    const run = await runCli(['--batch-size', '0', '--lock-timeout', '-1'], { env });
+    const run = await runCli(['--batch-size', '0', '--lock-timeout-ms', '-1'], { env });
     expect(run.code).toBe(2);
     expect(linesOf(run.stderr)).toHaveLength(1);
     expect(run.stderr).toContain('--batch-size must be');
-    expect(run.stderr).toContain('--lock-timeout must be');
+    expect(run.stderr).toContain('--lock-timeout-ms must be');
   });
 
   it('reads flags in --name=value form too', async () => {

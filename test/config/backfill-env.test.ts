@@ -37,6 +37,14 @@ describe('readBackfillEnv', () => {
     });
   });
 
+  it.each([
+    ['GOAL_BACKFILL_BATCH_SIZE', '0', 'a whole number from 1 to 100000'],
+    ['GOAL_BACKFILL_STATEMENT_TIMEOUT_MS', '999', '0 (none) or a whole number of milliseconds from 1000'],
+    ['GOAL_BACKFILL_LOCK_WAIT_MS', '86400001', 'a whole number of milliseconds from 0 to 86400000'],
+  ])('checks %s=%s against the same range as the flag', (name, value, range) => {
+    expect(() => readBackfillEnv({ [name]: value })).toThrow(`${name} must be ${range}`);
+  });
+
   it('reports every bad variable at once', () => {
     let error: unknown;
     try {
@@ -50,7 +58,7 @@ describe('readBackfillEnv', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
-      'GOAL_BACKFILL_BATCH_SIZE must be a whole number, 0 or more (got "lots")',
+      'GOAL_BACKFILL_BATCH_SIZE must be a whole number from 1 to 100000 (got "lots")',
       'GOAL_BACKFILL_LOG_LEVEL must be one of error, warn, info, debug (got "loud")',
       'GOAL_BACKFILL_LOG_FORMAT must be text or json (got "xml")',
     ]);

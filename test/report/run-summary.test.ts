@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BackfillResult } from '../../../src/backfill/backfill-result';
-import { renderRunSummary } from '../../../src/cli/render/run-summary';
-import { renderRunSummaryJson } from '../../../src/cli/render/run-summary-json';
+import type { BackfillResult } from '../../src/backfill/backfill-result';
+import { renderRunSummary } from '../../src/report/run-summary';
+import { renderRunSummaryJson } from '../../src/report/run-summary-json';
 
 const RULE = '='.repeat(70);
 

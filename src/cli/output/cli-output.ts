@@ -1,7 +1,7 @@
 import { createLogger } from '../../logging/create-logger';
 import type { Logger } from '../../logging/logger';
 import type { CliIo } from '../cli-io';
-import type { GlobalFlags } from '../flags/global-flags';
+import type { GlobalFlags } from '../cli-options';
 import { createNotices, type Notices } from './notices';
 import { StderrLines } from './stderr-lines';
 

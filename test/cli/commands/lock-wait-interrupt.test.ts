@@ -39,7 +39,7 @@ describe.skipIf(withoutServer)('a signal while a command waits for the backfill 
       await seedKnownSessions(db.knex);
       const before = await tableCounts(db.knex);
       let endedWhileHeld = false;
-      const bin = startBin([command, '--lock-wait', '120'], env(), 60_000);
+      const bin = startBin([command, '--lock-wait-ms', '120000'], env(), 60_000);
       await holdBackfillLock(db.url, async () => {
         await waitFor(() => connected(application));
         // Let it poll the lock a few times before the signal.

@@ -138,10 +138,10 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
       });
     });
 
-    it('--lock-wait waits that many seconds before giving up', async () => {
+    it('--lock-wait-ms waits that many milliseconds before giving up', async () => {
       await holdBackfillLock(db.url, async () => {
         const started = Date.now();
-        const run = await runCli(['run', '--lock-wait', '0.6'], { env: env() });
+        const run = await runCli(['run', '--lock-wait-ms', '600'], { env: env() });
         expect(run.code).toBe(3);
         expect(Date.now() - started).toBeGreaterThanOrEqual(550);
         const waited = Number(/waited (\d+) ms/.exec(run.stderr)?.[1]);
@@ -149,13 +149,13 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
       });
     });
 
-    it('--lock-wait lets the run go ahead once the holder finishes', async () => {
+    it('--lock-wait-ms lets the run go ahead once the holder finishes', async () => {
       await seedKnownSessions(db.knex);
       const waiting = holdBackfillLock(db.url, async () => {
         await new Promise((resolve) => setTimeout(resolve, 400));
       });
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const run = await runCli(['run', '--lock-wait', '20', '--json'], { env: env() });
+      const run = await runCli(['run', '--lock-wait-ms', '20000', '--json'], { env: env() });
       await waiting;
       expect(run.code).toBe(0);
       expect(JSON.parse(run.stdout).goalsCreated).toBe(3);
@@ -163,10 +163,10 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
   });
 
   describe('timeouts', () => {
-    it('--lock-timeout bounds each wait for a table lock; the run stops and exits 1', async () => {
+    it('--lock-timeout-ms bounds each wait for a table lock; the run stops and exits 1', async () => {
       await seedKnownSessions(db.knex);
       const run = await lockGoalsTable(db.url, () =>
-        runCli(['run', '--lock-timeout', '50', '--statement-timeout', '0'], { env: env() }),
+        runCli(['run', '--lock-timeout-ms', '50', '--statement-timeout-ms', '0'], { env: env() }),
       );
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('lock_not_available [55P03]');
@@ -174,11 +174,11 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
       expect(run.stderr).not.toMatch(/^\s+at /m);
     });
 
-    it('--statement-timeout cancels statements that run too long: the documented RUN_FAILED line, exit 1', async () => {
+    it('--statement-timeout-ms cancels statements that run too long: the documented RUN_FAILED line, exit 1', async () => {
       await seedKnownSessions(db.knex);
       const started = Date.now();
       const run = await lockGoalsTable(db.url, () =>
-        runCli(['run', '--statement-timeout', '1000', '--lock-timeout', '0'], { env: env() }),
+        runCli(['run', '--statement-timeout-ms', '1000', '--lock-timeout-ms', '0'], { env: env() }),
       );
       expect(run.code).toBe(1);
       const [record] = await db.knex('goal_backfill_runs').select('id', 'status', 'error_code');
@@ -190,13 +190,13 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
       expect(Date.now() - started).toBeLessThan(45_000);
     });
 
-    it('--statement-timeout below 1000 ms is refused before connecting: exit 2, nothing written', async () => {
+    it('--statement-timeout-ms below 1000 is refused before connecting: exit 2, nothing written', async () => {
       await seedKnownSessions(db.knex);
       const before = await tableCounts(db.knex);
-      const run = await runCli(['run', '--statement-timeout', '1'], { env: env() });
+      const run = await runCli(['run', '--statement-timeout-ms', '1'], { env: env() });
       expect(run.code).toBe(2);
       expect(linesOf(run.stderr)).toEqual([
-        "goal-backfill: error: --statement-timeout must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got 1); see 'goal-backfill run --help'",
+        "goal-backfill: error: --statement-timeout-ms must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got 1); see 'goal-backfill run --help'",
       ]);
       expect(await tableCounts(db.knex)).toEqual(before);
     });

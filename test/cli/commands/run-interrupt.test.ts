@@ -129,7 +129,7 @@ describe.skipIf(withoutServer)('goal-backfill run interrupted by SIGINT or SIGTE
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 300);
       const started = Date.now();
-      const run = await runCli(['run', '--lock-wait', '60'], {
+      const run = await runCli(['run', '--lock-wait-ms', '60000'], {
         env: env(),
         signal: controller.signal,
       });

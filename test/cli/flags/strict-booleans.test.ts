@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { findLooseBooleans, helpCommandFor } from '../../../src/cli/flags/strict-booleans';
+import type { Options } from 'yargs';
+import { GLOBAL_OPTIONS, looseBooleans } from '../../../src/cli/cli-options';
+import { ROLLBACK_OPTIONS } from '../../../src/cli/commands/rollback';
+import { RUN_OPTIONS } from '../../../src/cli/commands/run';
+import { STATUS_OPTIONS } from '../../../src/cli/commands/status';
+
+const COMMANDS: Record<string, Record<string, Options>> = {
+  run: RUN_OPTIONS,
+  rollback: ROLLBACK_OPTIONS,
+  status: STATUS_OPTIONS,
+};
+
+/** The loose booleans of `argv`, for the command it names (run when none), as main reads them. */
+function findLooseBooleans(argv: readonly string[]): string[] {
+  const command = argv.find((arg) => !arg.startsWith('-') && arg in COMMANDS) ?? 'run';
+  return looseBooleans(argv, { ...GLOBAL_OPTIONS, ...COMMANDS[command] });
+}
 
 describe('findLooseBooleans', () => {
   it.each([
@@ -35,12 +51,5 @@ describe('findLooseBooleans', () => {
 
   it('names each one', () => {
     expect(findLooseBooleans(['--dry-run=1', '--json=2'])).toHaveLength(2);
-  });
-});
-
-describe('helpCommandFor', () => {
-  it('points at the typed command, or the top-level help', () => {
-    expect(helpCommandFor(['rollback', '--dry-run=1'])).toBe('goal-backfill rollback --help');
-    expect(helpCommandFor(['--dry-run=1'])).toBe('goal-backfill --help');
   });
 });

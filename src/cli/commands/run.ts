@@ -1,0 +1,146 @@
+import type { Knex } from 'knex';
+import type { CommandModule } from 'yargs';
+import type { BackfillResult } from '../../backfill/backfill-result';
+import { runBackfill } from '../../backfill/run-backfill';
+import { renderRunSummary } from '../../report/run-summary';
+import { renderRunSummaryJson } from '../../report/run-summary-json';
+import { findResumableRun } from '../../status/backfill-status';
+import type { CliContext } from '../cli-io';
+import { declareOptions, EXIT_CODES_EPILOGUE, flag, type GlobalFlags } from '../cli-options';
+import { withDatabase } from '../database/with-database';
+import { EXIT_CODES } from '../exit-codes';
+import { announceOnAbort } from '../output/announce-on-abort';
+import type { CliOutput } from '../output/cli-output';
+import { ErrorLogFile } from '../output/error-log-file';
+import { TerminalProgressBar } from '../progress/terminal-progress-bar';
+import { wrapHandler } from '../wrap-handler';
+
+/** `run`'s own flags; its numeric options come from the option spec. */
+export const RUN_OPTIONS = {
+  'dry-run': flag('Count what a real run would do and write nothing at all'),
+  json: flag('Print only the summary to stdout, as one JSON object'),
+  'error-log': {
+    type: 'string',
+    requiresArg: true,
+    describe: '<file>  Write one JSON line per failed session to this file',
+  },
+  'from-start': flag("Ignore an interrupted run's checkpoint and start over"),
+} as const;
+
+const RUN_NUMERIC = [
+  'batchSize',
+  'progressEvery',
+  'lockWaitMs',
+  'statementTimeoutMs',
+  'lockTimeoutMs',
+  'pauseMs',
+  'maxSessionsPerSecond',
+] as const;
+
+/** `run`'s flags as yargs parsed and checked them. */
+interface RunArgs extends GlobalFlags {
+  dryRun?: boolean;
+  json?: boolean;
+  errorLog?: string;
+  fromStart?: boolean;
+  batchSize: number;
+  progressEvery: number;
+  lockWaitMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  pauseMs: number;
+  maxSessionsPerSecond: number;
+}
+
+async function backfill(knex: Knex, args: RunArgs, context: CliContext, output: CliOutput) {
+  const resumable = args.dryRun ? await findResumableRun(knex) : null;
+  if (resumable !== null) {
+    output.notices.warn(
+      `run ${resumable.id} was interrupted and a real run would resume it; this dry run counts ` +
+        'every session from the start, as `goal-backfill run --from-start` would',
+    );
+  }
+  const errorLog = args.errorLog === undefined ? null : ErrorLogFile.open(args.errorLog);
+  const bar = context.io.isTTY
+    ? new TerminalProgressBar(context.io.stderr, output.stderr, args.batchSize)
+    : null;
+  const stopListening = announceOnAbort(
+    context.signal,
+    output.notices,
+    'stopping after the current page (press Ctrl-C again to stop at once)',
+  );
+  try {
+    return await runBackfill({
+      ...args,
+      knex,
+      logger: output.logger,
+      invokedBy: 'cli',
+      dryRun: args.dryRun === true,
+      fromStart: args.fromStart === true,
+      // On a terminal the bar shows progress; log lines would only break it up.
+      progressEvery: bar === null ? args.progressEvery : 0,
+      logSessionDecisions: args.verbose,
+      signal: context.signal,
+      onProgress: bar === null ? undefined : (progress) => bar.update(progress),
+      onSessionFailed: errorLog === null ? undefined : (failure) => errorLog.write(failure),
+    });
+  } finally {
+    stopListening();
+    bar?.stop();
+    errorLog?.close();
+  }
+}
+
+/** Tells the operator what a finished or stopped run means for them, and answers the exit code. */
+function conclude(result: BackfillResult, errorLog: string | null, output: CliOutput): number {
+  const done = `${result.sessionsProcessed} of ${result.totalSessions} sessions`;
+  if (result.outcome === 'interrupted') {
+    output.notices.warn(
+      result.dryRun
+        ? `dry run interrupted after ${done}; nothing was written`
+        : `run ${result.runId ?? ''} interrupted after ${done}; its checkpoint is kept. ` +
+            'Run `goal-backfill run` to resume it, or `goal-backfill run --from-start` to start over',
+    );
+    return EXIT_CODES.interrupted;
+  }
+  if (result.errors === 0) return EXIT_CODES.ok;
+  const table = `table goal_backfill_failures (run_id = '${result.runId ?? ''}')`;
+  output.notices.error(
+    `${result.errors} session(s) failed and were rolled back; their ids and error codes are in ` +
+      `${errorLog === null ? '' : `${errorLog} and in `}${table}. ` +
+      'Fix the cause, then run `goal-backfill run` again: it retries them and recreates nothing',
+    'SESSIONS_FAILED',
+  );
+  return EXIT_CODES.failed;
+}
+
+/**
+ * `goal-backfill run`, the default command: backfill (or count), print the summary. `asDefault`
+ * false registers it under its name only, so the top-level help shows no flags of its own.
+ */
+export function runCommand(context: CliContext, asDefault = true): CommandModule<object, RunArgs> {
+  return {
+    command: asDefault ? ['run', '$0'] : 'run',
+    describe: 'Backfill treatment_goals from the sessions (the default command)',
+    builder: (yargs) =>
+      declareOptions(yargs, RUN_OPTIONS, RUN_NUMERIC)
+        .conflicts('dry-run', 'error-log')
+        .usage('Usage: goal-backfill run [options]\n\nBackfill treatment_goals from the sessions.')
+        .example('goal-backfill run --dry-run', 'Count what a run would do; write nothing')
+        .example('goal-backfill run --json --error-log failed.jsonl', 'Run; summary as JSON')
+        .example('goal-backfill run --pause-ms 200', 'Leave 200 ms to live traffic after each page')
+        .epilogue(EXIT_CODES_EPILOGUE) as never,
+    handler: wrapHandler(context, async (args, output) => {
+      const errorLog = args.errorLog ?? null;
+      const result = await withDatabase(context.io.env, (knex) =>
+        backfill(knex, args, context, output),
+      );
+      context.io.stdout.write(
+        args.json
+          ? renderRunSummaryJson(result, errorLog)
+          : renderRunSummary(result, { errorLogPath: errorLog }),
+      );
+      return conclude(result, errorLog, output);
+    }),
+  };
+}
