@@ -57,37 +57,83 @@ export interface PassCensus {
   keyNull: number;
 }
 
-/** Counts the sessions of `window`, against `lastKey`, the last session the pass read. */
+/**
+ * What the window of the next pass holds, counted in the same scan as the pass's census, once
+ * the next pass's snapshot is taken: when it holds nothing, the next pass is settled without
+ * an index scan of the whole table that would find nothing.
+ */
+export interface NextWindowCensus {
+  /** The next pass's snapshot. */
+  until: string;
+  /** Sessions with a key in the next window. */
+  placed: number;
+  /** Sessions with a NULL in their key in the next window. */
+  keyNull: number;
+  /** Sessions with a key visible in the next snapshot, every window so far together. */
+  placedUpToUntil: number;
+}
+
+/**
+ * Counts the sessions of `window`, against `lastKey`, the last session the pass read; with
+ * `nextUntil` (a snapshot taken after the pass's own), also those of the window that follows,
+ * in the same scan of the table.
+ */
 export async function censusOfPass(
   db: SqlRunner,
   window: ReadWindow,
   lastKey: SessionKey | null,
-): Promise<PassCensus> {
+  nextUntil: string | null = null,
+): Promise<PassCensus & { next: NextWindowCensus | null }> {
   const bindings: unknown[] = [];
   let beyond = 'true';
   if (lastKey !== null) {
     beyond = keyAfter('s');
     bindings.push(...keyBindings(lastKey));
   }
-  const placed = hasSessionKey('s');
-  const [row] = await db.rows<{ placed: unknown; beyond: unknown; key_null: unknown }>(
-    `SELECT count(*) FILTER (WHERE ${placed}) AS placed,
-            count(*) FILTER (WHERE ${placed} AND ${beyond}) AS beyond,
-            count(*) FILTER (WHERE NOT (${placed})) AS key_null
-       FROM ${TABLES.sessions} s
-      WHERE ${inReadWindow('s', window, bindings)}`,
+  const inPass = inReadWindow('s', window, bindings);
+  let nextColumns = '';
+  if (nextUntil !== null) {
+    const inNext = inReadWindow('s', { after: window.until, until: nextUntil }, bindings);
+    const upToNext = inReadWindow('s', { after: null, until: nextUntil }, bindings);
+    nextColumns = `, ${inNext} AS in_next, ${upToNext} AS up_to_next`;
+  }
+  // OFFSET 0 keeps each row's window tests evaluated once, not once per count.
+  const [row] = await db.rows<Record<string, unknown>>(
+    `SELECT count(*) FILTER (WHERE c.placed AND c.in_pass) AS placed,
+            count(*) FILTER (WHERE c.placed AND c.beyond AND c.in_pass) AS beyond,
+            count(*) FILTER (WHERE NOT c.placed AND c.in_pass) AS key_null${
+              nextUntil === null
+                ? ''
+                : `,
+            count(*) FILTER (WHERE c.placed AND c.in_next) AS next_placed,
+            count(*) FILTER (WHERE NOT c.placed AND c.in_next) AS next_key_null,
+            count(*) FILTER (WHERE c.placed AND c.up_to_next) AS placed_up_to_next`
+            }
+       FROM (SELECT ${hasSessionKey('s')} AS placed, ${beyond} AS beyond, ${inPass} AS in_pass${nextColumns}
+               FROM ${TABLES.sessions} s OFFSET 0) AS c`,
     bindings,
   );
   return {
     placed: toCount(row?.placed),
     beyond: toCount(row?.beyond),
     keyNull: toCount(row?.key_null),
+    next:
+      nextUntil === null
+        ? null
+        : {
+            until: nextUntil,
+            placed: toCount(row?.next_placed),
+            keyNull: toCount(row?.next_key_null),
+            placedUpToUntil: toCount(row?.placed_up_to_next),
+          },
   };
 }
 
 /** What the check after a pass found. */
 export interface PassCheck {
   census: PassCensus;
+  /** The next window's census, when the check was given the next snapshot. */
+  next: NextWindowCensus | null;
   /** Sessions the pass's pages read. */
   read: number;
   /** Set when sessions of the window were not read: the run must not report completed. */
@@ -100,14 +146,15 @@ export async function checkPass(
   pass: ReadPass,
   lastKey: SessionKey | null,
   counts: BackfillCounts,
+  nextUntil: string | null = null,
 ): Promise<PassCheck> {
-  const census = await censusOfPass(db, pass, lastKey);
+  const { next, ...census } = await censusOfPass(db, pass, lastKey, nextUntil);
   const read = counts.sessionsProcessed - pass.processedBefore;
   const missed = census.beyond > 0 || census.placed > read;
   const shortfall = missed
     ? { pass: pass.number, expected: census.placed, read, beyondLastPage: census.beyond }
     : null;
-  return { census, read, shortfall };
+  return { census, next, read, shortfall };
 }
 
 /** The counts of sessions that have a NULL in their key: read as skipped, never as pages. */
@@ -131,7 +178,15 @@ export async function shortfallOfRun(
   counts: BackfillCounts,
 ): Promise<PassShortfall | null> {
   const census = await censusOfPass(db, { after: null, until: lastSnapshot }, null);
+  return shortfallOfPlaced(census.placed, counts);
+}
+
+/**
+ * The run's shortfall when `placed` sessions with a key are visible in its last snapshot (see
+ * {@link shortfallOfRun}); null when the run read them all.
+ */
+export function shortfallOfPlaced(placed: number, counts: BackfillCounts): PassShortfall | null {
   const read = counts.sessionsProcessed - (counts.sessionsSkippedByReason.session_key_null ?? 0);
-  if (census.placed <= read) return null;
-  return { pass: 'all', expected: census.placed, read, beyondLastPage: 0 };
+  if (placed <= read) return null;
+  return { pass: 'all', expected: placed, read, beyondLastPage: 0 };
 }

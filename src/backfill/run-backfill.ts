@@ -19,7 +19,15 @@ import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
 import { bestEffort } from '../db/best-effort';
 import { countPage, type PageOutcome, writePage } from './page-writer';
 import { PageReporter } from './page-reporter';
-import { checkPass, keyNullCounts, shortfallOfRun, snapshotNow } from './pass-census';
+import {
+  checkPass,
+  keyNullCounts,
+  type NextWindowCensus,
+  type PassCheck,
+  shortfallOfPlaced,
+  shortfallOfRun,
+  snapshotNow,
+} from './pass-census';
 import type { ReadPass } from '../bookkeeping/read-window';
 import type { SessionKey } from '../bookkeeping/session-key';
 import { delayBeforeNextPage, pause } from './throttle';
@@ -109,9 +117,12 @@ async function backfillUnderLock(
   let sessionsThisRun = 0;
   let outcome: BackfillResult['outcome'] = 'completed';
   let shortfall: PassShortfall | null = null;
+  // Set when the check of the pass before found this pass's window empty: it has no page to read.
+  let emptyWindow: NextWindowCensus | null = null;
   try {
     passes: for (;;) {
       for (;;) {
+        if (emptyWindow !== null) break;
         if (options.signal?.aborted) {
           outcome = 'interrupted';
           break passes;
@@ -127,10 +138,26 @@ async function backfillUnderLock(
         await pause(delayBeforeNextPage(options, sessionsThisRun, elapsedMs()), options.signal);
       }
       const { pass } = position;
-      const check = await retrying(
-        () => checkPass(connection.db, pass, position.cursor, position.counts),
-        'backfill.census',
-      );
+      const known = emptyWindow;
+      // A real run takes the next pass's snapshot before the check, so that the check's scan of
+      // the table also counts the next window.
+      const nextUntil =
+        runId === null || known !== null || pass.number >= MAX_CATCH_UP_PASSES
+          ? null
+          : (await retrying(() => snapshotNow(connection.db), 'backfill.snapshot')).snapshot;
+      const check: PassCheck =
+        known !== null
+          ? {
+              census: { placed: known.placed, beyond: 0, keyNull: known.keyNull },
+              next: null,
+              read: position.counts.sessionsProcessed - pass.processedBefore,
+              shortfall: null,
+            }
+          : await retrying(
+              () => checkPass(connection.db, pass, position.cursor, position.counts, nextUntil),
+              'backfill.census',
+            );
+      emptyWindow = null;
       const { census, read } = check;
       shortfall = check.shortfall;
       if (shortfall !== null) break;
@@ -146,21 +173,29 @@ async function backfillUnderLock(
         logger.warn('backfill.catch_up_unsettled', { runId, passes: pass.number, read });
       }
       if (settled || pass.number >= MAX_CATCH_UP_PASSES) {
-        shortfall = await retrying(
-          () => shortfallOfRun(connection.db, pass.until, position.counts),
-          'backfill.census',
-        );
+        shortfall =
+          known !== null
+            ? shortfallOfPlaced(known.placedUpToUntil, position.counts)
+            : await retrying(
+                () => shortfallOfRun(connection.db, pass.until, position.counts),
+                'backfill.census',
+              );
         break;
       }
-      const next = await retrying(() => snapshotNow(connection.db), 'backfill.snapshot');
+      const until =
+        nextUntil ??
+        (await retrying(() => snapshotNow(connection.db), 'backfill.snapshot')).snapshot;
       position.pass = {
         number: pass.number + 1,
         after: pass.until,
-        until: next.snapshot,
+        until,
         processedBefore: position.counts.sessionsProcessed,
       };
       position.cursor = null;
       await runStore.beginPass(connection.db, runId, position);
+      if (check.next !== null && check.next.placed === 0 && check.next.keyNull === 0) {
+        emptyWindow = check.next;
+      }
     }
   } catch (err) {
     const safe = describeErrorSafely(err);
