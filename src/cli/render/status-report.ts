@@ -29,9 +29,9 @@ function resumableLines(status: BackfillStatus): string[] {
   ];
 }
 
-/** A timestamp from PostgreSQL's text, to the second. */
+/** An ISO 8601 UTC timestamp to the second, for people: `2026-11-24 01:32:46Z`. */
 function toSecond(timestamp: string | null): string {
-  return timestamp === null ? '-' : timestamp.replace(/\.\d+/, '');
+  return timestamp === null ? '-' : timestamp.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
 const COLUMNS: readonly [string, number, (run: RunRecord) => string][] = [

@@ -13,7 +13,7 @@ function run(overrides: Partial<RunRecord>): RunRecord {
     status: 'succeeded',
     runner: 'host pid 1',
     batchSize: 1000,
-    startedAt: '2026-01-02 03:04:05.678901+00',
+    startedAt: '2026-01-02T03:04:05.678Z',
     heartbeatAt: null,
     finishedAt: null,
     resumeCount: 0,
@@ -73,7 +73,7 @@ describe('renderStatusReport', () => {
       'STARTED                   BY         STATUS                 SESSIONS   GOALS     DUPLICATE  INVALID  ERRORS  SECONDS   RUN ID',
     );
     expect(lines[header + 1]).toBe(
-      '2026-01-02 03:04:05+00    cli        succeeded              10         8         1          0        0       1.50      aaaaaaaa-0000-0000-0000-000000000001',
+      '2026-01-02 03:04:05Z      cli        succeeded              10         8         1          0        0       1.50      aaaaaaaa-0000-0000-0000-000000000001',
     );
     expect(lines[header + 2]).toContain('migration  completed_with_errors');
   });

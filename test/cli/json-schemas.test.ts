@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { silentLogger } from '../../src/logging/logger';
+import { holdBackfillLock } from '../support/database-faults';
+import { tableCounts } from '../support/fixtures';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
+import { seedKnownSessions } from './cli-fixtures';
+import { runCli, withoutServer } from './cli-harness';
+
+/** The published schema docs/schemas/`file`, compiled strictly. */
+function schema(file: string): ValidateFunction {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats(ajv);
+  const text = readFileSync(path.join(__dirname, '..', '..', 'docs', 'schemas', file), 'utf8');
+  return ajv.compile(JSON.parse(text));
+}
+
+function expectValid(validate: ValidateFunction, value: unknown): void {
+  const valid = validate(value);
+  expect(validate.errors ?? []).toEqual([]);
+  expect(valid).toBe(true);
+}
+
+describe.skipIf(withoutServer)('the JSON output matches its published schema', () => {
+  let db: TestDatabase;
+  const env = () => ({ DATABASE_URL: db.url });
+  const runResult = schema('run-result.schema.json');
+  const status = schema('status.schema.json');
+
+  useMigratedDatabase((created) => {
+    db = created;
+  });
+
+  it('run --dry-run --json and run --json', async () => {
+    await seedKnownSessions(db.knex);
+    const before = await tableCounts(db.knex);
+    const dry = await runCli(['run', '--dry-run', '--json'], { env: env() });
+    expect(dry.code).toBe(0);
+    const dryResult = JSON.parse(dry.stdout);
+    expectValid(runResult, dryResult);
+    expect(dryResult).toMatchObject({ runId: null, dryRun: true });
+    expect(await tableCounts(db.knex)).toEqual(before);
+
+    const real = await runCli(['run', '--json'], { env: env() });
+    expect(real.code).toBe(0);
+    const result = JSON.parse(real.stdout);
+    expectValid(runResult, result);
+    expect(result.goalsCreated).toBe(dryResult.goalsCreated);
+    const row = await db.knex('goal_backfill_runs').where({ id: result.runId }).first();
+    expect(row).toMatchObject({ status: 'succeeded' });
+    expect(row.counts.goalsCreated).toBe(result.goalsCreated);
+  });
+
+  it('status --json: ISO 8601 UTC timestamps from the database, whatever the session TimeZone', async () => {
+    await seedKnownSessions(db.knex);
+    const controller = new AbortController();
+    const interrupted = await runBackfill({
+      knex: db.knex,
+      logger: silentLogger,
+      batchSize: 2,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    expect(interrupted.outcome).toBe('interrupted');
+    const url = `${db.url}?options=${encodeURIComponent('-c TimeZone=Asia/Kolkata')}`;
+    const run = await runCli(['status', '--json', '--limit', '50'], { env: { DATABASE_URL: url } });
+    expect(run.code).toBe(0);
+    const parsed = JSON.parse(run.stdout);
+    expectValid(status, parsed);
+    expect(parsed.resumableRun?.id).toBe(interrupted.runId);
+    expect(parsed.resumableRun?.checkpoint).not.toBeNull();
+
+    const rows: { id: string; started_at: Date; heartbeat_at: Date | null }[] = await db
+      .knex('goal_backfill_runs')
+      .select('id', 'started_at', 'heartbeat_at');
+    expect(parsed.recentRuns).toHaveLength(rows.length);
+    for (const listed of parsed.recentRuns) {
+      const row = rows.find((candidate) => candidate.id === listed.id);
+      expect(listed.startedAt).toBe(row?.started_at.toISOString());
+      expect(listed.heartbeatAt).toBe(row?.heartbeat_at?.toISOString() ?? null);
+    }
+  });
+
+  it('status --json while another process holds the lock', async () => {
+    const parsed = await holdBackfillLock(db.url, async (pid) => {
+      const run = await runCli(['status', '--json'], { env: env() });
+      expect(run.code).toBe(0);
+      const value = JSON.parse(run.stdout);
+      expect(value.lockHolder).toEqual({ pid, applicationName: 'operator-two' });
+      return value;
+    });
+    expectValid(status, parsed);
+  });
+});
