@@ -8,7 +8,7 @@ import { withDatabase } from '../database/with-database';
 import { EXIT_CODES } from '../exit-codes';
 import { announceOnAbort } from '../output/announce-on-abort';
 import type { CliOutput } from '../output/cli-output';
-import { renderRollbackJson, renderRollbackReport } from '../render/rollback-report';
+import { renderRollbackJson, renderRollbackReport } from '../../report/rollback-report';
 import { wrapHandler } from '../wrap-handler';
 
 /** `rollback`'s own flags; its numeric options come from the option spec. */

@@ -5,7 +5,7 @@ import { declareOptions, EXIT_CODES_EPILOGUE, flag, type GlobalFlags } from '../
 import { withDatabase } from '../database/with-database';
 import { EXIT_CODES } from '../exit-codes';
 import { announceOnAbort } from '../output/announce-on-abort';
-import { renderStatusJson, renderStatusReport } from '../render/status-report';
+import { renderStatusJson, renderStatusReport } from '../../report/status-report';
 import { wrapHandler } from '../wrap-handler';
 
 /** `status`'s own flags; `--limit` comes from the option spec. */

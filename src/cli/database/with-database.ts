@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { asDatabaseUnreachable } from './connection-failure';
+import { asDatabaseUnreachable } from '../../db/connection-failure';
 import { createCliKnex } from './create-cli-knex';
 
 /** Calls `onConnected` once the pool has made its first connection. */

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  asDatabaseUnreachable,
-  connectionFailureReason,
-} from '../../../src/cli/database/connection-failure';
-import { DatabaseUnreachableError } from '../../../src/errors/database-unreachable-error';
+import { asDatabaseUnreachable, connectionFailureReason } from '../../src/db/connection-failure';
+import { DatabaseUnreachableError } from '../../src/errors/database-unreachable-error';
 
 function systemError(code: string): Error {
   return Object.assign(new Error(`connect ${code} 10.0.0.1:5432`), { code, syscall: 'connect' });

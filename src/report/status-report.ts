@@ -1,6 +1,6 @@
-import type { RunRecord } from '../../bookkeeping/run-record';
-import type { BackfillStatus } from '../../status/backfill-status';
-import { SUMMARY_RULE } from '../../report/run-summary';
+import type { RunRecord } from '../bookkeeping/run-record';
+import type { BackfillStatus } from '../status/backfill-status';
+import { SUMMARY_RULE } from './run-summary';
 
 /** Where the lock stands, in one line. */
 function lockLine(status: BackfillStatus): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderRollbackJson, renderRollbackReport } from '../../../src/cli/render/rollback-report';
-import type { RollbackResult } from '../../../src/rollback/rollback-backfill';
+import { renderRollbackJson, renderRollbackReport } from '../../src/report/rollback-report';
+import type { RollbackResult } from '../../src/rollback/rollback-backfill';
 
 const RULE = '='.repeat(70);
 const base: RollbackResult = {

@@ -1,5 +1,5 @@
-import type { RollbackResult } from '../../rollback/rollback-backfill';
-import { SUMMARY_RULE } from '../../report/run-summary';
+import type { RollbackResult } from '../rollback/rollback-backfill';
+import { SUMMARY_RULE } from './run-summary';
 
 /** The report `goal-backfill rollback` prints to stdout. */
 export function renderRollbackReport(result: RollbackResult): string {

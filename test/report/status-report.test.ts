@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { emptyCounts } from '../../../src/bookkeeping/backfill-counts';
-import type { RunRecord } from '../../../src/bookkeeping/run-record';
-import { renderStatusJson, renderStatusReport } from '../../../src/cli/render/status-report';
-import type { BackfillStatus } from '../../../src/status/backfill-status';
+import { emptyCounts } from '../../src/bookkeeping/backfill-counts';
+import type { RunRecord } from '../../src/bookkeeping/run-record';
+import { renderStatusJson, renderStatusReport } from '../../src/report/status-report';
+import type { BackfillStatus } from '../../src/status/backfill-status';
 
 const RULE = '='.repeat(70);
 
