@@ -1,43 +1,58 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import type { PGlite, QueryOptions, Results } from '@electric-sql/pglite';
 import type { Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
 import { DataDirectoryLockedError, lockDataDirectory } from './data-directory-lock';
 
 const nextTurnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * A PGlite database that gives up its data folder's lock file when it closes, and lets the
- * event loop turn before each statement.
+ * The embedded database's packages are optional peers of the library: they are loaded here,
+ * when an embedded database is asked for, never when this module is imported.
  */
-class LockedPGlite extends PGlite {
-  constructor(
-    dataDirectory: string,
-    private readonly releaseLock: () => void,
-  ) {
-    super(dataDirectory);
-  }
+function embeddedPackages() {
+  const { PGlite: PGliteClass } =
+    require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const dialect = require('knex-pglite') as { default?: unknown };
+  const client = dialect.default ?? dialect;
 
-  // PGlite answers within the same turn, so a long run of statements is one chain of
-  // microtasks: without this turn, a Ctrl-C (or any timer) waits until the whole run is over.
-  override async query<T>(
-    query: string,
-    params?: unknown[],
-    options?: QueryOptions,
-  ): Promise<Results<T>> {
-    await nextTurnOfEventLoop();
-    return super.query<T>(query, params, options);
-  }
+  /**
+   * A PGlite database that gives up its data folder's lock file when it closes, and lets the
+   * event loop turn before each statement.
+   */
+  class LockedPGlite extends PGliteClass {
+    constructor(
+      dataDirectory: string,
+      private readonly releaseLock: () => void,
+    ) {
+      super(dataDirectory);
+    }
 
-  override async close(): Promise<void> {
-    try {
-      await super.close();
-    } finally {
-      this.releaseLock();
+    // PGlite answers within the same turn, so a long run of statements is one chain of
+    // microtasks: without this turn, a Ctrl-C (or any timer) waits until the whole run is over.
+    override async query<T>(
+      query: string,
+      params?: unknown[],
+      options?: QueryOptions,
+    ): Promise<Results<T>> {
+      await nextTurnOfEventLoop();
+      return super.query<T>(query, params, options);
+    }
+
+    override async close(): Promise<void> {
+      try {
+        await super.close();
+      } finally {
+        this.releaseLock();
+      }
     }
   }
+  return {
+    client: client as Knex.Config['client'],
+    open: (dataDirectory: string, release: () => void): PGlite =>
+      new LockedPGlite(dataDirectory, release),
+  };
 }
 
 /**
@@ -77,11 +92,12 @@ function lockOrRefuse(dataDirectory: string): () => void {
  */
 export function embeddedKnexConfig(dataDirectory: string): Knex.Config {
   mkdirSync(path.dirname(dataDirectory), { recursive: true });
+  const embedded = embeddedPackages();
   const release = lockOrRefuse(dataDirectory);
-  const connection = { pglite: new LockedPGlite(dataDirectory, release) };
+  const connection = { pglite: embedded.open(dataDirectory, release) };
   const connect = () => connection;
   return {
-    client: ClientPgLite as unknown as Knex.Config['client'],
+    client: embedded.client,
     dialect: 'postgres',
     connection: connect as unknown as Knex.Config['connection'],
     acquireConnectionTimeout: EMBEDDED_OPEN_TIMEOUT_MS,
@@ -91,7 +107,7 @@ export function embeddedKnexConfig(dataDirectory: string): Knex.Config {
 /** Knex configuration for a throw-away PGlite database held in memory (for tests). */
 export function inMemoryKnexConfig(): Knex.Config {
   return {
-    client: ClientPgLite as unknown as Knex.Config['client'],
+    client: embeddedPackages().client,
     dialect: 'postgres',
     connection: {},
   };

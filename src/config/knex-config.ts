@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { ConfigError } from '../errors/config-error';
 import { parseDatabaseUrl } from './database-url';
 import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
+import { embeddedKnexConfig } from './embedded-database';
 
 /** The environments knexfile.ts defines. */
 export const KNEX_ENVIRONMENTS = ['development', 'test', 'production'] as const;
@@ -33,9 +34,6 @@ export function connectionConfigFor(
           'set DATABASE_URL=postgres://user:password@host:5432/database',
       ]);
     }
-    // Loaded only here: the embedded database's packages are optional peers of the library.
-    const { embeddedKnexConfig } =
-      require('./embedded-database') as typeof import('./embedded-database');
     return embeddedKnexConfig(embeddedData);
   }
   const { connectionString } = parseDatabaseUrl(raw, variable);
