@@ -7,6 +7,8 @@ export const withoutServer = process.env.TEST_DIALECT === 'pglite';
 /** A stream that keeps what was written, and can watch it as it arrives. */
 export class CapturedStream extends Writable {
   text = '';
+  /** What a terminal says of itself; cli-progress draws only on a TTY. */
+  isTTY = false;
 
   constructor(private readonly onText?: (text: string, chunk: string) => void) {
     super();
@@ -38,6 +40,7 @@ export interface CliRunOptions {
 export async function runCli(argv: string[], options: CliRunOptions = {}): Promise<CliRun> {
   const stdout = new CapturedStream();
   const stderr = new CapturedStream(options.onStderr);
+  stderr.isTTY = options.isTTY ?? false;
   const code = await main(argv, {
     stdout,
     stderr,

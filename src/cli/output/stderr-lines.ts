@@ -1,29 +1,16 @@
 import { Writable } from 'node:stream';
-
-/** What a live display does around each line written beneath it. */
-export interface LineHooks {
-  beforeLine(): void;
-  afterLine(): void;
-}
+import type { MultiBar } from 'cli-progress';
 
 /**
- * The CLI's stderr for log lines and notices. While a live progress bar holds the terminal's
- * last line, it is told before and after each line, so it can clear itself and redraw below.
+ * The CLI's stderr for log lines and notices. While a live progress bar is drawn, lines go
+ * through its `log()`, which prints them above the bar; otherwise straight to the target.
  */
 export class StderrLines extends Writable {
-  private hooks: LineHooks | null = null;
+  /** The live bar, while one is drawn. */
+  bar: MultiBar | null = null;
 
   constructor(private readonly target: Writable) {
     super();
-  }
-
-  /** Calls `hooks` around each line written, until {@link StderrLines.detach}. */
-  attach(hooks: LineHooks): void {
-    this.hooks = hooks;
-  }
-
-  detach(): void {
-    this.hooks = null;
   }
 
   /** Writes one line now, bypassing the stream's buffering, so it keeps its order with others. */
@@ -32,13 +19,12 @@ export class StderrLines extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error) => void): void {
-    this.send(chunk);
+    this.send(chunk.toString('utf8'));
     done();
   }
 
-  private send(chunk: Buffer | string): void {
-    this.hooks?.beforeLine();
-    this.target.write(chunk);
-    this.hooks?.afterLine();
+  private send(text: string): void {
+    if (this.bar === null) this.target.write(text);
+    else this.bar.log(text);
   }
 }

@@ -1,55 +1,48 @@
 import type { Writable } from 'node:stream';
-import { SingleBar } from 'cli-progress';
+import { MultiBar, type SingleBar } from 'cli-progress';
 import type { BackfillProgress } from '../../backfill/backfill-options';
 import type { StderrLines } from '../output/stderr-lines';
-import { formatRate, formatTimeLeft, progressFigures } from './progress-figures';
-import { TerminalStream } from './terminal-stream';
 
 /** What the bar shows: sessions done / total, the rate and the time left. Fits 80 columns. */
 export const PROGRESS_BAR_FORMAT =
-  '{bar} {percentage}% | {value}/{total} sessions | {rate} sessions/s | ETA {timeLeft}';
-
-const CLEAR_LINE = '\r\x1b[K';
-const SAVE_CURSOR = '\x1b7';
+  '{bar} {percentage}% | {value}/{total} sessions | {rate} sessions/s | ETA {eta_formatted}';
 
 /**
- * A live cli-progress bar on stderr, fed from the backfill's onProgress. It starts on the first
- * report (which brings the total) and shares the terminal with log lines written to `lines`.
+ * A live cli-progress bar on a terminal's stderr, fed from the backfill's onProgress. It starts
+ * on the first report (which brings the total); while it is drawn, the log lines written to
+ * `lines` appear above it (cli-progress's `log()`).
  */
 export class TerminalProgressBar {
+  private bars: MultiBar | null = null;
   private bar: SingleBar | null = null;
   private sessionsBeforeThisInvocation = 0;
-  private readonly terminal: TerminalStream;
 
   constructor(
-    stderr: Writable,
+    private readonly stderr: Writable,
     private readonly lines: StderrLines,
     /** Sessions per page, to tell a resumed run's earlier sessions from this invocation's. */
     private readonly batchSize: number,
-  ) {
-    this.terminal = new TerminalStream(stderr);
-  }
+  ) {}
 
   update(progress: BackfillProgress): void {
     if (this.bar === null) this.start(progress);
-    const figures = progressFigures({
-      sessionsProcessed: progress.sessionsProcessed,
-      totalSessions: progress.totalSessions,
-      sessionsThisInvocation: progress.sessionsProcessed - this.sessionsBeforeThisInvocation,
-      elapsedMs: progress.elapsedMs,
-    });
+    // The rate of this invocation: a resumed run's earlier sessions took no time here.
+    const sessions = progress.sessionsProcessed - this.sessionsBeforeThisInvocation;
+    const rate = progress.elapsedMs > 0 ? sessions / (progress.elapsedMs / 1000) : null;
     this.bar?.update(progress.sessionsProcessed, {
-      rate: formatRate(figures.sessionsPerSecond),
-      timeLeft: formatTimeLeft(figures.secondsLeft),
+      rate: rate === null ? '-' : Math.round(rate).toLocaleString('en-US'),
     });
   }
 
   /** Draws the final state and gives the line back. Safe to call when the bar never started. */
   stop(): void {
-    if (this.bar === null) return;
-    this.bar.stop();
+    if (this.bars === null) return;
+    // stop() draws the bar but drops log lines still waiting for a redraw; update() prints them.
+    this.bars.update();
+    this.bars.stop();
+    this.bars = null;
     this.bar = null;
-    this.lines.detach();
+    this.lines.bar = null;
   }
 
   private start(first: BackfillProgress): void {
@@ -58,23 +51,18 @@ export class TerminalProgressBar {
       0,
       first.sessionsProcessed - Math.min(this.batchSize, first.sessionsProcessed),
     );
-    this.bar = new SingleBar({
-      stream: this.terminal,
+    this.bars = new MultiBar({
+      stream: this.stderr,
       format: PROGRESS_BAR_FORMAT,
       barsize: 20,
-      // Log lines may scroll the bar away; redraw every frame, not only when it changed.
-      forceRedraw: true,
       hideCursor: false,
       gracefulExit: false,
     });
-    this.bar.start(Math.max(first.totalSessions, first.sessionsProcessed), 0, {
-      rate: '-',
-      timeLeft: '?',
-    });
-    this.lines.attach({
-      beforeLine: () => this.terminal.write(CLEAR_LINE),
-      // The bar returns to the saved cursor when it stops: keep that at the line it now owns.
-      afterLine: () => this.terminal.write(SAVE_CURSOR),
-    });
+    this.bar = this.bars.create(
+      Math.max(first.totalSessions, first.sessionsProcessed),
+      this.sessionsBeforeThisInvocation,
+      { rate: '-' },
+    );
+    this.lines.bar = this.bars;
   }
 }
