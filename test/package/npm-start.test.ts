@@ -48,4 +48,27 @@ describe('npm start without DATABASE_URL', () => {
       hasCheckpoint: false,
     });
   }, 300_000);
+
+  it('then rolls back with the Knex commands, one batch and then all, with no override, keeping the app tables', async () => {
+    const dataDirectory = path.join(folder, 'pglite');
+    const env = {
+      DATABASE_URL: undefined,
+      GOAL_BACKFILL_DATA_DIR: dataDirectory,
+      GOAL_BACKFILL_LOG_LEVEL: 'warn',
+      NODE_ENV: undefined,
+    };
+    const before = await readEmbeddedFromFreshProcess(dataDirectory);
+    expect(before.goalsByOrigin.seed).toBeGreaterThan(0);
+
+    const rollback = await runCommand('npx', ['knex', 'migrate:rollback'], env, 180_000);
+    expect(rollback.code).toBe(0);
+    expect(rollback.stderr).not.toMatch(/^\s+at /m);
+    const rolledBack = await readEmbeddedFromFreshProcess(dataDirectory);
+    expect(rolledBack.goalsByOrigin).toEqual({});
+    expect(rolledBack.sessions).toBe(500);
+
+    const all = await runCommand('npx', ['knex', 'migrate:rollback', '--all'], env, 180_000);
+    expect(all.code).toBe(0);
+    expect((await readEmbeddedFromFreshProcess(dataDirectory)).sessions).toBe(500);
+  }, 420_000);
 });
