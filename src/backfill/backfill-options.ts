@@ -45,6 +45,20 @@ export interface BackfillOptions {
   pauseMs?: number;
   /** Sessions per second not to exceed (pages wait as needed); 0 for no limit. @default 0 */
   maxSessionsPerSecond?: number;
+  /**
+   * Extra milliseconds to wait after a page when the database is under strain: app queries
+   * waited on the page's locks, or the replicas' replay lag is above `maxReplicationLagMs`.
+   * 0 never backs off on those signals. @default 1000
+   */
+  backoffMs?: number;
+  /** Replay lag of the server's replicas above which each page backs off; 0 for no check. @default 10000 */
+  maxReplicationLagMs?: number;
+  /**
+   * SQL run after every page whose first column of its first row is how many milliseconds to
+   * wait (0 or less: none; at most 600000), for a health signal of your own. A query that fails
+   * is logged with its SQLSTATE and does not stop the run. @default null
+   */
+  healthQuery?: string | null;
   /** Log one debug event per session with its decision. @default false */
   logSessionDecisions?: boolean;
   /** Stops the run after the current page; its checkpoint is kept. */
@@ -83,6 +97,8 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     'maxAttempts',
     'pauseMs',
     'maxSessionsPerSecond',
+    'backoffMs',
+    'maxReplicationLagMs',
   ] as const) {
     checkOption(problems, name, options[name]);
   }
@@ -96,6 +112,13 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
       'the backfill needs a Knex instance, not a transaction: it commits page by page. ' +
         'In a migration, export `const config = { transaction: false }`',
     );
+  }
+  if (
+    options.healthQuery !== undefined &&
+    options.healthQuery !== null &&
+    (typeof options.healthQuery !== 'string' || options.healthQuery.trim() === '')
+  ) {
+    problems.push('healthQuery must be SQL text, or null for none');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -113,6 +136,9 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     maxAttempts: optionOrDefault('maxAttempts', options.maxAttempts),
     pauseMs: optionOrDefault('pauseMs', options.pauseMs),
     maxSessionsPerSecond: optionOrDefault('maxSessionsPerSecond', options.maxSessionsPerSecond),
+    backoffMs: optionOrDefault('backoffMs', options.backoffMs),
+    maxReplicationLagMs: optionOrDefault('maxReplicationLagMs', options.maxReplicationLagMs),
+    healthQuery: options.healthQuery ?? null,
     logSessionDecisions: options.logSessionDecisions ?? false,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -15,6 +15,7 @@ import {
   type StatementCountsRow,
   type StatementMode,
 } from './goal-statement';
+import { countLockWaiters } from './strain-signals';
 import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
 import {
   hasSessionKey,
@@ -32,6 +33,8 @@ export interface PageOutcome {
   failures: SessionFailure[];
   /** One entry per session, when decisions were asked for and the page was written whole. */
   decisions: SessionDecision[];
+  /** Other backends waiting on the page's locks just before it committed (0 for a dry run). */
+  lockWaiters: number;
 }
 
 /** Where the run stands before the page: what the checkpoint adds the page to. */
@@ -95,6 +98,7 @@ export async function countPage(
     lastKey: lastKeyOf(row),
     failures: [],
     decisions: decisionsOf(row),
+    lockWaiters: 0,
   };
 }
 
@@ -186,7 +190,8 @@ async function writePageSessionBySession(
       ? { patientId: last.patient_id, sessionDate: last.session_date, sessionId: last.id }
       : null;
     await saveCheckpoint(trx, context, counts, lastKey);
-    return { counts, lastKey, failures, decisions: [] };
+    const lockWaiters = await countLockWaiters(sqlRunner(trx));
+    return { counts, lastKey, failures, decisions: [], lockWaiters };
   });
 }
 
@@ -207,7 +212,8 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
       const counts = countsFromStatement(row);
       const lastKey = lastKeyOf(row);
       await saveCheckpoint(trx, context, counts, lastKey);
-      return { counts, lastKey, failures: [], decisions: decisionsOf(row) };
+      const lockWaiters = await countLockWaiters(sqlRunner(trx));
+      return { counts, lastKey, failures: [], decisions: decisionsOf(row), lockWaiters };
     });
   } catch (err) {
     if (databaseErrorKind(err) !== 'session') throw err;

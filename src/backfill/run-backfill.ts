@@ -30,6 +30,7 @@ import {
 } from './pass-census';
 import type { ReadPass } from '../bookkeeping/read-window';
 import type { SessionKey } from '../bookkeeping/session-key';
+import { strainBackOffs } from './strain-signals';
 import { delayBeforeNextPage, pause } from './throttle';
 
 /** How many catch-up passes a run makes at most, after its first pass. */
@@ -135,7 +136,17 @@ async function backfillUnderLock(
         reporter.pageDone(page, position.counts, performance.now() - pageStarted, elapsedMs());
         if (page.counts.sessionsProcessed < batchSize) break;
         sessionsThisRun += page.counts.sessionsProcessed;
-        await pause(delayBeforeNextPage(options, sessionsThisRun, elapsedMs()), options.signal);
+        let delayMs = delayBeforeNextPage(options, sessionsThisRun, elapsedMs());
+        for (const backOff of await strainBackOffs(
+          connection.db,
+          options,
+          page.lockWaiters,
+          logger,
+        )) {
+          logger.warn('backfill.backoff', { runId, pass: position.pass.number, ...backOff });
+          delayMs = Math.max(delayMs, backOff.delayMs);
+        }
+        await pause(delayMs, options.signal);
       }
       const { pass } = position;
       const known = emptyWindow;

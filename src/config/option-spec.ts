@@ -90,6 +90,23 @@ export const OPTION_SPECS = {
     max: Number.MAX_SAFE_INTEGER,
     describe: 'Sessions per second not to exceed; pages wait as needed (0: no limit)',
   },
+  backoffMs: {
+    flag: 'backoff-ms',
+    placeholder: '<ms>',
+    default: 1000,
+    min: 0,
+    max: 600_000,
+    describe:
+      'Extra wait after a page that app queries waited on, or while replicas lag (0: never back off)',
+  },
+  maxReplicationLagMs: {
+    flag: 'max-replication-lag-ms',
+    placeholder: '<ms>',
+    default: 10_000,
+    min: 0,
+    max: 86_400_000,
+    describe: 'Replay lag of the replicas above which each page backs off (0: no check)',
+  },
   maxAttempts: {
     flag: 'max-attempts',
     placeholder: '<n>',

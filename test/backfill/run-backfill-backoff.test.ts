@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { replicationLagSql } from '../../src/backfill/strain-signals';
+import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
+import { CapturingLogger } from '../support/capturing-logger';
+import { insertSessions, insertUsers, type SessionSpec } from '../support/fixtures';
+import { modelBackfill } from '../support/reference-model';
+import {
+  knexFor,
+  onPglite,
+  type TestDatabase,
+  useMigratedDatabase,
+} from '../support/test-database';
+
+let db: TestDatabase;
+useMigratedDatabase((created) => {
+  db = created;
+});
+
+/** 30 sessions of three patients, one distinct task each: three full pages of 10. */
+async function insertPractice() {
+  const patients = (await insertUsers(db.knex, 3, 'patient')).sort();
+  const specs = Array.from(
+    { length: 30 },
+    (_, i): SessionSpec => ({
+      patientId: patients[i % patients.length] ?? '',
+      sessionDate: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(),
+      notes: { action_items: [{ task: `Task ${i}` }] },
+    }),
+  );
+  return { patients, sessions: await insertSessions(db.knex, specs) };
+}
+
+describe.skipIf(onPglite)('an app transaction that waits on a goal row the run holds', () => {
+  it('makes the run back off after that page, logged with its reason', async () => {
+    const { patients, sessions } = await insertPractice();
+    // Each page of the run sleeps after its insert, so the app can meet its uncommitted goals.
+    await db.knex.raw(`CREATE FUNCTION test_slow_backfill() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF current_setting('application_name') LIKE 'goal-backfill%' THEN PERFORM pg_sleep(0.8); END IF;
+        RETURN NULL;
+      END $$`);
+    await db.knex.raw(`CREATE TRIGGER test_slow_backfill AFTER INSERT ON treatment_goals
+      FOR EACH STATEMENT EXECUTE FUNCTION test_slow_backfill()`);
+    const app = knexFor(db.url, 1);
+    const logger = new CapturingLogger();
+    let appWaitedMs = 0;
+    try {
+      // The first session in reading order: its goal is in the first page.
+      const appInsert = (async () => {
+        for (let attempt = 0; attempt < 200; attempt += 1) {
+          const sleeping = await app.raw(
+            `SELECT count(*) AS n FROM pg_stat_activity
+              WHERE application_name LIKE 'goal-backfill%' AND wait_event = 'PgSleep'`,
+          );
+          if (Number(sleeping.rows[0].n) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        const startedAt = performance.now();
+        await app.raw(
+          `INSERT INTO treatment_goals (patient_id, description, category, status, origin)
+           VALUES (?, 'Task 0', 'general', 'assigned', 'clinician') ON CONFLICT DO NOTHING`,
+          [patients[0] ?? ''],
+        );
+        appWaitedMs = performance.now() - startedAt;
+      })();
+      const result = await runBackfill({ knex: db.knex, logger, batchSize: 10, backoffMs: 700 });
+      await appInsert;
+
+      expect(result.outcome).toBe('completed');
+      const model = modelBackfill(sessions);
+      expectCountsToEqualModel(result, model.counts);
+      await expectGoalsToEqualModel(db.knex, model.goals);
+      // The app's insert waited for the page to commit, and then found the backfilled goal.
+      expect(appWaitedMs).toBeGreaterThan(200);
+      const clinicianGoals = await db
+        .knex('treatment_goals')
+        .where({ origin: 'clinician' })
+        .count();
+      expect(Number(clinicianGoals[0]?.count)).toBe(0);
+      const backOffs = logger.named('backfill.backoff');
+      expect(backOffs.length).toBeGreaterThanOrEqual(1);
+      expect(backOffs[0]?.fields).toMatchObject({ reason: 'lock_waiters', delayMs: 700 });
+      expect(Number(backOffs[0]?.fields?.measured)).toBeGreaterThanOrEqual(1);
+      const [run] = await db.knex('goal_backfill_runs').select('status', 'elapsed_ms');
+      expect(run?.status).toBe('succeeded');
+      // Four sleeping inserts, and the back-off.
+      expect(Number(run?.elapsed_ms)).toBeGreaterThanOrEqual(3 * 800 + 700);
+    } finally {
+      await app.destroy();
+    }
+  });
+});
+
+describe.skipIf(onPglite)('a health query', () => {
+  it('carries the replication signal: the run backs off while the replicas lag', async () => {
+    const { sessions } = await insertPractice();
+    // A view of the same shape as pg_stat_replication, which a server without replicas leaves empty.
+    await db.knex.raw('CREATE TABLE test_replication (replay_lag interval)');
+    await db.knex.raw("INSERT INTO test_replication VALUES (interval '5 seconds')");
+    const healthQuery = replicationLagSql('test_replication', 1000, 250);
+
+    const lagging = new CapturingLogger();
+    const startedAt = performance.now();
+    const result = await runBackfill({
+      knex: db.knex,
+      logger: lagging,
+      batchSize: 10,
+      healthQuery,
+    });
+    const elapsedMs = performance.now() - startedAt;
+    expect(result.outcome).toBe('completed');
+    const model = modelBackfill(sessions);
+    expectCountsToEqualModel(result, model.counts);
+    await expectGoalsToEqualModel(db.knex, model.goals);
+    // After each of the three full pages.
+    const backOffs = lagging.named('backfill.backoff');
+    expect(backOffs.map((e) => e.fields)).toEqual(
+      Array.from({ length: 3 }, () =>
+        expect.objectContaining({ reason: 'health_query', delayMs: 250, measured: 250 }),
+      ),
+    );
+    expect(elapsedMs).toBeGreaterThanOrEqual(3 * 250);
+
+    await db.knex.raw("UPDATE test_replication SET replay_lag = interval '200 milliseconds'");
+    const caughtUp = new CapturingLogger();
+    const again = await runBackfill({
+      knex: db.knex,
+      logger: caughtUp,
+      batchSize: 10,
+      healthQuery,
+    });
+    expect(again.outcome).toBe('completed');
+    expect(again.goalsCreated).toBe(0);
+    expect(caughtUp.named('backfill.backoff')).toEqual([]);
+    const runs = await db.knex('goal_backfill_runs').select('status');
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+  });
+
+  it('that fails is logged with its SQLSTATE and never stops the run', async () => {
+    const { sessions } = await insertPractice();
+    const logger = new CapturingLogger();
+    const result = await runBackfill({
+      knex: db.knex,
+      logger,
+      batchSize: 10,
+      healthQuery: 'SELECT delay FROM no_such_health_table',
+    });
+    expect(result.outcome).toBe('completed');
+    await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
+    const failed = logger.named('backfill.health_query_failed');
+    expect(failed.map((e) => e.fields)).toEqual(
+      Array.from({ length: 3 }, () => ({ errorCode: '42P01' })),
+    );
+    expect(logger.text()).not.toContain('no_such_health_table');
+  });
+});
