@@ -25,6 +25,11 @@ export const RUN_OPTIONS = {
     describe: '<file>  Write one JSON line per failed session to this file',
   },
   'from-start': flag("Ignore an interrupted run's checkpoint and start over"),
+  'health-query': {
+    type: 'string',
+    requiresArg: true,
+    describe: '<sql>  Run after each page; its first value is milliseconds to wait (back-off)',
+  },
 } as const;
 
 const RUN_NUMERIC = [
@@ -35,6 +40,8 @@ const RUN_NUMERIC = [
   'lockTimeoutMs',
   'pauseMs',
   'maxSessionsPerSecond',
+  'backoffMs',
+  'maxReplicationLagMs',
 ] as const;
 
 /** `run`'s flags as yargs parsed and checked them. */
@@ -50,6 +57,9 @@ interface RunArgs extends GlobalFlags {
   lockTimeoutMs: number;
   pauseMs: number;
   maxSessionsPerSecond: number;
+  backoffMs: number;
+  maxReplicationLagMs: number;
+  healthQuery?: string;
 }
 
 async function backfill(knex: Knex, args: RunArgs, context: CliContext, output: CliOutput) {
