@@ -44,6 +44,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const typed = argv.find((arg) => !arg.startsWith('-')) ?? '';
   const command = typed in COMMAND_FLAGS ? typed : undefined;
   const help = `see 'goal-backfill${command ? ` ${command}` : ''} --help'`;
+  const topLevelHelp = argv.length > 0 && argv.every((arg) => arg === '--help' || arg === '-h');
   try {
     // yargs reads `--dry-run=yes` as false, which would turn a dry run into a real one.
     const loose = looseBooleans(argv, { ...GLOBAL_OPTIONS, ...COMMAND_FLAGS[command ?? 'run'] });
@@ -60,10 +61,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .showHelpOnFail(false)
       .wrap(100)
       .options(GLOBAL_OPTIONS)
-      // Asked for the top-level help, run is not the default, so its flags stay in its own help.
-      .command(
-        runCommand(context, !(command === undefined && /^(-h|--help)$/m.test(argv.join('\n')))),
-      )
+      // For the top-level help, run is not the default, so its flags stay in its own help.
+      .command(runCommand(context, !topLevelHelp))
       .command(rollbackCommand(context))
       .command(statusCommand(context))
       .version('version', 'Show the version number', readPackageVersion())
