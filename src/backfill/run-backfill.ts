@@ -137,12 +137,11 @@ async function backfillUnderLock(
         if (page.counts.sessionsProcessed < batchSize) break;
         sessionsThisRun += page.counts.sessionsProcessed;
         let delayMs = delayBeforeNextPage(options, sessionsThisRun, elapsedMs());
-        for (const backOff of await strainBackOffs(
-          connection.db,
-          options,
-          page.lockWaiters,
-          logger,
-        )) {
+        const backOffs = await retrying(
+          () => strainBackOffs(connection.db, options, page.lockWaiters, logger),
+          'backfill.strain',
+        );
+        for (const backOff of backOffs) {
           logger.warn('backfill.backoff', { runId, pass: position.pass.number, ...backOff });
           delayMs = Math.max(delayMs, backOff.delayMs);
         }
