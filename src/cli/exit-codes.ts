@@ -3,7 +3,7 @@ import { ConfigError } from '../errors/config-error';
 import { DatabaseUnreachableError } from '../errors/database-unreachable-error';
 import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
 import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
-import { UsageError } from './usage-error';
+import { UsageError } from '../errors/usage-error';
 
 /** The exit codes of `goal-backfill`, documented in docs/cli.md. */
 export const EXIT_CODES = {

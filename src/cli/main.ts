@@ -1,14 +1,15 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Options } from 'yargs';
 import yargs from 'yargs/yargs';
 import { describeErrorSafely } from '../db/safe-error';
-import type { CliContext, CliIo } from './cli-io';
 import { EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS, looseBooleans } from './cli-options';
 import { ROLLBACK_OPTIONS, rollbackCommand } from './commands/rollback';
 import { RUN_OPTIONS, runCommand } from './commands/run';
 import { STATUS_OPTIONS, statusCommand } from './commands/status';
 import { EXIT_CODES } from './exit-codes';
-import { readPackageVersion } from './package-version';
-import { UsageError } from './usage-error';
+import { UsageError } from '../errors/usage-error';
+import type { CliContext, CliIo } from './wrap-handler';
 
 /** Each command's own flags, to tell a loose boolean and to point at the right help. */
 const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
@@ -49,6 +50,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     // yargs reads `--dry-run=yes` as false, which would turn a dry run into a real one.
     const loose = looseBooleans(argv, { ...GLOBAL_OPTIONS, ...COMMAND_FLAGS[command ?? 'run'] });
     if (loose.length > 0) throw new UsageError(`${loose.join('; ')}; ${help}`);
+    // package.json sits two directories up both in src/cli and in the built dist/cli.
+    const pkg = readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
+    const { version } = JSON.parse(pkg) as { version?: unknown };
     await yargs()
       .scriptName('goal-backfill')
       .usage('Usage: goal-backfill <command> [options]')
@@ -65,7 +69,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .command(runCommand(context, !topLevelHelp))
       .command(rollbackCommand(context))
       .command(statusCommand(context))
-      .version('version', 'Show the version number', readPackageVersion())
+      .version(
+        'version',
+        'Show the version number',
+        typeof version === 'string' ? version : 'unknown',
+      )
       .help('help', 'Show help')
       .alias('help', 'h')
       .group(['help', 'version'], GLOBAL_GROUP)

@@ -1,15 +1,34 @@
+import type { Writable } from 'node:stream';
 import { describeErrorSafely } from '../db/safe-error';
 import { BackfillLockedError } from '../errors/backfill-locked-error';
 import { GoalBackfillError } from '../errors/goal-backfill-error';
-import type { CliContext } from './cli-io';
-import { EXIT_CODES, exitCodeForError } from './exit-codes';
+import { UsageError } from '../errors/usage-error';
+import { renderFailureTrace } from '../report/failure-trace';
 import type { GlobalFlags } from './cli-options';
+import { EXIT_CODES, exitCodeForError } from './exit-codes';
 import { type CliOutput, openCliOutput } from './output/cli-output';
-import { renderFailureTrace } from './render/failure-trace';
-import { UsageError } from './usage-error';
 
-/** A command's work: call the library with its checked flags, render, answer the exit code. */
-export type CommandAction<T> = (args: T, output: CliOutput) => Promise<number>;
+/** Everything the CLI reads from and writes to its process. bin.ts passes the real ones. */
+export interface CliIo {
+  /** Reports: the run summary, `--json` output, help and version. */
+  stdout: Writable;
+  /** Logs, progress, warnings and errors. */
+  stderr: Writable;
+  /** Where DATABASE_URL is read from. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stderr is a terminal, which turns progress lines into a live bar. @default false */
+  isTTY?: boolean;
+  /** Aborted on SIGINT or SIGTERM: `run` stops after the current page and keeps its checkpoint. */
+  signal?: AbortSignal;
+}
+
+/** One invocation's state, created by `main` and shared with the command it runs. */
+export interface CliContext {
+  readonly io: CliIo;
+  readonly signal: AbortSignal;
+  /** Set by the command that ran. */
+  exitCode: number;
+}
 
 /** Prints one safe line for `err` (and its trace under --verbose) and answers the exit code. */
 function reportFailure(err: unknown, context: CliContext, output: CliOutput, verbose: boolean) {
@@ -26,24 +45,25 @@ function reportFailure(err: unknown, context: CliContext, output: CliOutput, ver
 }
 
 /**
- * Turns a command's action into a yargs handler that owns the error path: it opens the
- * command's output, runs the action, and turns any error into one safe stderr line and an exit
- * code on the context. Nothing else in the CLI catches, prints and exits.
+ * Turns a command's action (call the library with its checked flags, render, answer the exit
+ * code) into a yargs handler that owns the error path: any error becomes one safe stderr line
+ * and an exit code on the context. Nothing else in the CLI catches, prints and exits.
  */
 export function wrapHandler<T extends Partial<GlobalFlags>>(
   context: CliContext,
-  action: CommandAction<T>,
+  action: (args: T, output: CliOutput) => Promise<number>,
 ): (args: T) => Promise<void> {
   return async (args) => {
-    const flags: GlobalFlags = {
-      verbose: args.verbose === true,
-      logFormat: args.logFormat === 'json' ? 'json' : 'text',
-    };
-    const output = openCliOutput(context.io, flags);
+    const verbose = args.verbose === true;
+    const output = openCliOutput(
+      context.io.stderr,
+      verbose,
+      args.logFormat === 'json' ? 'json' : 'text',
+    );
     try {
       context.exitCode = await action(args, output);
     } catch (err) {
-      context.exitCode = reportFailure(err, context, output, flags.verbose);
+      context.exitCode = reportFailure(err, context, output, verbose);
     }
   };
 }

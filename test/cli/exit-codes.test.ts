@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, exitCodeForError } from '../../src/cli/exit-codes';
-import { UsageError } from '../../src/cli/usage-error';
+import { UsageError } from '../../src/errors/usage-error';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { BackfillRunFailedError } from '../../src/errors/backfill-run-failed-error';
 import { ConfigError } from '../../src/errors/config-error';

@@ -2,14 +2,12 @@ import type { Knex } from 'knex';
 import type { CommandModule } from 'yargs';
 import { rollbackBackfill } from '../../rollback/rollback-backfill';
 import { getBackfillStatus } from '../../status/backfill-status';
-import type { CliContext } from '../cli-io';
 import { declareOptions, EXIT_CODES_EPILOGUE, flag, type GlobalFlags } from '../cli-options';
 import { withDatabase } from '../database/with-database';
 import { EXIT_CODES } from '../exit-codes';
-import { announceOnAbort } from '../output/announce-on-abort';
 import type { CliOutput } from '../output/cli-output';
 import { renderRollbackJson, renderRollbackReport } from '../../report/rollback-report';
-import { wrapHandler } from '../wrap-handler';
+import { type CliContext, wrapHandler } from '../wrap-handler';
 
 /** `rollback`'s own flags; its numeric options come from the option spec. */
 export const ROLLBACK_OPTIONS = {
@@ -21,13 +19,12 @@ export const ROLLBACK_OPTIONS = {
 } as const;
 
 /** `rollback`'s flags as yargs parsed and checked them. */
-interface RollbackArgs extends Partial<GlobalFlags> {
-  dryRun?: boolean;
-  includeChanged?: boolean;
-  json?: boolean;
-  batchSize: number;
-  lockWaitMs: number;
-}
+type RollbackArgs = Partial<GlobalFlags> &
+  Record<'batchSize' | 'lockWaitMs', number> & {
+    dryRun?: boolean;
+    includeChanged?: boolean;
+    json?: boolean;
+  };
 
 async function rollback(knex: Knex, args: RollbackArgs, context: CliContext, output: CliOutput) {
   const dryRun = args.dryRun === true;
@@ -43,9 +40,8 @@ async function rollback(knex: Knex, args: RollbackArgs, context: CliContext, out
             'clinicians have changed; their changes cannot be recovered',
     );
   }
-  const stopListening = announceOnAbort(
+  const stopListening = output.onAbort(
     context.signal,
-    output.notices,
     'a rollback finishes its batches; press Ctrl-C again to stop at once ' +
       '(deleted goals stay deleted; run the rollback again to finish)',
   );

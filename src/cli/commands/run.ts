@@ -5,15 +5,13 @@ import { runBackfill } from '../../backfill/run-backfill';
 import { renderRunSummary } from '../../report/run-summary';
 import { renderRunSummaryJson } from '../../report/run-summary-json';
 import { findResumableRun } from '../../status/backfill-status';
-import type { CliContext } from '../cli-io';
 import { declareOptions, EXIT_CODES_EPILOGUE, flag, type GlobalFlags } from '../cli-options';
 import { withDatabase } from '../database/with-database';
 import { EXIT_CODES } from '../exit-codes';
-import { announceOnAbort } from '../output/announce-on-abort';
 import type { CliOutput } from '../output/cli-output';
 import { ErrorLogFile } from '../output/error-log-file';
 import { TerminalProgressBar } from '../progress/terminal-progress-bar';
-import { wrapHandler } from '../wrap-handler';
+import { type CliContext, wrapHandler } from '../wrap-handler';
 
 /** `run`'s own flags; its numeric options come from the option spec. */
 export const RUN_OPTIONS = {
@@ -45,22 +43,14 @@ const RUN_NUMERIC = [
 ] as const;
 
 /** `run`'s flags as yargs parsed and checked them. */
-interface RunArgs extends GlobalFlags {
-  dryRun?: boolean;
-  json?: boolean;
-  errorLog?: string;
-  fromStart?: boolean;
-  batchSize: number;
-  progressEvery: number;
-  lockWaitMs: number;
-  statementTimeoutMs: number;
-  lockTimeoutMs: number;
-  pauseMs: number;
-  maxSessionsPerSecond: number;
-  backoffMs: number;
-  maxReplicationLagMs: number;
-  healthQuery?: string;
-}
+type RunArgs = GlobalFlags &
+  Record<(typeof RUN_NUMERIC)[number], number> & {
+    dryRun?: boolean;
+    json?: boolean;
+    errorLog?: string;
+    fromStart?: boolean;
+    healthQuery?: string;
+  };
 
 async function backfill(knex: Knex, args: RunArgs, context: CliContext, output: CliOutput) {
   const resumable = args.dryRun ? await findResumableRun(knex) : null;
@@ -74,9 +64,8 @@ async function backfill(knex: Knex, args: RunArgs, context: CliContext, output: 
   const bar = context.io.isTTY
     ? new TerminalProgressBar(context.io.stderr, output.stderr, args.batchSize)
     : null;
-  const stopListening = announceOnAbort(
+  const stopListening = output.onAbort(
     context.signal,
-    output.notices,
     'stopping after the current page (press Ctrl-C again to stop at once)',
   );
   try {

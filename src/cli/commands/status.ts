@@ -1,12 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { getBackfillStatus } from '../../status/backfill-status';
-import type { CliContext } from '../cli-io';
 import { declareOptions, EXIT_CODES_EPILOGUE, flag, type GlobalFlags } from '../cli-options';
 import { withDatabase } from '../database/with-database';
 import { EXIT_CODES } from '../exit-codes';
-import { announceOnAbort } from '../output/announce-on-abort';
 import { renderStatusJson, renderStatusReport } from '../../report/status-report';
-import { wrapHandler } from '../wrap-handler';
+import { type CliContext, wrapHandler } from '../wrap-handler';
 
 /** `status`'s own flags; `--limit` comes from the option spec. */
 export const STATUS_OPTIONS = {
@@ -31,9 +29,8 @@ export function statusCommand(context: CliContext): CommandModule<object, Status
         .example('goal-backfill status --json --limit 50', 'The same as JSON, 50 runs')
         .epilogue(EXIT_CODES_EPILOGUE) as never,
     handler: wrapHandler(context, async (args, output) => {
-      const stopListening = announceOnAbort(
+      const stopListening = output.onAbort(
         context.signal,
-        output.notices,
         'status finishes its reads; press Ctrl-C again to stop at once',
       );
       const status = await withDatabase(context.io.env, (knex) =>

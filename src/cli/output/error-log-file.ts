@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { SessionFailure } from '../../bookkeeping/failure-store';
-import { UsageError } from '../usage-error';
+import { UsageError } from '../../errors/usage-error';
 
 /** One line of the error log: ids, the SQLSTATE and a message free of row values. */
 export interface ErrorLogLine {

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { BackfillProgress } from '../../backfill/backfill-options';
-import type { StderrLines } from '../output/stderr-lines';
+import type { StderrLines } from '../output/cli-output';
 
 /** What the bar shows: sessions done / total, the rate and the time left. Fits 80 columns. */
 export const PROGRESS_BAR_FORMAT =

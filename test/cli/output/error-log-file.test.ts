@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorLogFile, errorLogLine } from '../../../src/cli/output/error-log-file';
-import { UsageError } from '../../../src/cli/usage-error';
+import { UsageError } from '../../../src/errors/usage-error';
 
 let directory: string | null = null;
 

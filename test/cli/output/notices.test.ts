@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createNotices } from '../../../src/cli/output/notices';
-import { StderrLines } from '../../../src/cli/output/stderr-lines';
+import { createNotices } from '../../../src/cli/output/cli-output';
+import { StderrLines } from '../../../src/cli/output/cli-output';
 import { createLogger } from '../../../src/logging/create-logger';
 import { CapturedStream } from '../cli-harness';
 

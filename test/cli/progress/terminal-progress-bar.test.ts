@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StderrLines } from '../../../src/cli/output/stderr-lines';
+import { StderrLines } from '../../../src/cli/output/cli-output';
 import { TerminalProgressBar } from '../../../src/cli/progress/terminal-progress-bar';
 import { CapturedStream } from '../cli-harness';
 

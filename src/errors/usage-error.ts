@@ -1,4 +1,4 @@
-import { GoalBackfillError } from '../errors/goal-backfill-error';
+import { GoalBackfillError } from './goal-backfill-error';
 
 /** The command line cannot be used as typed. The message is one line saying what to fix. */
 export class UsageError extends GoalBackfillError {

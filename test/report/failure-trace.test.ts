@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderFailureTrace } from '../../../src/cli/render/failure-trace';
+import { renderFailureTrace } from '../../src/report/failure-trace';
 
 const MARKER = 'ROW-VALUE-MARKER-77';
 

@@ -1,4 +1,4 @@
-import { describeErrorSafely } from '../../db/safe-error';
+import { describeErrorSafely } from '../db/safe-error';
 
 /** The deepest chain of causes a trace follows. */
 const MAX_CAUSES = 5;
