@@ -39,7 +39,11 @@ describe('readBackfillEnv', () => {
 
   it.each([
     ['GOAL_BACKFILL_BATCH_SIZE', '0', 'a whole number from 1 to 100000'],
-    ['GOAL_BACKFILL_STATEMENT_TIMEOUT_MS', '999', '0 (none) or a whole number of milliseconds from 1000'],
+    [
+      'GOAL_BACKFILL_STATEMENT_TIMEOUT_MS',
+      '999',
+      '0 (none) or a whole number of milliseconds from 1000',
+    ],
     ['GOAL_BACKFILL_LOCK_WAIT_MS', '86400001', 'a whole number of milliseconds from 0 to 86400000'],
   ])('checks %s=%s against the same range as the flag', (name, value, range) => {
     expect(() => readBackfillEnv({ [name]: value })).toThrow(`${name} must be ${range}`);
