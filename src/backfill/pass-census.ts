@@ -90,26 +90,30 @@ export async function censusOfPass(
     beyond = keyAfter('s');
     bindings.push(...keyBindings(lastKey));
   }
-  const inPass = inReadWindow('s', window, bindings);
-  let nextColumns = '';
-  if (nextUntil !== null) {
-    const inNext = inReadWindow('s', { after: window.until, until: nextUntil }, bindings);
-    const upToNext = inReadWindow('s', { after: null, until: nextUntil }, bindings);
-    nextColumns = `, ${inNext} AS in_next, ${upToNext} AS up_to_next`;
-  }
-  // OFFSET 0 keeps each row's window tests evaluated once, not once per count.
+  // Each snapshot's visibility test is evaluated once per row (OFFSET 0 keeps the subquery
+  // from being folded into every count); the windows are differences of them.
+  const visible = (until: string) => inReadWindow('s', { after: null, until }, bindings);
+  const columns = [
+    `${hasSessionKey('s')} AS placed`,
+    `${beyond} AS beyond`,
+    `${visible(window.until)} AS vis_until`,
+    `${window.after === null ? 'false' : visible(window.after)} AS vis_after`,
+  ];
+  if (nextUntil !== null) columns.push(`${visible(nextUntil)} AS vis_next`);
+  const inPass = 'c.vis_until AND NOT c.vis_after';
+  const inNext = 'c.vis_next AND NOT c.vis_until';
   const [row] = await db.rows<Record<string, unknown>>(
-    `SELECT count(*) FILTER (WHERE c.placed AND c.in_pass) AS placed,
-            count(*) FILTER (WHERE c.placed AND c.beyond AND c.in_pass) AS beyond,
-            count(*) FILTER (WHERE NOT c.placed AND c.in_pass) AS key_null${
+    `SELECT count(*) FILTER (WHERE c.placed AND ${inPass}) AS placed,
+            count(*) FILTER (WHERE c.placed AND c.beyond AND ${inPass}) AS beyond,
+            count(*) FILTER (WHERE NOT c.placed AND ${inPass}) AS key_null${
               nextUntil === null
                 ? ''
                 : `,
-            count(*) FILTER (WHERE c.placed AND c.in_next) AS next_placed,
-            count(*) FILTER (WHERE NOT c.placed AND c.in_next) AS next_key_null,
-            count(*) FILTER (WHERE c.placed AND c.up_to_next) AS placed_up_to_next`
+            count(*) FILTER (WHERE c.placed AND ${inNext}) AS next_placed,
+            count(*) FILTER (WHERE NOT c.placed AND ${inNext}) AS next_key_null,
+            count(*) FILTER (WHERE c.placed AND c.vis_next) AS placed_up_to_next`
             }
-       FROM (SELECT ${hasSessionKey('s')} AS placed, ${beyond} AS beyond, ${inPass} AS in_pass${nextColumns}
+       FROM (SELECT ${columns.join(', ')}
                FROM ${TABLES.sessions} s OFFSET 0) AS c`,
     bindings,
   );

@@ -23,8 +23,12 @@ useMigratedDatabase((created) => {
  * reported its own.
  */
 async function sessionScans(): Promise<number> {
+  // A backend reports its counts at most once a second, when idle: wait until they have held
+  // still for two seconds.
   let last = -1;
-  for (let attempt = 0; attempt < 40; attempt += 1) {
+  let still = 0;
+  for (let attempt = 0; attempt < 60 && still < 4; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
     await db.knex.raw('SELECT pg_stat_clear_snapshot()');
     const result = await db.knex.raw(
       `SELECT t.seq_scan + i.idx_scan AS scans
@@ -34,9 +38,8 @@ async function sessionScans(): Promise<number> {
       [SESSION_READ_INDEX],
     );
     const scans = Number(result.rows[0]?.scans ?? 0);
-    if (scans === last) return scans;
+    still = scans === last ? still + 1 : 0;
     last = scans;
-    await new Promise((resolve) => setTimeout(resolve, 300));
   }
   return last;
 }
