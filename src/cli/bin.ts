@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { missingCliDependencies } from './cli-dependencies';
+/** The CLI's own packages: optional peers, so an app using only the migrations lacks them. */
+const CLI_DEPENDENCIES = { yargs: 'yargs@18', 'cli-progress': 'cli-progress@3' };
 
 /**
  * Runs `goal-backfill` on this process. The first SIGINT or SIGTERM asks the command to stop
@@ -7,7 +8,14 @@ import { missingCliDependencies } from './cli-dependencies';
  * lock dies with the connection, and the last committed page's checkpoint stays.
  */
 function runFromProcess(): void {
-  const missing = missingCliDependencies();
+  const missing = Object.entries(CLI_DEPENDENCIES).flatMap(([name, spec]) => {
+    try {
+      require.resolve(name);
+      return [];
+    } catch {
+      return [spec];
+    }
+  });
   if (missing.length > 0) {
     process.stderr.write(
       `goal-backfill: the CLI needs optional peer packages that are not installed: npm install ${missing.join(' ')}\n`,
@@ -38,14 +46,10 @@ function runFromProcess(): void {
     isTTY: process.stderr.isTTY === true,
     signal: controller.signal,
   })
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      () => {
-        process.exitCode = 1;
-      },
-    )
+    .catch(() => 1)
+    .then((code) => {
+      process.exitCode = code;
+    })
     .finally(() => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

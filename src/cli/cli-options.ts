@@ -61,7 +61,7 @@ export function flag(describe: string): Options {
 
 /**
  * Declares a command's options on `yargs`: its own `flags`, the numeric options of the spec,
- * and one check that names every bad value at once (a range, a flag given twice, an empty
+ * the exit codes epilogue, and one check that names every bad value at once (a range, a flag given twice, an empty
  * value).
  */
 export function declareOptions(
@@ -70,23 +70,26 @@ export function declareOptions(
   numeric: readonly OptionName[],
 ): Argv {
   const options = { ...flags, ...Object.fromEntries(numeric.map(numericOption)) };
-  return yargs.options(options).check((argv) => {
-    const problems: string[] = [];
-    for (const name of [...Object.keys(options), ...Object.keys(GLOBAL_OPTIONS)]) {
-      const value = argv[name];
-      if (Array.isArray(value)) {
-        problems.push(`--${name} was given ${value.length} times: give it once`);
-      } else if (typeof value === 'string' && value.trim() === '') {
-        problems.push(`--${name} needs a value`);
+  return yargs
+    .options(options)
+    .epilogue(EXIT_CODES_EPILOGUE)
+    .check((argv) => {
+      const problems: string[] = [];
+      for (const name of [...Object.keys(options), ...Object.keys(GLOBAL_OPTIONS)]) {
+        const value = argv[name];
+        if (Array.isArray(value)) {
+          problems.push(`--${name} was given ${value.length} times: give it once`);
+        } else if (typeof value === 'string' && value.trim() === '') {
+          problems.push(`--${name} needs a value`);
+        }
       }
-    }
-    for (const name of numeric) {
-      const value = argv[OPTION_SPECS[name].flag];
-      const problem = Array.isArray(value) ? null : optionProblem(name, value);
-      if (problem !== null) problems.push(`--${OPTION_SPECS[name].flag} ${problem}`);
-    }
-    return problems.length === 0 || problems.join('; ');
-  });
+      for (const name of numeric) {
+        const value = argv[OPTION_SPECS[name].flag];
+        const problem = Array.isArray(value) ? null : optionProblem(name, value);
+        if (problem !== null) problems.push(`--${OPTION_SPECS[name].flag} ${problem}`);
+      }
+      return problems.length === 0 || problems.join('; ');
+    });
 }
 
 /** Whether `--name=value` wrote a boolean flag with a value other than true or false. */

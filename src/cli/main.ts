@@ -3,13 +3,12 @@ import path from 'node:path';
 import type { Options } from 'yargs';
 import yargs from 'yargs/yargs';
 import { describeErrorSafely } from '../db/safe-error';
+import { UsageError } from '../errors/usage-error';
 import { EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS, looseBooleans } from './cli-options';
 import { ROLLBACK_OPTIONS, rollbackCommand } from './commands/rollback';
 import { RUN_OPTIONS, runCommand } from './commands/run';
 import { STATUS_OPTIONS, statusCommand } from './commands/status';
-import { EXIT_CODES } from './exit-codes';
-import { UsageError } from '../errors/usage-error';
-import type { CliContext, CliIo } from './wrap-handler';
+import { type CliContext, type CliIo, EXIT_CODES } from './wrap-handler';
 
 /** Each command's own flags, to tell a loose boolean and to point at the right help. */
 const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
@@ -37,11 +36,8 @@ const MESSAGES: Record<string, unknown> = {
  * code. It never exits the process: bin.ts does, and tests call this directly.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const context: CliContext = {
-    io,
-    signal: io.signal ?? new AbortController().signal,
-    exitCode: EXIT_CODES.ok,
-  };
+  const signal = io.signal ?? new AbortController().signal;
+  const context: CliContext = { io, signal, exitCode: EXIT_CODES.ok };
   const typed = argv.find((arg) => !arg.startsWith('-')) ?? '';
   const command = typed in COMMAND_FLAGS ? typed : undefined;
   const help = `see 'goal-backfill${command ? ` ${command}` : ''} --help'`;

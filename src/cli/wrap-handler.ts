@@ -1,12 +1,38 @@
 import type { Writable } from 'node:stream';
 import { describeErrorSafely } from '../db/safe-error';
 import { BackfillLockedError } from '../errors/backfill-locked-error';
+import { ConfigError } from '../errors/config-error';
+import { DatabaseUnreachableError } from '../errors/database-unreachable-error';
+import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
 import { GoalBackfillError } from '../errors/goal-backfill-error';
+import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
 import { UsageError } from '../errors/usage-error';
 import { renderFailureTrace } from '../report/failure-trace';
 import type { GlobalFlags } from './cli-options';
-import { EXIT_CODES, exitCodeForError } from './exit-codes';
 import { type CliOutput, openCliOutput } from './output/cli-output';
+
+/** The exit codes of `goal-backfill`, documented in docs/cli.md. */
+export const EXIT_CODES = {
+  /** The command did all it was asked. */
+  ok: 0,
+  /** The run finished, but some sessions failed; also any unexpected error. */
+  failed: 1,
+  /** Bad usage or configuration: a flag, DATABASE_URL, an unreachable database, a missing schema. */
+  usage: 2,
+  /** Another backfill or rollback holds the lock, or another process has the embedded database open. */
+  locked: 3,
+  /** Stopped by SIGINT or SIGTERM (128 + 2, as shells report Ctrl-C). */
+  interrupted: 130,
+} as const;
+
+/** The exit code for an error that stopped a command. */
+export function exitCodeForError(err: unknown): number {
+  const usage = [UsageError, ConfigError, DatabaseUnreachableError, SchemaNotReadyError];
+  if (err instanceof BackfillLockedError || err instanceof EmbeddedDatabaseBusyError) {
+    return EXIT_CODES.locked;
+  }
+  return usage.some((type) => err instanceof type) ? EXIT_CODES.usage : EXIT_CODES.failed;
+}
 
 /** Everything the CLI reads from and writes to its process. bin.ts passes the real ones. */
 export interface CliIo {
@@ -55,11 +81,8 @@ export function wrapHandler<T extends Partial<GlobalFlags>>(
 ): (args: T) => Promise<void> {
   return async (args) => {
     const verbose = args.verbose === true;
-    const output = openCliOutput(
-      context.io.stderr,
-      verbose,
-      args.logFormat === 'json' ? 'json' : 'text',
-    );
+    const flags: GlobalFlags = { verbose, logFormat: args.logFormat === 'json' ? 'json' : 'text' };
+    const output = openCliOutput(context.io.stderr, context.signal, flags);
     try {
       context.exitCode = await action(args, output);
     } catch (err) {

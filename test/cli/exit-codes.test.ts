@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES, exitCodeForError } from '../../src/cli/exit-codes';
-import { UsageError } from '../../src/errors/usage-error';
+import { EXIT_CODES, exitCodeForError } from '../../src/cli/wrap-handler';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { BackfillRunFailedError } from '../../src/errors/backfill-run-failed-error';
 import { ConfigError } from '../../src/errors/config-error';
 import { DatabaseUnreachableError } from '../../src/errors/database-unreachable-error';
 import { SchemaNotReadyError } from '../../src/errors/schema-not-ready-error';
+import { UsageError } from '../../src/errors/usage-error';
 
 const holder = {
   pid: 1,

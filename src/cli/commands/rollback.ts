@@ -1,13 +1,12 @@
 import type { Knex } from 'knex';
 import type { CommandModule } from 'yargs';
+import { renderRollbackJson, renderRollbackReport } from '../../report/rollback-report';
 import { rollbackBackfill } from '../../rollback/rollback-backfill';
 import { getBackfillStatus } from '../../status/backfill-status';
-import { declareOptions, EXIT_CODES_EPILOGUE, flag, type GlobalFlags } from '../cli-options';
-import { withDatabase } from '../database/with-database';
-import { EXIT_CODES } from '../exit-codes';
+import { declareOptions, flag, type GlobalFlags } from '../cli-options';
+import { withDatabase } from '../database/create-cli-knex';
 import type { CliOutput } from '../output/cli-output';
-import { renderRollbackJson, renderRollbackReport } from '../../report/rollback-report';
-import { type CliContext, wrapHandler } from '../wrap-handler';
+import { type CliContext, EXIT_CODES, wrapHandler } from '../wrap-handler';
 
 /** `rollback`'s own flags; its numeric options come from the option spec. */
 export const ROLLBACK_OPTIONS = {
@@ -18,7 +17,6 @@ export const ROLLBACK_OPTIONS = {
   json: flag('Print only the result to stdout, as one JSON object'),
 } as const;
 
-/** `rollback`'s flags as yargs parsed and checked them. */
 type RollbackArgs = Partial<GlobalFlags> &
   Record<'batchSize' | 'lockWaitMs', number> & {
     dryRun?: boolean;
@@ -40,13 +38,11 @@ async function rollback(knex: Knex, args: RollbackArgs, context: CliContext, out
             'clinicians have changed; their changes cannot be recovered',
     );
   }
-  const stopListening = output.onAbort(
-    context.signal,
+  const stopping =
     'a rollback finishes its batches; press Ctrl-C again to stop at once ' +
-      '(deleted goals stay deleted; run the rollback again to finish)',
-  );
-  try {
-    return await rollbackBackfill({
+    '(deleted goals stay deleted; run the rollback again to finish)';
+  return output.warnOnAbort(stopping, () =>
+    rollbackBackfill({
       knex,
       logger: output.logger,
       dryRun,
@@ -54,10 +50,8 @@ async function rollback(knex: Knex, args: RollbackArgs, context: CliContext, out
       batchSize: args.batchSize,
       lockWaitMs: args.lockWaitMs,
       signal: context.signal,
-    });
-  } finally {
-    stopListening();
-  }
+    }),
+  );
 }
 
 /** `goal-backfill rollback`: deletes the backfilled goals as the migration's down does. */
@@ -72,8 +66,10 @@ export function rollbackCommand(context: CliContext): CommandModule<object, Roll
         )
         .example('goal-backfill rollback --dry-run', 'Count what would be deleted and kept')
         .example('goal-backfill rollback --lock-wait-ms 60000', 'Wait up to a minute for a run')
-        .example('goal-backfill rollback --include-changed --json', 'Also delete changed goals')
-        .epilogue(EXIT_CODES_EPILOGUE) as never,
+        .example(
+          'goal-backfill rollback --include-changed --json',
+          'Also delete changed goals',
+        ) as never,
     handler: wrapHandler(context, async (args, output) => {
       const result = await withDatabase(context.io.env, (knex) =>
         rollback(knex, args, context, output),

@@ -1,17 +1,18 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Knex } from 'knex';
 import type { CommandModule } from 'yargs';
 import type { BackfillResult } from '../../backfill/backfill-result';
 import { runBackfill } from '../../backfill/run-backfill';
+import type { SessionFailure } from '../../bookkeeping/failure-store';
+import { UsageError } from '../../errors/usage-error';
+import { errorLogLine } from '../../report/error-log-line';
 import { renderRunSummary } from '../../report/run-summary';
 import { renderRunSummaryJson } from '../../report/run-summary-json';
 import { findResumableRun } from '../../status/backfill-status';
-import { declareOptions, EXIT_CODES_EPILOGUE, flag, type GlobalFlags } from '../cli-options';
-import { withDatabase } from '../database/with-database';
-import { EXIT_CODES } from '../exit-codes';
-import type { CliOutput } from '../output/cli-output';
-import { ErrorLogFile } from '../output/error-log-file';
-import { TerminalProgressBar } from '../progress/terminal-progress-bar';
-import { type CliContext, wrapHandler } from '../wrap-handler';
+import { declareOptions, flag, type GlobalFlags } from '../cli-options';
+import { withDatabase } from '../database/create-cli-knex';
+import { type CliOutput, TerminalProgressBar } from '../output/cli-output';
+import { type CliContext, EXIT_CODES, wrapHandler } from '../wrap-handler';
 
 /** `run`'s own flags; its numeric options come from the option spec. */
 export const RUN_OPTIONS = {
@@ -42,7 +43,35 @@ const RUN_NUMERIC = [
   'maxReplicationLagMs',
 ] as const;
 
-/** `run`'s flags as yargs parsed and checked them. */
+/**
+ * The `--error-log` file: created (or emptied) when opened, one JSON line per failed session,
+ * each written at once so a killed run keeps the lines it had.
+ */
+export class ErrorLogFile {
+  private constructor(private readonly fd: number) {}
+
+  /** Opens `path` for writing. Throws a UsageError when it cannot be created. */
+  static open(path: string): ErrorLogFile {
+    try {
+      return new ErrorLogFile(openSync(path, 'w', 0o600));
+    } catch (cause) {
+      const code = (cause as { code?: unknown }).code;
+      throw new UsageError(
+        `cannot write the error log ${path} (${String(code ?? 'error')}): give a path in a directory you can write to`,
+        { cause },
+      );
+    }
+  }
+
+  write(failure: SessionFailure): void {
+    writeSync(this.fd, errorLogLine(failure));
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 type RunArgs = GlobalFlags &
   Record<(typeof RUN_NUMERIC)[number], number> & {
     dryRun?: boolean;
@@ -64,27 +93,25 @@ async function backfill(knex: Knex, args: RunArgs, context: CliContext, output: 
   const bar = context.io.isTTY
     ? new TerminalProgressBar(context.io.stderr, output.stderr, args.batchSize)
     : null;
-  const stopListening = output.onAbort(
-    context.signal,
-    'stopping after the current page (press Ctrl-C again to stop at once)',
-  );
+  const stopping = 'stopping after the current page (press Ctrl-C again to stop at once)';
   try {
-    return await runBackfill({
-      ...args,
-      knex,
-      logger: output.logger,
-      invokedBy: 'cli',
-      dryRun: args.dryRun === true,
-      fromStart: args.fromStart === true,
-      // On a terminal the bar shows progress; log lines would only break it up.
-      progressEvery: bar === null ? args.progressEvery : 0,
-      logSessionDecisions: args.verbose,
-      signal: context.signal,
-      onProgress: bar === null ? undefined : (progress) => bar.update(progress),
-      onSessionFailed: errorLog === null ? undefined : (failure) => errorLog.write(failure),
-    });
+    return await output.warnOnAbort(stopping, () =>
+      runBackfill({
+        ...args,
+        knex,
+        logger: output.logger,
+        invokedBy: 'cli',
+        dryRun: args.dryRun === true,
+        fromStart: args.fromStart === true,
+        // On a terminal the bar shows progress; log lines would only break it up.
+        progressEvery: bar === null ? args.progressEvery : 0,
+        logSessionDecisions: args.verbose,
+        signal: context.signal,
+        onProgress: bar === null ? undefined : (progress) => bar.update(progress),
+        onSessionFailed: errorLog === null ? undefined : (failure) => errorLog.write(failure),
+      }),
+    );
   } finally {
-    stopListening();
     bar?.stop();
     errorLog?.close();
   }
@@ -127,8 +154,10 @@ export function runCommand(context: CliContext, asDefault = true): CommandModule
         .usage('Usage: goal-backfill run [options]\n\nBackfill treatment_goals from the sessions.')
         .example('goal-backfill run --dry-run', 'Count what a run would do; write nothing')
         .example('goal-backfill run --json --error-log failed.jsonl', 'Run; summary as JSON')
-        .example('goal-backfill run --pause-ms 200', 'Leave 200 ms to live traffic after each page')
-        .epilogue(EXIT_CODES_EPILOGUE) as never,
+        .example(
+          'goal-backfill run --pause-ms 200',
+          'Leave 200 ms to live traffic after each page',
+        ) as never,
     handler: wrapHandler(context, async (args, output) => {
       const errorLog = args.errorLog ?? null;
       const result = await withDatabase(context.io.env, (knex) =>

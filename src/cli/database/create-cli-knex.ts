@@ -2,6 +2,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { parseDatabaseUrl } from '../../config/database-url';
 import { connectionConfigFor, QUIET_KNEX_LOG } from '../../config/knex-config';
+import { asDatabaseUnreachable } from '../../db/connection-failure';
 
 /** The database the CLI works on. */
 export interface CliDatabase {
@@ -13,11 +14,6 @@ export interface CliDatabase {
 /** How long to wait for a connection before calling the database unreachable. */
 export const CONNECT_TIMEOUT_MS = 15_000;
 
-/** The embedded database's folder: .data/pglite under the working directory, as knexfile.ts uses. */
-export function embeddedDataDirectory(env: Readonly<Record<string, string | undefined>>): string {
-  return path.resolve(env.GOAL_BACKFILL_DATA_DIR ?? path.join('.data', 'pglite'));
-}
-
 /**
  * Builds the CLI's Knex instance: the server at DATABASE_URL, or, when it is unset outside
  * production, the embedded PGlite database the Knex commands use. The caller destroys it.
@@ -25,7 +21,8 @@ export function embeddedDataDirectory(env: Readonly<Record<string, string | unde
  */
 export function createCliKnex(env: Readonly<Record<string, string | undefined>>): CliDatabase {
   const environment = env.NODE_ENV === 'production' ? 'production' : 'development';
-  const dataDirectory = embeddedDataDirectory(env);
+  // .data/pglite under the working directory, as knexfile.ts uses.
+  const dataDirectory = path.resolve(env.GOAL_BACKFILL_DATA_DIR ?? path.join('.data', 'pglite'));
   const connection = connectionConfigFor(environment, env, dataDirectory);
   if (connection.client !== 'pg') {
     // The embedded database's own acquire timeout: opening it is no network wait.
@@ -56,4 +53,27 @@ export function createCliKnex(env: Readonly<Record<string, string | undefined>>)
     log: QUIET_KNEX_LOG,
   });
   return { knex, target: url.description };
+}
+
+/**
+ * Opens the database at DATABASE_URL, hands it to `work`, and destroys it afterwards, however
+ * `work` ends. A failure to connect becomes a DatabaseUnreachableError naming the host.
+ */
+export async function withDatabase<T>(
+  env: Readonly<Record<string, string | undefined>>,
+  work: (knex: Knex) => Promise<T>,
+): Promise<T> {
+  const { knex, target } = createCliKnex(env);
+  let connected = false;
+  const pool = knex.client.pool as { on?: (event: string, listener: () => void) => void };
+  pool?.on?.('createSuccess', () => {
+    connected = true;
+  });
+  try {
+    return await work(knex);
+  } catch (err) {
+    throw asDatabaseUnreachable(err, target, { connected }) ?? err;
+  } finally {
+    await knex.destroy();
+  }
 }

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
-import type { MultiBar } from 'cli-progress';
+import { MultiBar, type SingleBar } from 'cli-progress';
+import type { BackfillProgress } from '../../backfill/backfill-options';
 import { createLogger, type LogFormat } from '../../logging/create-logger';
 import type { Logger } from '../../logging/logger';
+import type { GlobalFlags } from '../cli-options';
 
 /**
  * The CLI's stderr for log lines and notices. While a live progress bar is drawn, lines go
@@ -75,23 +77,87 @@ export interface CliOutput {
   notices: Notices;
   /** stderr as log lines see it, for a progress bar to share. */
   stderr: StderrLines;
-  /** Warns `text` once when `signal` aborts (the first signal); answers how to stop listening. */
-  onAbort(signal: AbortSignal, text: string): () => void;
+  /** Runs `work`, warning `text` once if the first SIGINT or SIGTERM arrives meanwhile. */
+  warnOnAbort<T>(text: string, work: () => Promise<T>): Promise<T>;
 }
 
-/** Builds the output of one command on `target`, at debug level under --verbose. */
-export function openCliOutput(target: Writable, verbose: boolean, format: LogFormat): CliOutput {
-  const stderr = new StderrLines(target);
-  const logger = createLogger({ level: verbose ? 'debug' : 'info', format, stream: stderr });
+/** Builds the output of one command on `out`, at debug level under --verbose. */
+export function openCliOutput(out: Writable, signal: AbortSignal, flags: GlobalFlags): CliOutput {
+  const stderr = new StderrLines(out);
+  const format = flags.logFormat;
+  const logger = createLogger({ level: flags.verbose ? 'debug' : 'info', format, stream: stderr });
   const notices = createNotices(format, stderr, logger);
   return {
     logger,
     notices,
     stderr,
-    onAbort: (signal, text) => {
+    warnOnAbort: (text, work) => {
       const announce = () => notices.warn(text);
       signal.addEventListener('abort', announce, { once: true });
-      return () => signal.removeEventListener('abort', announce);
+      return work().finally(() => signal.removeEventListener('abort', announce));
     },
   };
+}
+
+/** What the bar shows: sessions done / total, the rate and the time left. Fits 80 columns. */
+export const PROGRESS_BAR_FORMAT =
+  '{bar} {percentage}% | {value}/{total} sessions | {rate} sessions/s | ETA {eta_formatted}';
+
+/**
+ * A live cli-progress bar on a terminal's stderr, fed from the backfill's onProgress. It starts
+ * on the first report (which brings the total); while it is drawn, the log lines written to
+ * `lines` appear above it (cli-progress's `log()`).
+ */
+export class TerminalProgressBar {
+  private bar: SingleBar | null = null;
+  private sessionsBeforeThisInvocation = 0;
+
+  constructor(
+    private readonly stderr: Writable,
+    private readonly lines: StderrLines,
+    /** Sessions per page, to tell a resumed run's earlier sessions from this invocation's. */
+    private readonly batchSize: number,
+  ) {}
+
+  update(progress: BackfillProgress): void {
+    if (this.bar === null) this.start(progress);
+    // The rate of this invocation: a resumed run's earlier sessions took no time here.
+    const sessions = progress.sessionsProcessed - this.sessionsBeforeThisInvocation;
+    const rate = progress.elapsedMs > 0 ? sessions / (progress.elapsedMs / 1000) : null;
+    this.bar?.update(progress.sessionsProcessed, {
+      rate: rate === null ? '-' : Math.round(rate).toLocaleString('en-US'),
+    });
+  }
+
+  /** Draws the final state and gives the line back. Safe to call when the bar never started. */
+  stop(): void {
+    const bars = this.lines.bar;
+    if (bars === null) return;
+    // stop() draws the bar but drops log lines still waiting for a redraw; update() prints them.
+    bars.update();
+    bars.stop();
+    this.bar = null;
+    this.lines.bar = null;
+  }
+
+  private start(first: BackfillProgress): void {
+    // The first report comes after one page; a resumed run's counts include earlier pages.
+    this.sessionsBeforeThisInvocation = Math.max(
+      0,
+      first.sessionsProcessed - Math.min(this.batchSize, first.sessionsProcessed),
+    );
+    const bars = new MultiBar({
+      stream: this.stderr,
+      format: PROGRESS_BAR_FORMAT,
+      barsize: 20,
+      hideCursor: false,
+      gracefulExit: false,
+    });
+    this.bar = bars.create(
+      Math.max(first.totalSessions, first.sessionsProcessed),
+      this.sessionsBeforeThisInvocation,
+      { rate: '-' },
+    );
+    this.lines.bar = bars;
+  }
 }

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorLogFile, errorLogLine } from '../../../src/cli/output/error-log-file';
+import { ErrorLogFile } from '../../../src/cli/commands/run';
 import { UsageError } from '../../../src/errors/usage-error';
+import { errorLogLine } from '../../../src/report/error-log-line';
 
 let directory: string | null = null;
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StderrLines } from '../../../src/cli/output/cli-output';
-import { TerminalProgressBar } from '../../../src/cli/progress/terminal-progress-bar';
+import { StderrLines, TerminalProgressBar } from '../../../src/cli/output/cli-output';
 import { CapturedStream } from '../cli-harness';
 
 function report(sessionsProcessed: number, elapsedMs: number) {
