@@ -48,11 +48,9 @@ function runFromProcess(): void {
   })
     .catch(() => 1)
     .then((code) => {
+      // The handlers stay: a signal while the process winds down (closing the pool or PGlite)
+      // still exits 130 at once rather than by the signal's default action.
       process.exitCode = code;
-    })
-    .finally(() => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     });
 }
 

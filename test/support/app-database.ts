@@ -6,6 +6,7 @@ import { queryRows } from '../../src/db/query-rows';
  * an extra table that references users, its own constraints, and rows in all of them.
  */
 export async function createAppOwnedTables(knex: Knex): Promise<void> {
+  // One statement per call: PGlite refuses several in one.
   await knex.raw(`
     CREATE TABLE users (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -14,7 +15,8 @@ export async function createAppOwnedTables(knex: Knex): Promise<void> {
       email text NOT NULL UNIQUE,
       phone text,
       created_at timestamptz NOT NULL DEFAULT now()
-    );
+    )`);
+  await knex.raw(`
     CREATE TABLE therapy_sessions (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       patient_id uuid NOT NULL REFERENCES users (id),
@@ -23,12 +25,13 @@ export async function createAppOwnedTables(knex: Knex): Promise<void> {
       extracted_notes jsonb,
       room text,
       created_at timestamptz NOT NULL DEFAULT now()
-    );
+    )`);
+  await knex.raw(`
     CREATE TABLE invoices (
       id bigserial PRIMARY KEY,
       patient_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
       amount_cents integer NOT NULL
-    );`);
+    )`);
 }
 
 /** One digest per app table: equal digests mean the same rows, every column included. */
