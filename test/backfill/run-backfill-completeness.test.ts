@@ -3,7 +3,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { BackfillUnverifiedError } from '../../src/errors/backfill-unverified-error';
 import { silentLogger } from '../../src/logging/logger';
-import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
+import { runCli } from '../cli/cli-harness';
+import {
+  expectCountsToEqualModel,
+  expectGoalsToEqualModel,
+  runStoppedAfterFirstPage,
+} from '../support/backfill-assertions';
 import {
   countRows,
   type InsertedSession,
@@ -14,7 +19,6 @@ import {
 } from '../support/fixtures';
 import { modelBackfill } from '../support/reference-model';
 import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/test-database';
-import { runCli } from '../cli/cli-harness';
 
 let db: TestDatabase;
 useMigratedDatabase((created) => {
@@ -104,14 +108,7 @@ describe('sessions with a NULL in their key', () => {
 
 describe('the check before completed', () => {
   async function interruptedRun(sessions: InsertedSession[]): Promise<string> {
-    const controller = new AbortController();
-    const first = await runBackfill({
-      knex: db.knex,
-      logger: silentLogger,
-      batchSize: 5,
-      signal: controller.signal,
-      onProgress: () => controller.abort(),
-    });
+    const first = await runStoppedAfterFirstPage(db.knex, 5);
     expect(first.outcome).toBe('interrupted');
     expect(first.sessionsProcessed).toBeLessThan(sessions.length);
     return first.runId ?? '';

@@ -3,8 +3,7 @@ import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
+import { runStoppedAfterFirstPage } from '../support/backfill-assertions';
 import { holdBackfillLock } from '../support/database-faults';
 import { tableCounts } from '../support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
@@ -57,14 +56,7 @@ describe.skipIf(withoutServer)('the JSON output matches its published schema', (
 
   it('status --json: ISO 8601 UTC timestamps from the database, whatever the session TimeZone', async () => {
     await seedKnownSessions(db.knex);
-    const controller = new AbortController();
-    const interrupted = await runBackfill({
-      knex: db.knex,
-      logger: silentLogger,
-      batchSize: 2,
-      signal: controller.signal,
-      onProgress: () => controller.abort(),
-    });
+    const interrupted = await runStoppedAfterFirstPage(db.knex, 2);
     expect(interrupted.outcome).toBe('interrupted');
     const url = `${db.url}?options=${encodeURIComponent('-c TimeZone=Asia/Kolkata')}`;
     const run = await runCli(['status', '--json', '--limit', '50'], { env: { DATABASE_URL: url } });

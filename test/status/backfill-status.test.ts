@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { silentLogger } from '../../src/logging/logger';
 import { getBackfillStatus } from '../../src/status/backfill-status';
-import { expectGoalsToEqualModel } from '../support/backfill-assertions';
+import { expectGoalsToEqualModel, runStoppedAfterFirstPage } from '../support/backfill-assertions';
 import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
-import { modelBackfill, type ModelSession } from '../support/reference-model';
+import { type ModelSession, modelBackfill } from '../support/reference-model';
 import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
 let db: TestDatabase;
@@ -65,14 +65,7 @@ describe('an interrupted run', () => {
   });
 
   it('is set aside by fromStart, which reads everything again', async () => {
-    const controller = new AbortController();
-    const first = await runBackfill({
-      knex: db.knex,
-      logger: silentLogger,
-      batchSize: 50,
-      signal: controller.signal,
-      onProgress: () => controller.abort(),
-    });
+    const first = await runStoppedAfterFirstPage(db.knex, 50);
     const again = await runBackfill({ knex: db.knex, logger: silentLogger, fromStart: true });
     expect(again.resumed).toBe(false);
     expect(again.sessionsProcessed).toBe(200);

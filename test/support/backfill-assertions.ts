@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { expect } from 'vitest';
 import type { BackfillResult } from '../../src/backfill/backfill-result';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { silentLogger } from '../../src/logging/logger';
 import { type GoalRow, readGoals } from './fixtures';
 import type { ModelCounts, ModelGoal } from './reference-model';
 
@@ -66,4 +68,19 @@ export function expectReconciled(result: BackfillResult): void {
   );
   const invalidSum = Object.values(result.invalidByReason).reduce((a, b) => a + (b ?? 0), 0);
   expect(invalidSum).toBe(result.invalidSkipped);
+}
+
+/** A real run stopped by its abort signal after its first page: an interrupted run with a checkpoint. */
+export async function runStoppedAfterFirstPage(
+  knex: Knex,
+  batchSize: number,
+): Promise<BackfillResult> {
+  const controller = new AbortController();
+  return runBackfill({
+    knex,
+    logger: silentLogger,
+    batchSize,
+    signal: controller.signal,
+    onProgress: () => controller.abort(),
+  });
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runBackfill } from '../../../src/backfill/run-backfill';
 import { silentLogger } from '../../../src/logging/logger';
-import { insertClinicianGoal } from '../../support/fixtures';
-import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
-import { seedKnownSessions } from '../cli-fixtures';
+import { runStoppedAfterFirstPage } from '../../support/backfill-assertions';
 import { holdBackfillLock } from '../../support/database-faults';
+import { insertClinicianGoal } from '../../support/fixtures';
+import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
+import { seedKnownSessions } from '../cli-fixtures';
 import { linesOf, runCli, withoutServer } from '../cli-harness';
 
 describe.skipIf(withoutServer)('goal-backfill status', () => {
@@ -121,14 +122,7 @@ describe.skipIf(withoutServer)('goal-backfill status', () => {
 
   it('says which interrupted run the next run will resume', async () => {
     await seedKnownSessions(db.knex);
-    const controller = new AbortController();
-    const interrupted = await runBackfill({
-      knex: db.knex,
-      logger: silentLogger,
-      batchSize: 2,
-      signal: controller.signal,
-      onProgress: () => controller.abort(),
-    });
+    const interrupted = await runStoppedAfterFirstPage(db.knex, 2);
     expect(interrupted.outcome).toBe('interrupted');
     const run = await runCli(['status'], { env: env() });
     expect(run.stdout).toContain(
