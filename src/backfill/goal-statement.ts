@@ -9,6 +9,7 @@ import {
   type SessionSkipReason,
 } from '../bookkeeping/count-reasons';
 import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
+import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
 import {
   hasSessionKey,
   keyAfter,
@@ -25,7 +26,14 @@ export type SessionSelection =
    * The next `limit` sessions of `window` after `after` in reading order (from the start when
    * null). Sessions with a NULL in their key have no place in that order and are left out.
    */
-  | { kind: 'page'; after: SessionKey | null; limit: number; window: ReadWindow }
+  | {
+      kind: 'page';
+      after: SessionKey | null;
+      limit: number;
+      window: ReadWindow;
+      /** The patients of a worker's lane; null for every patient. */
+      lane: PatientRange | null;
+    }
   /** One session, when a page is retried session by session. */
   | { kind: 'session'; sessionId: string };
 
@@ -97,8 +105,9 @@ function pageSource(selection: SessionSelection, mode: StatementMode, bindings: 
       bindings.push(selection.sessionId);
       return `SELECT ${SESSION_COLUMNS}, true AS in_page ${from} WHERE s.id = CAST(? AS uuid)`;
     case 'page': {
-      const { after, limit, window } = selection;
+      const { after, limit, window, lane } = selection;
       let where = `WHERE ${hasSessionKey('s')} AND ${inReadWindow('s', window, bindings)}`;
+      if (lane !== null) where += ` AND ${inPatientRange('s', lane, bindings)}`;
       if (after !== null) {
         where += ` AND ${keyAfter('s')}`;
         bindings.push(...keyBindings(after));

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
 import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
-import { runStore } from '../bookkeeping/run-store';
 import { databaseErrorKind } from '../db/database-error-kind';
 import type { PinnedConnection } from '../db/pinned-connection';
 import { describeErrorSafely } from '../db/safe-error';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
 import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
+import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
 import { countsFromStatement, countsOfFailedSession } from './statement-counts';
 import {
   buildGoalStatement,
@@ -37,16 +37,25 @@ export interface PageOutcome {
   lockWaiters: number;
 }
 
-/** Where the run stands before the page: what the checkpoint adds the page to. */
-export interface PageContext {
-  runId: string;
+/** Which sessions the next page reads. */
+export interface PageSelection {
   after: SessionKey | null;
   limit: number;
   /** Which row versions the pass reads. */
   window: ReadWindow;
-  totalsBefore: BackfillCounts;
-  elapsedMs: () => number;
+  /** The patients of a worker's lane; null for every patient. */
+  lane: PatientRange | null;
+}
+
+/** The next page of a real run, and how its progress is saved. */
+export interface PageContext extends PageSelection {
+  runId: string;
   perSession: boolean;
+  /**
+   * Saves the run's progress after this page in the page's transaction, so that the goals and
+   * the checkpoint commit together: `pageCounts` are the page's own, `lastKey` its last session.
+   */
+  saveProgress: (db: SqlRunner, pageCounts: BackfillCounts, lastKey: SessionKey) => Promise<void>;
 }
 
 async function runStatement(
@@ -89,7 +98,7 @@ function decisionsOf(row: StatementCountsRow): SessionDecision[] {
 /** Counts what writing the next page would do, writing nothing. */
 export async function countPage(
   db: SqlRunner,
-  page: { after: SessionKey | null; limit: number; window: ReadWindow },
+  page: PageSelection,
   perSession: boolean,
 ): Promise<PageOutcome> {
   const row = await runStatement(db, { kind: 'page', ...page }, { kind: 'count' }, perSession);
@@ -109,9 +118,10 @@ interface SessionRef {
 }
 
 async function sessionsOfPage(db: SqlRunner, context: PageContext): Promise<SessionRef[]> {
-  const { after, limit, window } = context;
+  const { after, limit, window, lane } = context;
   const bindings: unknown[] = [];
   let where = `WHERE ${hasSessionKey('s')} AND ${inReadWindow('s', window, bindings)}`;
+  if (lane !== null) where += ` AND ${inPatientRange('s', lane, bindings)}`;
   if (after !== null) {
     where += ` AND ${keyAfter('s')}`;
     bindings.push(...keyBindings(after));
@@ -157,19 +167,21 @@ async function writeOneSession(
   }
 }
 
-/** Saves the run's totals after this page and the page's last key, in the page's transaction. */
-async function saveCheckpoint(
+/**
+ * Ends a page's transaction: counts the app queries waiting on the page's locks, then saves the
+ * run's progress. The count comes first, so that it never sees another worker of the same run
+ * waiting on the run record this page is about to update.
+ */
+async function finishPage(
   trx: Knex.Transaction,
   context: PageContext,
   pageCounts: BackfillCounts,
   lastKey: SessionKey | null,
-): Promise<void> {
-  if (!lastKey) return;
-  await runStore.checkpoint(sqlRunner(trx), context.runId, {
-    counts: addCounts(context.totalsBefore, pageCounts),
-    cursor: lastKey,
-    elapsedMs: context.elapsedMs(),
-  });
+): Promise<number> {
+  const db = sqlRunner(trx);
+  const lockWaiters = await countLockWaiters(db);
+  if (lastKey) await context.saveProgress(db, pageCounts, lastKey);
+  return lockWaiters;
 }
 
 async function writePageSessionBySession(
@@ -189,8 +201,7 @@ async function writePageSessionBySession(
     const lastKey = last
       ? { patientId: last.patient_id, sessionDate: last.session_date, sessionId: last.id }
       : null;
-    await saveCheckpoint(trx, context, counts, lastKey);
-    const lockWaiters = await countLockWaiters(sqlRunner(trx));
+    const lockWaiters = await finishPage(trx, context, counts, lastKey);
     return { counts, lastKey, failures, decisions: [], lockWaiters };
   });
 }
@@ -205,14 +216,19 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
     return await db.transaction(async (trx) => {
       const row = await runStatement(
         sqlRunner(trx),
-        { kind: 'page', after: context.after, limit: context.limit, window: context.window },
+        {
+          kind: 'page',
+          after: context.after,
+          limit: context.limit,
+          window: context.window,
+          lane: context.lane,
+        },
         { kind: 'write', runId: context.runId },
         context.perSession,
       );
       const counts = countsFromStatement(row);
       const lastKey = lastKeyOf(row);
-      await saveCheckpoint(trx, context, counts, lastKey);
-      const lockWaiters = await countLockWaiters(sqlRunner(trx));
+      const lockWaiters = await finishPage(trx, context, counts, lastKey);
       return { counts, lastKey, failures: [], decisions: decisionsOf(row), lockWaiters };
     });
   } catch (err) {

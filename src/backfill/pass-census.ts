@@ -9,6 +9,7 @@ import {
   type ReadWindow,
   XID_SPACE,
 } from '../bookkeeping/read-window';
+import { inPatientRange, type PatientLane } from '../bookkeeping/patient-lane';
 import { hasSessionKey, keyAfter, keyBindings, type SessionKey } from '../bookkeeping/session-key';
 
 /**
@@ -74,22 +75,40 @@ export interface NextWindowCensus {
 }
 
 /**
- * Counts the sessions of `window`, against `lastKey`, the last session the pass read; with
+ * How far a pass read: up to its last session (null: none), or, when workers read it in lanes,
+ * each lane up to its own cursor.
+ */
+export type ReadExtent = SessionKey | null | readonly PatientLane[];
+
+/** SQL true when the session `alias` lies beyond what a pass read (see {@link ReadExtent}). */
+function beyondExtent(alias: string, extent: ReadExtent, bindings: unknown[]): string {
+  if (extent === null) return 'true';
+  if (!Array.isArray(extent)) {
+    bindings.push(...keyBindings(extent as SessionKey));
+    return keyAfter(alias);
+  }
+  const covered = (extent as readonly PatientLane[]).flatMap((lane) => {
+    if (lane.cursor === null) return [];
+    const range = inPatientRange(alias, lane, bindings);
+    bindings.push(...keyBindings(lane.cursor));
+    return [`(${range} AND NOT ${keyAfter(alias)})`];
+  });
+  return covered.length === 0 ? 'true' : `NOT (${covered.join(' OR ')})`;
+}
+
+/**
+ * Counts the sessions of `window`, against `read`, how far the pass read; with
  * `nextUntil` (a snapshot taken after the pass's own), also those of the window that follows,
  * in the same scan of the table.
  */
 export async function censusOfPass(
   db: SqlRunner,
   window: ReadWindow,
-  lastKey: SessionKey | null,
+  read: ReadExtent,
   nextUntil: string | null = null,
 ): Promise<PassCensus & { next: NextWindowCensus | null }> {
   const bindings: unknown[] = [];
-  let beyond = 'true';
-  if (lastKey !== null) {
-    beyond = keyAfter('s');
-    bindings.push(...keyBindings(lastKey));
-  }
+  const beyond = beyondExtent('s', read, bindings);
   // Each snapshot's visibility test is evaluated once per row (OFFSET 0 keeps the subquery
   // from being folded into every count); the windows are differences of them.
   const visible = (until: string) => inReadWindow('s', { after: null, until }, bindings);
@@ -148,11 +167,11 @@ export interface PassCheck {
 export async function checkPass(
   db: SqlRunner,
   pass: ReadPass,
-  lastKey: SessionKey | null,
+  extent: ReadExtent,
   counts: BackfillCounts,
   nextUntil: string | null = null,
 ): Promise<PassCheck> {
-  const { next, ...census } = await censusOfPass(db, pass, lastKey, nextUntil);
+  const { next, ...census } = await censusOfPass(db, pass, extent, nextUntil);
   const read = counts.sessionsProcessed - pass.processedBefore;
   const missed = census.beyond > 0 || census.placed > read;
   const shortfall = missed

@@ -30,8 +30,12 @@ import {
 } from './pass-census';
 import type { ReadPass } from '../bookkeeping/read-window';
 import type { SessionKey } from '../bookkeeping/session-key';
-import { strainBackOffs } from './strain-signals';
-import { delayBeforeNextPage, pause } from './throttle';
+import { paceNextPage } from './page-pacing';
+import { laneBoundaries } from './lane-boundaries';
+import { readSplitPass } from './lane-reader';
+import { lanesAt } from '../bookkeeping/patient-lane';
+import type { SessionSettings } from '../db/session-settings';
+import { assertPoolAllowsWorkers } from './pool-capacity';
 
 /** How many catch-up passes a run makes at most, after its first pass. */
 const MAX_CATCH_UP_PASSES = 5;
@@ -53,6 +57,7 @@ interface RunPosition {
  */
 async function backfillUnderLock(
   connection: LockedConnection,
+  settings: SessionSettings,
   options: ResolvedBackfillOptions,
   startedAt: number,
 ): Promise<BackfillResult> {
@@ -67,6 +72,13 @@ async function backfillUnderLock(
     cursor: started?.run.checkpoint ?? null,
     counts: resumed && started ? started.run.counts : emptyCounts(),
   };
+  if (!started?.run.pass && options.workers > 1) {
+    const boundaries = await laneBoundaries(connection.db, options.workers, totalSessions);
+    position.pass.split = {
+      countsBefore: position.counts,
+      lanes: lanesAt(boundaries, emptyCounts),
+    };
+  }
   if (runId !== null && !started?.run.pass) {
     await runStore.beginPass(connection.db, runId, position);
   }
@@ -76,6 +88,8 @@ async function backfillUnderLock(
     dryRun,
     resumed,
     batchSize,
+    workers: options.workers,
+    lanes: position.pass.split?.lanes.length ?? null,
     totalSessions,
     database: describeDatabase(options.knex),
   });
@@ -102,28 +116,51 @@ async function backfillUnderLock(
     retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
   const nextPage = (): Promise<PageOutcome> => {
     const { cursor: after, counts: totalsBefore, pass: window } = position;
+    const selection = { after, limit: batchSize, window, lane: null };
     return runId === null
-      ? countPage(connection.db, { after, limit: batchSize, window }, options.logSessionDecisions)
+      ? countPage(connection.db, selection, options.logSessionDecisions)
       : writePage(connection.db, {
+          ...selection,
           runId,
-          after,
-          limit: batchSize,
-          window,
-          totalsBefore,
-          elapsedMs: () => elapsedBefore + elapsedMs(),
           perSession: options.logSessionDecisions,
+          saveProgress: (db, pageCounts, lastKey) =>
+            runStore.checkpoint(db, runId, {
+              counts: addCounts(totalsBefore, pageCounts),
+              cursor: lastKey,
+              elapsedMs: elapsedBefore + elapsedMs(),
+            }),
         });
   };
 
-  let sessionsThisRun = 0;
+  const pacing = { sessionsThisRun: 0 };
   let outcome: BackfillResult['outcome'] = 'completed';
   let shortfall: PassShortfall | null = null;
   // Set when the check of the pass before found this pass's window empty: it has no page to read.
   let emptyWindow: NextWindowCensus | null = null;
   try {
     passes: for (;;) {
-      for (;;) {
-        if (emptyWindow !== null) break;
+      const { split } = position.pass;
+      if (split && emptyWindow === null) {
+        const read = await readSplitPass({
+          options,
+          runId,
+          pass: { ...position.pass, split },
+          connection,
+          settings,
+          reporter,
+          elapsedMs,
+          runElapsedMs: () => elapsedBefore + elapsedMs(),
+          pacing,
+          onCounts: (counts) => {
+            position.counts = counts;
+          },
+        });
+        if (read === 'interrupted') {
+          outcome = 'interrupted';
+          break;
+        }
+      }
+      while (!split && emptyWindow === null) {
         if (options.signal?.aborted) {
           outcome = 'interrupted';
           break passes;
@@ -135,17 +172,15 @@ async function backfillUnderLock(
         position.cursor = page.lastKey;
         reporter.pageDone(page, position.counts, performance.now() - pageStarted, elapsedMs());
         if (page.counts.sessionsProcessed < batchSize) break;
-        sessionsThisRun += page.counts.sessionsProcessed;
-        let delayMs = delayBeforeNextPage(options, sessionsThisRun, elapsedMs());
-        const backOffs = await retrying(
-          () => strainBackOffs(connection.db, options, page.lockWaiters, logger),
-          'backfill.strain',
-        );
-        for (const backOff of backOffs) {
-          logger.warn('backfill.backoff', { runId, pass: position.pass.number, ...backOff });
-          delayMs = Math.max(delayMs, backOff.delayMs);
-        }
-        await pause(delayMs, options.signal);
+        pacing.sessionsThisRun += page.counts.sessionsProcessed;
+        await paceNextPage(connection, options, {
+          runId,
+          pass: position.pass.number,
+          lockWaiters: page.lockWaiters,
+          sessionsThisRun: pacing.sessionsThisRun,
+          elapsedMs: elapsedMs(),
+          retrying,
+        });
       }
       const { pass } = position;
       const known = emptyWindow;
@@ -164,7 +199,14 @@ async function backfillUnderLock(
               shortfall: null,
             }
           : await retrying(
-              () => checkPass(connection.db, pass, position.cursor, position.counts, nextUntil),
+              () =>
+                checkPass(
+                  connection.db,
+                  pass,
+                  pass.split?.lanes ?? position.cursor,
+                  position.counts,
+                  nextUntil,
+                ),
               'backfill.census',
             );
       emptyWindow = null;
@@ -299,14 +341,16 @@ async function backfillUnderLock(
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
   const resolved = resolveBackfillOptions(options);
   const startedAt = performance.now();
+  assertPoolAllowsWorkers(resolved.knex, resolved.workers);
+  const settings: SessionSettings = {
+    statementTimeoutMs: resolved.statementTimeoutMs,
+    lockTimeoutMs: resolved.lockTimeoutMs,
+    applicationName: `goal-backfill ${resolved.invokedBy}`,
+  };
   const connection = await LockedConnection.open(resolved.knex, {
     logger: resolved.logger,
     beforeLock: assertSchemaReady,
-    settings: {
-      statementTimeoutMs: resolved.statementTimeoutMs,
-      lockTimeoutMs: resolved.lockTimeoutMs,
-      applicationName: `goal-backfill ${resolved.invokedBy}`,
-    },
+    settings,
     lock: {
       waitMs: resolved.lockWaitMs,
       signal: resolved.signal,
@@ -314,7 +358,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRes
     },
   });
   try {
-    return await backfillUnderLock(connection, resolved, startedAt);
+    return await backfillUnderLock(connection, settings, resolved, startedAt);
   } finally {
     await connection.close();
   }

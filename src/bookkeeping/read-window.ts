@@ -1,3 +1,5 @@
+import type { LaneSplit } from './patient-lane';
+
 /**
  * Which row versions one pass of a run reads, by the transaction that wrote them (`xmin`):
  * those visible in the snapshot `until` and, when `after` is set, not visible in `after`. The
@@ -44,4 +46,6 @@ export interface ReadPass extends ReadWindow {
   number: number;
   /** `sessionsProcessed` when the pass began, so that the pass's own reads can be checked. */
   processedBefore: number;
+  /** Set when parallel workers read the pass: its patients split into lanes. */
+  split?: LaneSplit;
 }

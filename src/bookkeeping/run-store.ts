@@ -5,6 +5,7 @@ import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
 import type { Invoker, RunStatus } from '../schema/run-vocabulary';
 import type { RunRecord } from './run-record';
+import { countsOfSplit, type PatientLane } from './patient-lane';
 
 interface RunRow {
   id: string;
@@ -60,7 +61,10 @@ function toRecord(row: RunRow): RunRecord {
     resumeCount: row.resume_count,
     checkpoint,
     pass: row.read_pass,
-    counts: { ...emptyCounts(), ...(row.counts ?? {}) },
+    // While workers read a pass, its lanes hold what it has counted so far.
+    counts: row.read_pass?.split
+      ? countsOfSplit(row.read_pass.split)
+      : { ...emptyCounts(), ...(row.counts ?? {}) },
     elapsedMs: Number(row.elapsed_ms),
     errorCode: row.error_code,
     errorMessage: row.error_message,
@@ -135,6 +139,24 @@ export const runStore = {
         progress.cursor.sessionId,
         id,
       ],
+    );
+  },
+
+  /**
+   * Saves one lane of a pass that workers read: its cursor, counts and whether it is done. Each
+   * worker saves only its own lane, so concurrent pages of other lanes never overwrite it.
+   */
+  async saveLane(
+    db: SqlRunner,
+    id: string,
+    progress: { index: number; lane: PatientLane; elapsedMs: number },
+  ): Promise<void> {
+    await db.rows(
+      `UPDATE ${TABLES.runs}
+          SET read_pass = jsonb_set(read_pass, ARRAY['split', 'lanes', CAST(? AS text)], CAST(? AS jsonb)),
+              elapsed_ms = greatest(elapsed_ms, ?), heartbeat_at = now()
+        WHERE id = ?`,
+      [progress.index, JSON.stringify(progress.lane), progress.elapsedMs, id],
     );
   },
 

@@ -1,0 +1,162 @@
+import { addCounts, type BackfillCounts } from '../bookkeeping/backfill-counts';
+import { countsOfSplit, type LaneSplit, type PatientLane } from '../bookkeeping/patient-lane';
+import type { ReadPass } from '../bookkeeping/read-window';
+import { runStore } from '../bookkeeping/run-store';
+import type { PinnedConnection } from '../db/pinned-connection';
+import { retryTransient } from '../db/retry-transient';
+import type { SessionSettings } from '../db/session-settings';
+import { WorkerConnection } from '../db/worker-connection';
+import type { ResolvedBackfillOptions } from './backfill-options';
+import { paceNextPage } from './page-pacing';
+import type { PageReporter } from './page-reporter';
+import { countPage, type PageOutcome, writePage } from './page-writer';
+
+/** A connection a worker reads on: the run's own, or one more from the pool. */
+interface LaneConnection {
+  readonly db: PinnedConnection;
+  reopen(): Promise<void>;
+}
+
+/** What {@link readSplitPass} needs of the run around it. */
+export interface SplitPassContext {
+  options: ResolvedBackfillOptions;
+  runId: string | null;
+  pass: ReadPass & { split: LaneSplit };
+  /** The run's own connection, holding its lock: the first worker reads on it. */
+  connection: LaneConnection;
+  /** The settings of the run's connection, applied to every other worker's. */
+  settings: SessionSettings;
+  reporter: PageReporter;
+  /** Milliseconds since this invocation started. */
+  elapsedMs: () => number;
+  /** Milliseconds the run has worked, earlier invocations included, for its record. */
+  runElapsedMs: () => number;
+  /** Sessions this invocation has read, every worker together; the pacing reads and adds to it. */
+  pacing: { sessionsThisRun: number };
+  /** Receives the run's counts after every page of any worker. */
+  onCounts: (counts: BackfillCounts) => void;
+}
+
+/**
+ * Reads a pass whose patients are split into lanes with up to `options.workers` connections at
+ * once, each taking the next unread lane until none is left. Each lane is read in reading order
+ * and saves its own cursor and counts with each of its pages, so a killed run resumes every lane
+ * where it stopped, with any number of workers. Since a patient belongs to one lane, dedup is
+ * exact and the earliest occurrence wins as in a single reader. When one worker fails, the
+ * others stop after their current page and the first error is thrown. Returns `interrupted`
+ * when the signal stopped it with lanes unread.
+ */
+export async function readSplitPass(context: SplitPassContext): Promise<'read' | 'interrupted'> {
+  const { options, runId, pass } = context;
+  const { logger, batchSize } = options;
+  const { lanes } = pass.split;
+  const queue = lanes.flatMap((lane, index) => (lane.done ? [] : [index]));
+  const width = Math.max(1, Math.min(options.workers, queue.length));
+  let failure: { error: unknown } | null = null;
+  const stopped = () => failure !== null || options.signal?.aborted === true;
+
+  const readLane = async (connection: LaneConnection, worker: number, index: number) => {
+    const lane = lanes[index] as PatientLane;
+    const reconnect = async () => {
+      await connection.reopen();
+      // The page may have committed before its answer was lost: go on from what was saved.
+      const saved = runId === null ? null : await runStore.get(connection.db, runId);
+      const savedLane = saved?.pass?.split?.lanes[index];
+      if (savedLane) Object.assign(lane, savedLane);
+      logger.warn('backfill.reconnected', {
+        runId,
+        worker,
+        lane: index,
+        sessionsProcessed: countsOfSplit(pass.split).sessionsProcessed,
+      });
+    };
+    const retrying = <T>(work: () => Promise<T>, event: string) =>
+      retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
+    const nextPage = (): Promise<PageOutcome> => {
+      const selection = { after: lane.cursor, limit: batchSize, window: pass, lane };
+      if (runId === null) {
+        return countPage(connection.db, selection, options.logSessionDecisions);
+      }
+      return writePage(connection.db, {
+        ...selection,
+        runId,
+        perSession: options.logSessionDecisions,
+        saveProgress: (db, pageCounts, lastKey) =>
+          runStore.saveLane(db, runId, {
+            index,
+            lane: {
+              ...lane,
+              cursor: lastKey,
+              counts: addCounts(lane.counts, pageCounts),
+              done: pageCounts.sessionsProcessed < batchSize,
+            },
+            elapsedMs: context.runElapsedMs(),
+          }),
+      });
+    };
+    logger.debug('backfill.lane_start', { runId, worker, lane: index });
+    while (!stopped()) {
+      const pageStarted = performance.now();
+      const page = await retrying(nextPage, 'backfill.page');
+      if (page.lastKey === null) {
+        lane.done = true;
+        break;
+      }
+      lane.counts = addCounts(lane.counts, page.counts);
+      lane.cursor = page.lastKey;
+      lane.done = page.counts.sessionsProcessed < batchSize;
+      const counts = countsOfSplit(pass.split);
+      context.onCounts(counts);
+      context.reporter.pageDone(page, counts, performance.now() - pageStarted, context.elapsedMs());
+      if (lane.done) break;
+      context.pacing.sessionsThisRun += page.counts.sessionsProcessed;
+      await paceNextPage(connection, options, {
+        runId,
+        pass: pass.number,
+        lockWaiters: page.lockWaiters,
+        sessionsThisRun: context.pacing.sessionsThisRun,
+        elapsedMs: context.elapsedMs(),
+        retrying,
+      });
+    }
+    logger.debug('backfill.lane_stop', { runId, worker, lane: index, done: lane.done });
+  };
+
+  const work = async (connection: LaneConnection, worker: number) => {
+    try {
+      for (let index = queue.shift(); index !== undefined && !stopped(); index = queue.shift()) {
+        await readLane(connection, worker, index);
+      }
+    } catch (error) {
+      failure ??= { error };
+    }
+  };
+
+  const others: WorkerConnection[] = [];
+  try {
+    for (let worker = 2; worker <= width; worker += 1) {
+      others.push(
+        await WorkerConnection.open(
+          options.knex,
+          {
+            ...context.settings,
+            applicationName: `${context.settings.applicationName} worker ${worker}`,
+          },
+          logger,
+        ),
+      );
+    }
+    logger.info('backfill.workers', {
+      runId,
+      pass: pass.number,
+      workers: width,
+      lanes: lanes.length,
+      lanesLeft: queue.length,
+    });
+    await Promise.all([context.connection, ...others].map((c, i) => work(c, i + 1)));
+  } finally {
+    for (const other of others) await other.close();
+  }
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return lanes.every((lane) => lane.done) ? 'read' : 'interrupted';
+}
