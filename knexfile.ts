@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { KNEX_ENVIRONMENTS, type KnexEnvironment, knexConfigFor } from './src/config/knex-config';
+import { toKnexCliError } from './src/migrations/safe-migration';
 
 const paths = {
   migrations: path.join(__dirname, 'migrations'),
@@ -24,7 +25,13 @@ for (const environment of KNEX_ENVIRONMENTS) {
     get: () => {
       const existing = built.get(environment);
       if (existing) return existing;
-      const fresh = knexConfigFor(environment, process.env, paths);
+      let fresh: Knex.Config;
+      try {
+        fresh = knexConfigFor(environment, process.env, paths);
+      } catch (err) {
+        // The Knex CLI prints err.stack: a setting to fix is one line, like the migrations' errors.
+        throw toKnexCliError(err, `knexfile (${environment})`);
+      }
       built.set(environment, fresh);
       return fresh;
     },

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { backfillEnvOptions } from '../src/config/backfill-env';
 import { BackfillIncompleteError } from '../src/errors/backfill-incomplete-error';
 import { createLogger } from '../src/logging/create-logger';
 import { toKnexCliError } from '../src/migrations/safe-migration';
@@ -46,13 +47,7 @@ async function seedPractice(knex: Knex, settings: SeedSettings): Promise<void> {
     knex,
     logger,
     sessions: settings.sessions,
-    backfill: {
-      batchSize: settings.backfill.batchSize,
-      statementTimeoutMs: settings.backfill.statementTimeoutMs,
-      lockTimeoutMs: settings.backfill.lockTimeoutMs,
-      lockWaitMs: settings.backfill.lockWaitMs,
-      progressEvery: settings.backfill.progressEvery,
-    },
+    backfill: backfillEnvOptions(settings.backfill),
   });
   const mismatches = compareWithPlan(backfill, seeding.expectedBackfill);
   const check =

@@ -59,6 +59,12 @@ export interface BackfillOptions {
    * is logged with its SQLSTATE and does not stop the run. @default null
    */
   healthQuery?: string | null;
+  /**
+   * Connections that backfill at once. The sessions are split among them by patient, so every
+   * (patient, description) pair belongs to one worker and deduplication stays exact. The Knex
+   * pool must allow this many connections (PGlite has one). @default 1
+   */
+  workers?: number;
   /** Log one debug event per session with its decision. @default false */
   logSessionDecisions?: boolean;
   /** Stops the run after the current page; its checkpoint is kept. */
@@ -99,6 +105,7 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     'maxSessionsPerSecond',
     'backoffMs',
     'maxReplicationLagMs',
+    'workers',
   ] as const) {
     checkOption(problems, name, options[name]);
   }
@@ -139,6 +146,7 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     backoffMs: optionOrDefault('backoffMs', options.backoffMs),
     maxReplicationLagMs: optionOrDefault('maxReplicationLagMs', options.maxReplicationLagMs),
     healthQuery: options.healthQuery ?? null,
+    workers: optionOrDefault('workers', options.workers),
     logSessionDecisions: options.logSessionDecisions ?? false,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -2,16 +2,8 @@ import { ConfigError } from '../errors/config-error';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/create-logger';
 import { OPTION_SPECS, type OptionName, optionProblem } from './option-spec';
 
-/** Settings the migration and the seeds read from the environment, where they have no flags. */
-export interface BackfillEnv {
-  batchSize: number | undefined;
-  statementTimeoutMs: number | undefined;
-  lockTimeoutMs: number | undefined;
-  lockWaitMs: number | undefined;
-  progressEvery: number | undefined;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
-}
+/** The variable that holds the backfill's own health query (SQL). */
+export const HEALTH_QUERY_VARIABLE = 'GOAL_BACKFILL_HEALTH_QUERY';
 
 /** The options the environment can set, each read from its spec's `env` variable. */
 const ENV_OPTIONS = [
@@ -20,7 +12,35 @@ const ENV_OPTIONS = [
   'lockTimeoutMs',
   'lockWaitMs',
   'progressEvery',
+  'pauseMs',
+  'maxSessionsPerSecond',
+  'backoffMs',
+  'maxReplicationLagMs',
+  'workers',
 ] as const satisfies readonly OptionName[];
+
+type EnvOption = (typeof ENV_OPTIONS)[number];
+
+/**
+ * Settings the migration and the seeds read from the environment, where they have no flags.
+ * Each option is undefined when its variable is unset, so the library's default applies.
+ */
+export interface BackfillEnv {
+  batchSize: number | undefined;
+  statementTimeoutMs: number | undefined;
+  lockTimeoutMs: number | undefined;
+  lockWaitMs: number | undefined;
+  progressEvery: number | undefined;
+  pauseMs: number | undefined;
+  maxSessionsPerSecond: number | undefined;
+  backoffMs: number | undefined;
+  maxReplicationLagMs: number | undefined;
+  workers: number | undefined;
+  /** SQL run after every full page, answering milliseconds to wait. */
+  healthQuery: string | undefined;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
 
 /** The variables {@link readBackfillEnv} reads, with what each sets. */
 export const BACKFILL_ENV_VARIABLES: Readonly<Record<string, string>> = {
@@ -30,9 +50,36 @@ export const BACKFILL_ENV_VARIABLES: Readonly<Record<string, string>> = {
       return [spec.env, `${spec.describe} (${spec.placeholder}, default ${spec.default})`];
     }),
   ),
+  [HEALTH_QUERY_VARIABLE]:
+    'SQL run after each full page; the first value of its first row is milliseconds to wait (default none)',
   GOAL_BACKFILL_LOG_LEVEL: 'error, warn, info or debug (default info)',
   GOAL_BACKFILL_LOG_FORMAT: 'text or json (default text)',
 };
+
+/** A numeric variable's value, undefined when unset or empty, or the problem with it. */
+function readEnvOption(
+  env: Readonly<Record<string, string | undefined>>,
+  name: EnvOption,
+): { value: number | undefined; problem: string | null } {
+  const variable = OPTION_SPECS[name].env;
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === '') return { value: undefined, problem: null };
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  const problem = optionProblem(name, value);
+  if (problem === null) return { value, problem: null };
+  return {
+    value: undefined,
+    problem: `${variable} ${problem.replace(/\(got [^)]*\)$/, `(got ${JSON.stringify(raw)})`)}`,
+  };
+}
+
+/**
+ * GOAL_BACKFILL_WORKERS when it is set and valid, else 1. For sizing the pool before the
+ * migration runs; {@link readBackfillEnv} reports a bad value with every other problem.
+ */
+export function workersFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  return readEnvOption(env, 'workers').value ?? OPTION_SPECS.workers.default;
+}
 
 /**
  * Reads the GOAL_BACKFILL_* variables once into a trusted shape, each checked against its
@@ -41,25 +88,20 @@ export const BACKFILL_ENV_VARIABLES: Readonly<Record<string, string>> = {
  */
 export function readBackfillEnv(env: Readonly<Record<string, string | undefined>>): BackfillEnv {
   const problems: string[] = [];
-  const integer = (name: (typeof ENV_OPTIONS)[number]): number | undefined => {
-    const variable = OPTION_SPECS[name].env;
-    const raw = env[variable]?.trim();
-    if (raw === undefined || raw === '') return undefined;
-    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    const problem = optionProblem(name, value);
-    if (problem === null) return value;
+  const options = Object.fromEntries(
+    ENV_OPTIONS.map((name) => {
+      const { value, problem } = readEnvOption(env, name);
+      if (problem !== null) problems.push(problem);
+      return [name, value];
+    }),
+  ) as Record<EnvOption, number | undefined>;
+  const healthQuery = env[HEALTH_QUERY_VARIABLE];
+  if (healthQuery !== undefined && healthQuery.trim() === '') {
     problems.push(
-      `${variable} ${problem.replace(/\(got [^)]*\)$/, `(got ${JSON.stringify(raw)})`)}`,
+      `${HEALTH_QUERY_VARIABLE} is blank: set it to SQL whose first value is milliseconds to ` +
+        'wait, or unset it for none',
     );
-    return undefined;
-  };
-  const settings = {
-    batchSize: integer('batchSize'),
-    statementTimeoutMs: integer('statementTimeoutMs'),
-    lockTimeoutMs: integer('lockTimeoutMs'),
-    lockWaitMs: integer('lockWaitMs'),
-    progressEvery: integer('progressEvery'),
-  };
+  }
   const level = env.GOAL_BACKFILL_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     problems.push(
@@ -71,5 +113,18 @@ export function readBackfillEnv(env: Readonly<Record<string, string | undefined>
     problems.push(`GOAL_BACKFILL_LOG_FORMAT must be text or json (got ${JSON.stringify(format)})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...settings, logLevel: level as LogLevel, logFormat: format as LogFormat };
+  return {
+    ...options,
+    healthQuery,
+    logLevel: level as LogLevel,
+    logFormat: format as LogFormat,
+  };
+}
+
+/** The settings of {@link BackfillEnv} that are backfill options, for `runBackfill`. */
+export function backfillEnvOptions(
+  settings: BackfillEnv,
+): Omit<BackfillEnv, 'logLevel' | 'logFormat'> {
+  const { logLevel: _level, logFormat: _format, ...options } = settings;
+  return options;
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { ConfigError } from '../errors/config-error';
 import { parseDatabaseUrl } from './database-url';
 import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
+import { workersFromEnv } from './backfill-env';
 import { embeddedKnexConfig } from './embedded-database';
 
 /** The environments knexfile.ts defines. */
@@ -16,11 +17,32 @@ export interface ProjectPaths {
   embeddedData: string;
 }
 
-/** The connection part of a Knex configuration, from the environment. */
+/** How many workers a backfill on this connection will run, and the setting that asked for them. */
+export interface WorkersSetting {
+  workers: number;
+  /** The setting as written, to name it in a refusal: `--workers 2`, `GOAL_BACKFILL_WORKERS=2`. */
+  setting: string;
+}
+
+const ONE_WORKER: WorkersSetting = { workers: 1, setting: '' };
+
+/**
+ * Pool connections a backfill of `workers` workers may hold at once: one per worker, one for
+ * the run's lock and record when there are several, and one for reads beside the run.
+ */
+export function backfillPoolSize(workers: number): number {
+  return workers > 1 ? workers + 2 : 2;
+}
+
+/**
+ * The connection part of a Knex configuration, from the environment. More than one worker on
+ * the embedded database, which has a single connection, is refused here, before it is opened.
+ */
 export function connectionConfigFor(
   environment: KnexEnvironment,
   env: Readonly<Record<string, string | undefined>>,
   embeddedData: string,
+  { workers, setting }: WorkersSetting = ONE_WORKER,
 ): Knex.Config {
   const variable =
     environment === 'test' && env.TEST_DATABASE_URL !== undefined
@@ -34,13 +56,20 @@ export function connectionConfigFor(
           'set DATABASE_URL=postgres://user:password@host:5432/database',
       ]);
     }
+    if (workers > 1) {
+      throw new ConfigError([
+        `${setting}: more than one worker needs a PostgreSQL server, and the embedded database ` +
+          'has a single connection; set DATABASE_URL=postgres://user:password@host:5432/database, ' +
+          'or run one worker',
+      ]);
+    }
     return embeddedKnexConfig(embeddedData);
   }
   const { connectionString } = parseDatabaseUrl(raw, variable);
   return {
     client: 'pg',
     connection: { connectionString, application_name: 'goal-backfill' },
-    pool: { min: 0, max: 4 },
+    pool: { min: 0, max: Math.max(4, backfillPoolSize(workers)) },
   };
 }
 
@@ -55,17 +84,20 @@ export const QUIET_KNEX_LOG: Knex.Config['log'] = { warn: ignore, error: ignore,
 
 /**
  * The Knex configuration for one environment: the server at DATABASE_URL (TEST_DATABASE_URL
- * first for `test`), or, when none is set outside production, the embedded database.
+ * first for `test`), or, when none is set outside production, the embedded database. Its pool
+ * fits GOAL_BACKFILL_WORKERS, which the embedded database refuses above 1.
  */
 export function knexConfigFor(
   environment: KnexEnvironment,
   env: Readonly<Record<string, string | undefined>>,
   paths: ProjectPaths,
 ): Knex.Config {
+  const workers = workersFromEnv(env);
+  const setting = `GOAL_BACKFILL_WORKERS=${workers}`;
   return {
     // The embedded database sets its own: opening it is no network wait.
     acquireConnectionTimeout: 15_000,
-    ...connectionConfigFor(environment, env, paths.embeddedData),
+    ...connectionConfigFor(environment, env, paths.embeddedData, { workers, setting }),
     log: QUIET_KNEX_LOG,
     migrations: {
       directory: paths.migrations,

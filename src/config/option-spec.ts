@@ -80,6 +80,7 @@ export const OPTION_SPECS = {
     default: 0,
     min: 0,
     max: 3_600_000,
+    env: 'GOAL_BACKFILL_PAUSE_MS',
     describe: 'Wait after each page, to leave room for live traffic',
   },
   maxSessionsPerSecond: {
@@ -88,6 +89,7 @@ export const OPTION_SPECS = {
     default: 0,
     min: 0,
     max: Number.MAX_SAFE_INTEGER,
+    env: 'GOAL_BACKFILL_MAX_SESSIONS_PER_SECOND',
     describe: 'Sessions per second not to exceed; pages wait as needed (0: no limit)',
   },
   backoffMs: {
@@ -96,6 +98,7 @@ export const OPTION_SPECS = {
     default: 1000,
     min: 0,
     max: 600_000,
+    env: 'GOAL_BACKFILL_BACKOFF_MS',
     describe:
       'Extra wait after a page that app queries waited on, or while replicas lag (0: never back off)',
   },
@@ -105,7 +108,19 @@ export const OPTION_SPECS = {
     default: 10_000,
     min: 0,
     max: 86_400_000,
+    env: 'GOAL_BACKFILL_MAX_REPLICATION_LAG_MS',
     describe: 'Replay lag of the replicas above which each page backs off (0: no check)',
+  },
+  workers: {
+    flag: 'workers',
+    placeholder: '<n>',
+    default: 1,
+    min: 1,
+    // Each worker holds one of the server's connections for the whole run; more crowd out the app.
+    max: 16,
+    env: 'GOAL_BACKFILL_WORKERS',
+    describe:
+      'Connections that backfill at once, each taking a share of the patients (needs a PostgreSQL server)',
   },
   maxAttempts: {
     flag: 'max-attempts',

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { runBackfill } from '../backfill/run-backfill';
-import { readBackfillEnv } from '../config/backfill-env';
+import { backfillEnvOptions, readBackfillEnv } from '../config/backfill-env';
 import { BackfillIncompleteError } from '../errors/backfill-incomplete-error';
 import { rollbackBackfill } from '../rollback/rollback-backfill';
 import { migrationLogger } from './migration-logger';
@@ -22,14 +22,11 @@ export function backfillMigration(name = 'backfill_treatment_goals'): KnexMigrat
     async up(knex: Knex) {
       const env = readBackfillEnv(process.env);
       const result = await runBackfill({
+        ...backfillEnvOptions(env),
         knex,
         logger: migrationLogger(),
         invokedBy: 'migration',
-        batchSize: env.batchSize,
-        statementTimeoutMs: env.statementTimeoutMs,
-        lockTimeoutMs: env.lockTimeoutMs,
         lockWaitMs: env.lockWaitMs ?? MIGRATION_LOCK_WAIT_MS,
-        progressEvery: env.progressEvery,
       });
       if (result.errors > 0) throw new BackfillIncompleteError(result.errors, result.runId);
     },

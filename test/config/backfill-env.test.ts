@@ -1,6 +1,24 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readBackfillEnv } from '../../src/config/backfill-env';
+import {
+  BACKFILL_ENV_VARIABLES,
+  backfillEnvOptions,
+  readBackfillEnv,
+  workersFromEnv,
+} from '../../src/config/backfill-env';
 import { ConfigError } from '../../src/errors/config-error';
+import { PROJECT_ROOT } from '../support/run-command';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    readBackfillEnv(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
 
 describe('readBackfillEnv', () => {
   it('leaves unset variables undefined so the library defaults apply', () => {
@@ -10,6 +28,12 @@ describe('readBackfillEnv', () => {
       lockTimeoutMs: undefined,
       lockWaitMs: undefined,
       progressEvery: undefined,
+      pauseMs: undefined,
+      maxSessionsPerSecond: undefined,
+      backoffMs: undefined,
+      maxReplicationLagMs: undefined,
+      workers: undefined,
+      healthQuery: undefined,
       logLevel: 'info',
       logFormat: 'text',
     });
@@ -23,6 +47,12 @@ describe('readBackfillEnv', () => {
         GOAL_BACKFILL_LOCK_TIMEOUT_MS: '250',
         GOAL_BACKFILL_LOCK_WAIT_MS: '1000',
         GOAL_BACKFILL_PROGRESS_EVERY: '10',
+        GOAL_BACKFILL_PAUSE_MS: '200',
+        GOAL_BACKFILL_MAX_SESSIONS_PER_SECOND: '5000',
+        GOAL_BACKFILL_BACKOFF_MS: '0',
+        GOAL_BACKFILL_MAX_REPLICATION_LAG_MS: ' 30000 ',
+        GOAL_BACKFILL_WORKERS: '4',
+        GOAL_BACKFILL_HEALTH_QUERY: 'SELECT delay_ms FROM ops.backfill_delay',
         GOAL_BACKFILL_LOG_LEVEL: 'debug',
         GOAL_BACKFILL_LOG_FORMAT: 'json',
       }),
@@ -32,9 +62,21 @@ describe('readBackfillEnv', () => {
       lockTimeoutMs: 250,
       lockWaitMs: 1000,
       progressEvery: 10,
+      pauseMs: 200,
+      maxSessionsPerSecond: 5000,
+      backoffMs: 0,
+      maxReplicationLagMs: 30000,
+      workers: 4,
+      healthQuery: 'SELECT delay_ms FROM ops.backfill_delay',
       logLevel: 'debug',
       logFormat: 'json',
     });
+  });
+
+  it('treats an empty numeric variable as unset', () => {
+    expect(
+      readBackfillEnv({ GOAL_BACKFILL_WORKERS: '', GOAL_BACKFILL_PAUSE_MS: ' ' }),
+    ).toMatchObject({ workers: undefined, pauseMs: undefined });
   });
 
   it.each([
@@ -45,6 +87,19 @@ describe('readBackfillEnv', () => {
       '0 (none) or a whole number of milliseconds from 1000',
     ],
     ['GOAL_BACKFILL_LOCK_WAIT_MS', '86400001', 'a whole number of milliseconds from 0 to 86400000'],
+    ['GOAL_BACKFILL_WORKERS', '0', 'a whole number from 1 to 16 (got "0")'],
+    ['GOAL_BACKFILL_WORKERS', '17', 'a whole number from 1 to 16 (got "17")'],
+    ['GOAL_BACKFILL_WORKERS', '2.5', 'a whole number from 1 to 16 (got "2.5")'],
+    ['GOAL_BACKFILL_WORKERS', 'two', 'a whole number from 1 to 16 (got "two")'],
+    ['GOAL_BACKFILL_PAUSE_MS', '-1', 'a whole number of milliseconds from 0 to 3600000 (got "-1")'],
+    ['GOAL_BACKFILL_PAUSE_MS', '3600001', 'a whole number of milliseconds from 0 to 3600000'],
+    ['GOAL_BACKFILL_MAX_SESSIONS_PER_SECOND', '1e3', 'a whole number from 0 to 9007199254740991'],
+    ['GOAL_BACKFILL_BACKOFF_MS', '600001', 'a whole number of milliseconds from 0 to 600000'],
+    [
+      'GOAL_BACKFILL_MAX_REPLICATION_LAG_MS',
+      '10s',
+      'a whole number of milliseconds from 0 to 86400000 (got "10s")',
+    ],
   ])('checks %s=%s against the same range as the flag', (name, value, range) => {
     expect(() => readBackfillEnv({ [name]: value })).toThrow(`${name} must be ${range}`);
   });
@@ -66,5 +121,92 @@ describe('readBackfillEnv', () => {
       'GOAL_BACKFILL_LOG_LEVEL must be one of error, warn, info, debug (got "loud")',
       'GOAL_BACKFILL_LOG_FORMAT must be text or json (got "xml")',
     ]);
+  });
+
+  it.each(['', '   ', '\n\t'])(
+    'refuses a blank GOAL_BACKFILL_HEALTH_QUERY (%j), naming it',
+    (value) => {
+      expect(problemsOf({ GOAL_BACKFILL_HEALTH_QUERY: value })).toEqual([
+        'GOAL_BACKFILL_HEALTH_QUERY is blank: set it to SQL whose first value is milliseconds to wait, or unset it for none',
+      ]);
+    },
+  );
+
+  it('passes the health query as written', () => {
+    const sql = '  SELECT 0 -- ops check\n';
+    expect(readBackfillEnv({ GOAL_BACKFILL_HEALTH_QUERY: sql }).healthQuery).toBe(sql);
+  });
+
+  it('reports the new variables together with the others, in one line', () => {
+    let error: unknown;
+    try {
+      readBackfillEnv({
+        GOAL_BACKFILL_BATCH_SIZE: '0',
+        GOAL_BACKFILL_WORKERS: '0',
+        GOAL_BACKFILL_BACKOFF_MS: 'soon',
+        GOAL_BACKFILL_HEALTH_QUERY: ' ',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toHaveLength(4);
+    expect((error as ConfigError).message).not.toContain('\n');
+    expect((error as ConfigError).message).toMatch(
+      /^GOAL_BACKFILL_BATCH_SIZE must .*; GOAL_BACKFILL_BACKOFF_MS must .*; GOAL_BACKFILL_WORKERS must .*; GOAL_BACKFILL_HEALTH_QUERY is blank/,
+    );
+  });
+
+  it('hands the backfill options on without the log settings', () => {
+    const options = backfillEnvOptions(
+      readBackfillEnv({ GOAL_BACKFILL_WORKERS: '3', GOAL_BACKFILL_LOG_LEVEL: 'debug' }),
+    );
+    expect(options).toMatchObject({ workers: 3, healthQuery: undefined });
+    expect(options).not.toHaveProperty('logLevel');
+    expect(options).not.toHaveProperty('logFormat');
+  });
+});
+
+describe('workersFromEnv', () => {
+  it.each([
+    [{}, 1],
+    [{ GOAL_BACKFILL_WORKERS: '' }, 1],
+    [{ GOAL_BACKFILL_WORKERS: '6' }, 6],
+    // A bad value is left to readBackfillEnv, which reports it with every other problem.
+    [{ GOAL_BACKFILL_WORKERS: 'many' }, 1],
+    [{ GOAL_BACKFILL_WORKERS: '17' }, 1],
+  ])('%j -> %i', (env, workers) => {
+    expect(workersFromEnv(env)).toBe(workers);
+  });
+});
+
+describe('BACKFILL_ENV_VARIABLES', () => {
+  it('lists every variable readBackfillEnv reads', () => {
+    expect(Object.keys(BACKFILL_ENV_VARIABLES).sort()).toEqual(
+      [
+        'GOAL_BACKFILL_BATCH_SIZE',
+        'GOAL_BACKFILL_STATEMENT_TIMEOUT_MS',
+        'GOAL_BACKFILL_LOCK_TIMEOUT_MS',
+        'GOAL_BACKFILL_LOCK_WAIT_MS',
+        'GOAL_BACKFILL_PROGRESS_EVERY',
+        'GOAL_BACKFILL_PAUSE_MS',
+        'GOAL_BACKFILL_MAX_SESSIONS_PER_SECOND',
+        'GOAL_BACKFILL_BACKOFF_MS',
+        'GOAL_BACKFILL_MAX_REPLICATION_LAG_MS',
+        'GOAL_BACKFILL_WORKERS',
+        'GOAL_BACKFILL_HEALTH_QUERY',
+        'GOAL_BACKFILL_LOG_LEVEL',
+        'GOAL_BACKFILL_LOG_FORMAT',
+      ].sort(),
+    );
+    expect(BACKFILL_ENV_VARIABLES.GOAL_BACKFILL_WORKERS).toContain('default 1');
+  });
+
+  it('every one of them is documented in the migration guide', () => {
+    const guide = readFileSync(path.join(PROJECT_ROOT, 'docs', 'migration-guide.md'), 'utf8');
+    const missing = Object.keys(BACKFILL_ENV_VARIABLES).filter(
+      (variable) => !guide.includes(`\`${variable}\``),
+    );
+    expect(missing).toEqual([]);
   });
 });

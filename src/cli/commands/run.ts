@@ -41,6 +41,7 @@ const RUN_NUMERIC = [
   'maxSessionsPerSecond',
   'backoffMs',
   'maxReplicationLagMs',
+  'workers',
 ] as const;
 
 /**
@@ -160,8 +161,10 @@ export function runCommand(context: CliContext, asDefault = true): CommandModule
         ) as never,
     handler: wrapHandler(context, async (args, output) => {
       const errorLog = args.errorLog ?? null;
-      const result = await withDatabase(context.io.env, (knex) =>
-        backfill(knex, args, context, output),
+      const result = await withDatabase(
+        context.io.env,
+        (knex) => backfill(knex, args, context, output),
+        { workers: args.workers },
       );
       context.io.stdout.write(
         args.json

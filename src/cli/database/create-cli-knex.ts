@@ -1,7 +1,7 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { parseDatabaseUrl } from '../../config/database-url';
-import { connectionConfigFor, QUIET_KNEX_LOG } from '../../config/knex-config';
+import { backfillPoolSize, connectionConfigFor, QUIET_KNEX_LOG } from '../../config/knex-config';
 import { asDatabaseUnreachable } from '../../db/connection-failure';
 
 /** The database the CLI works on. */
@@ -11,19 +11,35 @@ export interface CliDatabase {
   target: string;
 }
 
+/** What the command will do with the database, when that shapes the connection. */
+export interface CliDatabaseOptions {
+  /**
+   * `--workers`: the pool holds a connection for each, and the embedded database refuses more
+   * than one. @default 1
+   */
+  workers?: number;
+}
+
 /** How long to wait for a connection before calling the database unreachable. */
 export const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * Builds the CLI's Knex instance: the server at DATABASE_URL, or, when it is unset outside
  * production, the embedded PGlite database the Knex commands use. The caller destroys it.
- * Throws a ConfigError with a one-line fix for a bad URL, or for production without one.
+ * Throws a ConfigError with a one-line fix for a bad URL, for production without one, or for
+ * more than one worker on the embedded database.
  */
-export function createCliKnex(env: Readonly<Record<string, string | undefined>>): CliDatabase {
+export function createCliKnex(
+  env: Readonly<Record<string, string | undefined>>,
+  { workers = 1 }: CliDatabaseOptions = {},
+): CliDatabase {
   const environment = env.NODE_ENV === 'production' ? 'production' : 'development';
   // .data/pglite under the working directory, as knexfile.ts uses.
   const dataDirectory = path.resolve(env.GOAL_BACKFILL_DATA_DIR ?? path.join('.data', 'pglite'));
-  const connection = connectionConfigFor(environment, env, dataDirectory);
+  const connection = connectionConfigFor(environment, env, dataDirectory, {
+    workers,
+    setting: `--workers ${workers}`,
+  });
   if (connection.client !== 'pg') {
     // The embedded database's own acquire timeout: opening it is no network wait.
     const knex = knexFactory({ ...connection, log: QUIET_KNEX_LOG });
@@ -40,11 +56,12 @@ export function createCliKnex(env: Readonly<Record<string, string | undefined>>)
       // accepts and never answers leaves nothing pending for destroy() to wait on.
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     },
-    // The backfill pins one connection; the second serves status reads beside it. A failed
-    // connect is reported at once rather than retried until the acquire timeout.
+    // The backfill pins a connection per worker (and one for its lock when there are several);
+    // one more serves status reads beside it. A failed connect is reported at once rather than
+    // retried until the acquire timeout.
     pool: {
       min: 0,
-      max: 2,
+      max: backfillPoolSize(workers),
       propagateCreateError: true,
       createTimeoutMillis: CONNECT_TIMEOUT_MS,
       destroyTimeoutMillis: 5_000,
@@ -62,8 +79,9 @@ export function createCliKnex(env: Readonly<Record<string, string | undefined>>)
 export async function withDatabase<T>(
   env: Readonly<Record<string, string | undefined>>,
   work: (knex: Knex) => Promise<T>,
+  options: CliDatabaseOptions = {},
 ): Promise<T> {
-  const { knex, target } = createCliKnex(env);
+  const { knex, target } = createCliKnex(env, options);
   let connected = false;
   const pool = knex.client.pool as { on?: (event: string, listener: () => void) => void };
   pool?.on?.('createSuccess', () => {
