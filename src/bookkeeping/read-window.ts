@@ -25,11 +25,12 @@ export const XID_SPACE = '4294967296';
  */
 function visibleIn(alias: string): string {
   const xmin = `CAST(CAST(${alias}.xmin AS text) AS bigint)`;
-  const epoch = `(snap.now_xmax / ${XID_SPACE} - CASE WHEN ${xmin} > snap.now_xmax % ${XID_SPACE} THEN 1 ELSE 0 END)`;
-  return `(SELECT ${xmin} < 3 OR ${epoch} < 0
-       OR pg_visible_in_snapshot(CAST(CAST(${epoch} * ${XID_SPACE} + ${xmin} AS text) AS xid8), snap.s)
-     FROM (SELECT CAST(? AS pg_snapshot) AS s,
-                  CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint) AS now_xmax) AS snap)`;
+  // Uncorrelated, so each is evaluated once per statement (an InitPlan), not once per row.
+  const nowXmax = '(SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint))';
+  const snapshot = '(SELECT CAST(? AS pg_snapshot))';
+  const epoch = `(${nowXmax} / ${XID_SPACE} - CASE WHEN ${xmin} > ${nowXmax} % ${XID_SPACE} THEN 1 ELSE 0 END)`;
+  return `(${xmin} < 3 OR ${epoch} < 0
+       OR pg_visible_in_snapshot(CAST(CAST(${epoch} * ${XID_SPACE} + ${xmin} AS text) AS xid8), ${snapshot}))`;
 }
 
 /** SQL true when the row `alias` belongs to `window`; pushes its bindings. */
