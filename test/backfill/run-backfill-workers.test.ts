@@ -5,6 +5,7 @@ import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { ConfigError } from '../../src/errors/config-error';
 import { silentLogger } from '../../src/logging/logger';
 import { startBin, waitFor } from '../cli/bin-process';
+import { runCommand } from '../support/run-command';
 import {
   expectCountsToEqualModel,
   expectGoalsToEqualModel,
@@ -98,6 +99,7 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
       logger,
       batchSize: 37,
       workers,
+      backoffMs: 60_000,
       onProgress: () => {
         void db.knex
           .raw(
@@ -113,6 +115,8 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
     await expectGoalsToEqualModel(db.knex, model.goals);
     expect(logger.named('backfill.workers')[0]?.fields).toMatchObject({ workers, lanes: workers });
     expect(Math.max(...connections)).toBeGreaterThan(1);
+    // Workers wait on each other's run-record updates, never on app queries: no back-off.
+    expect(logger.named('backfill.backoff')).toEqual([]);
     // What the run record says, read back from the table, is what it did.
     const run = await readRun(db.knex);
     expect(run.status).toBe('succeeded');
@@ -267,6 +271,31 @@ describe.skipIf(onPglite).each([2, 4])(
     });
   },
 );
+
+describe.skipIf(onPglite)('npx knex migrate:latest with GOAL_BACKFILL_WORKERS=4', () => {
+  it('backfills with four workers, to the goals and the run record of one', async () => {
+    await db.knex.migrate.down();
+    await insertData(2000);
+    const migrated = await runCommand('npx', ['knex', 'migrate:latest'], {
+      DATABASE_URL: db.url,
+      GOAL_BACKFILL_WORKERS: '4',
+      GOAL_BACKFILL_BATCH_SIZE: '100',
+      GOAL_BACKFILL_LOG_LEVEL: 'info',
+    });
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderr).toMatch(/backfill\.workers .*workers=4 lanes=4/);
+    const model = modelBackfill(sessions);
+    await expectGoalsToEqualModel(db.knex, model.goals);
+    const run = await readRun(db.knex);
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toMatchObject({
+      sessionsProcessed: 2000,
+      goalsCreated: model.counts.goalsCreated,
+      duplicatesSkipped: model.counts.duplicatesSkipped,
+      invalidSkipped: model.counts.invalidSkipped,
+    });
+  });
+});
 
 describe('workers and the pool', () => {
   it('refuses more workers than the Knex pool allows, before touching the database', async () => {
