@@ -35,15 +35,27 @@ const SNAPSHOT_WITH_SUBTRANSACTIONS = `
   )
   SELECT cur.lo || ':' || cur.hi || ':' || coalesce(
            (SELECT string_agg(CAST(xid AS text), ',' ORDER BY xid) FROM running
-             WHERE xid >= cur.lo AND xid < cur.hi), '') AS snapshot,
-         (SELECT count(*) FROM ${TABLES.sessions}) AS n
+             WHERE xid >= cur.lo AND xid < cur.hi), '') AS snapshot
     FROM cur`;
 
-/** The current snapshot (see SNAPSHOT_WITH_SUBTRANSACTIONS) and how many sessions it sees. */
-export async function snapshotNow(
+/** The current snapshot (see SNAPSHOT_WITH_SUBTRANSACTIONS). */
+export async function snapshotNow(db: SqlRunner): Promise<string> {
+  const [row] = await db.rows<{ snapshot: string }>(SNAPSHOT_WITH_SUBTRANSACTIONS);
+  if (!row) throw new Error('a snapshot query returned no row');
+  return row.snapshot;
+}
+
+/**
+ * The current snapshot and how many sessions it sees, in one statement, so that the count is
+ * the snapshot's. Counting is a scan of the table: only a run's start needs it.
+ */
+export async function snapshotAndCount(
   db: SqlRunner,
 ): Promise<{ snapshot: string; totalSessions: number }> {
-  const [row] = await db.rows<{ snapshot: string; n: unknown }>(SNAPSHOT_WITH_SUBTRANSACTIONS);
+  const [row] = await db.rows<{ snapshot: string; n: unknown }>(
+    `SELECT s.snapshot, (SELECT count(*) FROM ${TABLES.sessions}) AS n
+       FROM (${SNAPSHOT_WITH_SUBTRANSACTIONS}) AS s`,
+  );
   if (!row) throw new Error('a snapshot query returned no row');
   return { snapshot: row.snapshot, totalSessions: toCount(row.n) };
 }

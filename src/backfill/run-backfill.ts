@@ -26,6 +26,7 @@ import {
   type PassCheck,
   shortfallOfPlaced,
   shortfallOfRun,
+  snapshotAndCount,
   snapshotNow,
 } from './pass-census';
 import type { ReadPass } from '../bookkeeping/read-window';
@@ -66,7 +67,7 @@ async function backfillUnderLock(
   const started = dryRun ? null : await startOrResume(connection.db, options);
   const runId = started?.run.id ?? null;
   const resumed = started?.resumed ?? false;
-  const { snapshot, totalSessions } = await snapshotNow(connection.db);
+  const { snapshot, totalSessions } = await snapshotAndCount(connection.db);
   const position: RunPosition = {
     pass: started?.run.pass ?? { number: 0, after: null, until: snapshot, processedBefore: 0 },
     cursor: started?.run.checkpoint ?? null,
@@ -189,7 +190,7 @@ async function backfillUnderLock(
       const nextUntil =
         runId === null || known !== null || pass.number >= MAX_CATCH_UP_PASSES
           ? null
-          : (await retrying(() => snapshotNow(connection.db), 'backfill.snapshot')).snapshot;
+          : await retrying(() => snapshotNow(connection.db), 'backfill.snapshot');
       const check: PassCheck =
         known !== null
           ? {
@@ -235,8 +236,7 @@ async function backfillUnderLock(
         break;
       }
       const until =
-        nextUntil ??
-        (await retrying(() => snapshotNow(connection.db), 'backfill.snapshot')).snapshot;
+        nextUntil ?? (await retrying(() => snapshotNow(connection.db), 'backfill.snapshot'));
       position.pass = {
         number: pass.number + 1,
         after: pass.until,
