@@ -3,6 +3,8 @@ import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { silentLogger } from '../../src/logging/logger';
 import { runStoppedAfterFirstPage } from '../support/backfill-assertions';
 import { holdBackfillLock } from '../support/database-faults';
 import { tableCounts } from '../support/fixtures';
@@ -75,6 +77,32 @@ describe.skipIf(withoutServer)('the JSON output matches its published schema', (
       expect(listed.startedAt).toBe(row?.started_at.toISOString());
       expect(listed.heartbeatAt).toBe(row?.heartbeat_at?.toISOString() ?? null);
     }
+  });
+
+  it('status --json of a run stopped while two workers read it: every lane, and the counts summed', async () => {
+    await seedKnownSessions(db.knex);
+    const controller = new AbortController();
+    const stopped = await runBackfill({
+      knex: db.knex,
+      logger: silentLogger,
+      batchSize: 2,
+      workers: 2,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    expect(stopped.outcome).toBe('interrupted');
+    const run = await runCli(['status', '--json'], { env: env() });
+    expect(run.code).toBe(0);
+    const parsed = JSON.parse(run.stdout);
+    expectValid(status, parsed);
+    const { resumableRun } = parsed;
+    expect(resumableRun.id).toBe(stopped.runId);
+    const lanes: { counts: { sessionsProcessed: number } }[] = resumableRun.pass.split.lanes;
+    expect(lanes).toHaveLength(2);
+    const laneSessions = lanes.reduce((sum, lane) => sum + lane.counts.sessionsProcessed, 0);
+    expect(laneSessions).toBeGreaterThan(0);
+    expect(resumableRun.counts.sessionsProcessed).toBe(laneSessions);
+    expect(resumableRun.counts.sessionsProcessed).toBe(stopped.sessionsProcessed);
   });
 
   it('status --json while another process holds the lock', async () => {
