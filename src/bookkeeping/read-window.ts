@@ -29,14 +29,15 @@ function visibleIn(alias: string): string {
   const nowXmax = '(SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint))';
   const snapshot = '(SELECT CAST(? AS pg_snapshot))';
   // The snapshot's xmin as a 32-bit xid, and how old it is. `age()` counts back from the same
-  // xid for every row of the statement, so a row whose xmin is older than that xmin (nearly all
-  // rows of a first pass) is known visible without widening its xid (frozen rows are the
-  // oldest of all). The rows a scan returns are committed, and anything committed before a
+  // xid for every row of the transaction (its own xid, or the next one when it first asks), so
+  // a row whose xmin is older than that xmin (nearly all rows of a first pass) is known visible
+  // without widening its xid (frozen rows are the oldest of all); a snapshot taken just now
+  // has age 0. The rows a scan returns are committed, and anything committed before a
   // snapshot's xmin is visible in it; every other row takes the exact test, as do all rows when
   // the snapshot is so old (2^31 xids) that its age no longer fits.
   const snapshotXminAge = `(SELECT age(CAST(CAST(CAST(CAST(pg_snapshot_xmin(CAST(? AS pg_snapshot)) AS text) AS bigint) % ${XID_SPACE} AS text) AS xid)))`;
   const epoch = `(${nowXmax} / ${XID_SPACE} - CASE WHEN ${xmin} > ${nowXmax} % ${XID_SPACE} THEN 1 ELSE 0 END)`;
-  return `((${snapshotXminAge} > 0 AND age(${alias}.xmin) > ${snapshotXminAge}) OR ${xmin} < 3 OR ${epoch} < 0
+  return `((${snapshotXminAge} >= 0 AND age(${alias}.xmin) > ${snapshotXminAge}) OR ${xmin} < 3 OR ${epoch} < 0
        OR pg_visible_in_snapshot(CAST(CAST(${epoch} * ${XID_SPACE} + ${xmin} AS text) AS xid8), ${snapshot}))`;
 }
 
