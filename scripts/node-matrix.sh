@@ -14,6 +14,7 @@ files=(
   test/migrations
   test/seed/knex-seed-cli.test.ts
   test/backfill/run-backfill.test.ts
+  test/backfill/run-backfill-workers.test.ts
   test/rollback
   test/status
   test/cli

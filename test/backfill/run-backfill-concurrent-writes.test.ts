@@ -42,96 +42,103 @@ function listeningLogger(onEvent: (event: string, fields: LogFields | undefined)
 }
 
 describe.skipIf(onPglite)('sessions written while a run goes', () => {
-  it('are backfilled by that run, behind and ahead of the cursor', async () => {
-    const patients = (await insertUsers(db.knex, PATIENTS, 'patient')).sort();
-    const initial = await insertSessions(
-      db.knex,
-      Array.from(
-        { length: INITIAL },
-        (_, i): SessionSpec => ({
-          patientId: patients[i % PATIENTS] ?? '',
-          sessionDate: new Date(Date.UTC(2024, 0, 1 + (i % 300), 10, 0, 0, i % 7)).toISOString(),
-          notes: {
-            action_items: [{ task: TASKS[i % TASKS.length] ?? '' }, { task: `T${i % 13}` }],
-          },
+  it.each([1, 2])(
+    'are backfilled by that run (%i workers), behind and ahead of the cursor',
+    async (workers) => {
+      const patients = (await insertUsers(db.knex, PATIENTS, 'patient')).sort();
+      const initial = await insertSessions(
+        db.knex,
+        Array.from(
+          { length: INITIAL },
+          (_, i): SessionSpec => ({
+            patientId: patients[i % PATIENTS] ?? '',
+            sessionDate: new Date(Date.UTC(2024, 0, 1 + (i % 300), 10, 0, 0, i % 7)).toISOString(),
+            notes: {
+              action_items: [{ task: TASKS[i % TASKS.length] ?? '' }, { task: `T${i % 13}` }],
+            },
+          }),
+        ),
+      );
+
+      let processed = 0;
+      let stop = false;
+      const passes: { pass: number; read: number }[] = [];
+      const inserted: InsertedSession[] = [];
+      const where = { behind: 0, ahead: 0 };
+      const writer: Knex = knexFor(db.url, 1);
+      // Later dates than every earlier session: a session dated before a goal's source would
+      // leave that goal where it is, as a rerun would.
+      let minute = 0;
+      const app = async () => {
+        try {
+          while (!stop) {
+            const picks = [0, PATIENTS - 1, Math.floor(Math.random() * PATIENTS)];
+            const batch = picks.map((index): SessionSpec => {
+              minute += 1;
+              const reached = Math.floor((processed / INITIAL) * PATIENTS);
+              if (index < reached) where.behind += 1;
+              else where.ahead += 1;
+              return {
+                patientId: patients[index] ?? '',
+                sessionDate: new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString(),
+                notes: {
+                  action_items: [
+                    { task: TASKS[minute % TASKS.length] ?? '' },
+                    { task: `New ${minute}` },
+                  ],
+                },
+              };
+            });
+            inserted.push(...(await insertSessions(writer, batch)));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        } finally {
+          await writer.destroy();
+        }
+      };
+
+      const appDone = app();
+      const result = await runBackfill({
+        knex: db.knex,
+        logger: listeningLogger((event, fields) => {
+          if (event === 'backfill.pass_done') {
+            passes.push({ pass: Number(fields?.pass), read: Number(fields?.read) });
+          }
         }),
-      ),
-    );
+        batchSize: 10,
+        pauseMs: 15,
+        workers,
+        onProgress: (progress) => {
+          processed = progress.sessionsProcessed;
+          // Stop a few pages before the first pass ends, so the last write commits before it does.
+          if (processed >= INITIAL - 50) stop = true;
+        },
+      });
+      stop = true;
+      await appDone;
 
-    let processed = 0;
-    let stop = false;
-    const passes: { pass: number; read: number }[] = [];
-    const inserted: InsertedSession[] = [];
-    const where = { behind: 0, ahead: 0 };
-    const writer: Knex = knexFor(db.url, 1);
-    // Later dates than every earlier session: a session dated before a goal's source would
-    // leave that goal where it is, as a rerun would.
-    let minute = 0;
-    const app = async () => {
-      try {
-        while (!stop) {
-          const picks = [0, PATIENTS - 1, Math.floor(Math.random() * PATIENTS)];
-          const batch = picks.map((index): SessionSpec => {
-            minute += 1;
-            const reached = Math.floor((processed / INITIAL) * PATIENTS);
-            if (index < reached) where.behind += 1;
-            else where.ahead += 1;
-            return {
-              patientId: patients[index] ?? '',
-              sessionDate: new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString(),
-              notes: {
-                action_items: [
-                  { task: TASKS[minute % TASKS.length] ?? '' },
-                  { task: `New ${minute}` },
-                ],
-              },
-            };
-          });
-          inserted.push(...(await insertSessions(writer, batch)));
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      } finally {
-        await writer.destroy();
-      }
-    };
+      expect(where.behind).toBeGreaterThan(10);
+      expect(where.ahead).toBeGreaterThan(10);
+      // The first pass reads what existed at the start, the first writes of the app included.
+      expect(passes[0]?.pass).toBe(0);
+      expect(passes[0]?.read).toBeGreaterThanOrEqual(INITIAL);
+      expect(passes[1]?.read).toBeGreaterThan(0);
+      expect(passes.at(-1)?.read).toBe(0);
 
-    const appDone = app();
-    const result = await runBackfill({
-      knex: db.knex,
-      logger: listeningLogger((event, fields) => {
-        if (event === 'backfill.pass_done') {
-          passes.push({ pass: Number(fields?.pass), read: Number(fields?.read) });
-        }
-      }),
-      batchSize: 10,
-      pauseMs: 15,
-      onProgress: (progress) => {
-        processed = progress.sessionsProcessed;
-        // Stop a few pages before the first pass ends, so the last write commits before it does.
-        if (processed >= INITIAL - 50) stop = true;
-      },
-    });
-    stop = true;
-    await appDone;
-
-    expect(where.behind).toBeGreaterThan(10);
-    expect(where.ahead).toBeGreaterThan(10);
-    // The first pass reads what existed at the start, the first writes of the app included.
-    expect(passes[0]?.pass).toBe(0);
-    expect(passes[0]?.read).toBeGreaterThanOrEqual(INITIAL);
-    expect(passes[1]?.read).toBeGreaterThan(0);
-    expect(passes.at(-1)?.read).toBe(0);
-
-    const all = [...initial, ...inserted];
-    expect(await countRows(db.knex, 'therapy_sessions')).toBe(all.length);
-    const model = modelBackfill(all);
-    expect(result.outcome).toBe('completed');
-    expect(result.sessionsProcessed).toBe(all.length);
-    expectCountsToEqualModel(result, model.counts);
-    await expectGoalsToEqualModel(db.knex, model.goals);
-    const [run] = await db.knex('goal_backfill_runs').where({ id: result.runId }).select('status');
-    expect(run?.status).toBe('succeeded');
-  });
+      const all = [...initial, ...inserted];
+      expect(await countRows(db.knex, 'therapy_sessions')).toBe(all.length);
+      const model = modelBackfill(all);
+      expect(result.outcome).toBe('completed');
+      expect(result.sessionsProcessed).toBe(all.length);
+      expectCountsToEqualModel(result, model.counts);
+      await expectGoalsToEqualModel(db.knex, model.goals);
+      const [run] = await db
+        .knex('goal_backfill_runs')
+        .where({ id: result.runId })
+        .select('status');
+      expect(run?.status).toBe('succeeded');
+    },
+  );
 });
 
 describe.skipIf(onPglite)('a transaction open when the run starts', () => {

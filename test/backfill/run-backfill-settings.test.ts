@@ -192,4 +192,49 @@ describe('a run under the database settings of an app', () => {
     expect(result.resumed).toBe(true);
     await expectExactBackfill(sessions, result);
   });
+
+  it.skipIf(onPglite)(
+    'resumes every lane of a run split among workers under other settings to the same end state',
+    async () => {
+      const sessions = await insertPractice();
+      runKnex = await knexWithSettings({
+        datestyle: 'SQL, DMY',
+        timezone: 'Asia/Kolkata',
+        intervalstyle: 'sql_standard',
+      });
+      const controller = new AbortController();
+      let pages = 0;
+      const first = await runBackfill({
+        knex: runKnex,
+        logger: silentLogger,
+        batchSize: 7,
+        workers: 3,
+        signal: controller.signal,
+        onProgress: () => {
+          pages += 1;
+          if (pages === 13) controller.abort();
+        },
+      });
+      expect(first.outcome).toBe('interrupted');
+      const [saved] = await db.knex('goal_backfill_runs').select('read_pass');
+      const cursors = saved.read_pass.split.lanes.filter(
+        (lane: { cursor: unknown }) => lane.cursor !== null,
+      );
+      expect(cursors.length).toBeGreaterThan(1);
+      if (runKnex !== db.knex) await runKnex.destroy();
+      runKnex = await knexWithSettings({
+        datestyle: 'German',
+        timezone: 'Pacific/Kiritimati',
+        intervalstyle: 'postgres',
+      });
+      const result = await runBackfill({
+        knex: runKnex,
+        logger: silentLogger,
+        batchSize: 7,
+        workers: 2,
+      });
+      expect(result.resumed).toBe(true);
+      await expectExactBackfill(sessions, result);
+    },
+  );
 });
