@@ -171,6 +171,39 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
     expect(JSON.stringify(await db.knex('goal_backfill_failures').select())).not.toContain(MARKER);
   });
 
+  it('reconnects a worker whose connection is terminated, and ends exactly like an uninterrupted run', async () => {
+    const logger = new CapturingLogger();
+    let terminated = false;
+    const result = await runBackfill({
+      knex: runner,
+      logger,
+      batchSize: 37,
+      workers,
+      onProgress: (progress) => {
+        if (terminated || progress.sessionsProcessed < 300) return;
+        terminated = true;
+        void db.knex
+          .raw(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE application_name = 'goal-backfill library worker 2'`,
+          )
+          .then(() => undefined);
+      },
+    });
+    expect(terminated).toBe(true);
+    expect(logger.named('backfill.reconnected').map((e) => e.fields?.worker)).toContain(2);
+    const model = modelBackfill(sessions);
+    expect(result.outcome).toBe('completed');
+    expectCountsToEqualModel(result, model.counts);
+    await expectGoalsToEqualModel(db.knex, model.goals);
+    const run = await readRun(db.knex);
+    expect(run.counts).toMatchObject({
+      sessionsProcessed: 1500,
+      goalsCreated: model.counts.goalsCreated,
+      duplicatesSkipped: model.counts.duplicatesSkipped,
+    });
+  });
+
   it('is refused while another backfill holds the lock, writing nothing', async () => {
     await holdBackfillLock(db.url, async () => {
       await expect(
