@@ -8,6 +8,14 @@ import type { SqlRunner } from './sql-runner';
  */
 export const BACKFILL_LOCK_KEY = 0x676f616c;
 
+/**
+ * The lock a run's extra workers hold shared for as long as they have a connection: 'gowk' in
+ * ASCII. Taking the backfill lock also waits until nobody holds this one, so a run whose lock
+ * holder lost its connection cannot be joined by a second run while its other workers still
+ * finish their last page.
+ */
+export const WORKERS_LOCK_KEY = 0x676f776b;
+
 const POLL_INTERVAL_MS = 250;
 
 /** Waits `ms`, or less when `signal` aborts first. */
@@ -24,14 +32,36 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 async function tryLock(db: SqlRunner): Promise<boolean> {
-  const [row] = await db.rows<{ locked: boolean }>(
-    'SELECT pg_try_advisory_lock(CAST(? AS bigint)) AS locked',
-    [BACKFILL_LOCK_KEY],
+  const [row] = await db.rows<{ locked: boolean; workers_free: boolean | null }>(
+    `SELECT locked,
+            CASE WHEN locked THEN pg_try_advisory_lock(CAST(? AS bigint)) END AS workers_free
+       FROM (SELECT pg_try_advisory_lock(CAST(? AS bigint)) AS locked) AS l`,
+    [WORKERS_LOCK_KEY, BACKFILL_LOCK_KEY],
   );
-  return row?.locked === true;
+  if (row?.locked !== true) return false;
+  if (row.workers_free === true) {
+    await db.rows('SELECT pg_advisory_unlock(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
+    return true;
+  }
+  // Workers of an earlier run are still finishing a page: not free yet.
+  await releaseBackfillLock(db);
+  return false;
 }
 
-/** The session holding the backfill lock in this database (advisory locks are per database), if any. */
+/** Marks `db` as a worker of the run holding the backfill lock (see {@link WORKERS_LOCK_KEY}). */
+export async function joinAsWorker(db: SqlRunner): Promise<void> {
+  await db.rows('SELECT pg_advisory_lock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
+}
+
+/** Gives back what {@link joinAsWorker} took. */
+export async function leaveAsWorker(db: SqlRunner): Promise<void> {
+  await db.rows('SELECT pg_advisory_unlock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
+}
+
+/**
+ * The session holding the backfill lock in this database (advisory locks are per database), or
+ * else a worker of a run still holding the workers' lock, if any.
+ */
 export async function findLockHolderPid(
   db: SqlRunner,
 ): Promise<{ pid: number; applicationName: string | null } | null> {
@@ -40,9 +70,10 @@ export async function findLockHolderPid(
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND l.classid = 0 AND l.objid = CAST(? AS oid) AND l.objsubid = 1
+        AND l.classid = 0 AND l.objid IN (CAST(? AS oid), CAST(? AS oid)) AND l.objsubid = 1
+      ORDER BY l.objid = CAST(? AS oid) DESC
       LIMIT 1`,
-    [BACKFILL_LOCK_KEY],
+    [BACKFILL_LOCK_KEY, WORKERS_LOCK_KEY, BACKFILL_LOCK_KEY],
   );
   return row ? { pid: row.pid, applicationName: row.application_name } : null;
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { joinAsWorker, leaveAsWorker } from './advisory-lock';
 import { bestEffort } from './best-effort';
 import type { Logger } from '../logging/logger';
 import { PinnedConnection } from './pinned-connection';
@@ -10,7 +11,8 @@ import {
 
 /**
  * One more pooled connection for a parallel worker of a run, with the run's session settings
- * but not its lock: the run's own {@link LockedConnection} holds that for every worker. When the
+ * but not its lock: the run's own {@link LockedConnection} holds that for every worker. It holds
+ * the workers' lock shared instead, so no other run starts before it has let go. When the
  * connection is lost, {@link reopen} takes a fresh one from the pool.
  */
 export class WorkerConnection {
@@ -32,6 +34,7 @@ export class WorkerConnection {
     const pinned = new PinnedConnection(knex, raw);
     try {
       await applySessionSettings(pinned, settings);
+      await joinAsWorker(pinned);
     } catch (err) {
       await knex.client.releaseConnection(raw);
       throw err;
@@ -53,10 +56,12 @@ export class WorkerConnection {
     this.raw = raw;
     this.pinned = new PinnedConnection(this.knex, raw);
     await applySessionSettings(this.pinned, this.settings);
+    await joinAsWorker(this.pinned);
   }
 
-  /** Resets the session and gives the connection back to the pool. */
+  /** Leaves the run's workers, resets the session and gives the connection back to the pool. */
   async close(): Promise<void> {
+    await bestEffort(this.logger, 'connection.lock_release', () => leaveAsWorker(this.pinned));
     await bestEffort(this.logger, 'connection.reset', () => resetSessionSettings(this.pinned));
     await this.knex.client.releaseConnection(this.raw);
   }

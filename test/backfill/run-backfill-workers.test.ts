@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
+import { WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { ConfigError } from '../../src/errors/config-error';
 import { silentLogger } from '../../src/logging/logger';
@@ -93,6 +94,7 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
       description: 'Walk daily',
     });
     const connections: number[] = [];
+    const workersHolding: number[] = [];
     const logger = new CapturingLogger();
     const result = await runBackfill({
       knex: runner,
@@ -107,6 +109,13 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
               WHERE application_name LIKE 'goal-backfill library%' AND state <> 'idle'`,
           )
           .then((r) => connections.push(r.rows[0].n as number));
+        void db.knex
+          .raw(
+            `SELECT count(*)::int AS n FROM pg_locks
+              WHERE locktype = 'advisory' AND objid = CAST(? AS oid) AND mode = 'ShareLock' AND granted`,
+            [WORKERS_LOCK_KEY],
+          )
+          .then((r) => workersHolding.push(r.rows[0].n as number));
       },
     });
     const model = modelBackfill(sessions, new Set([pairKey(existing.patientId, 'Walk daily')]));
@@ -115,6 +124,13 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
     await expectGoalsToEqualModel(db.knex, model.goals);
     expect(logger.named('backfill.workers')[0]?.fields).toMatchObject({ workers, lanes: workers });
     expect(Math.max(...connections)).toBeGreaterThan(1);
+    // Every worker but the lock holder holds the workers' lock shared, and lets go at the end.
+    expect(Math.max(...workersHolding)).toBe(workers - 1);
+    const after = await db.knex.raw(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = CAST(? AS oid)`,
+      [WORKERS_LOCK_KEY],
+    );
+    expect(after.rows[0].n).toBe(0);
     // Workers wait on each other's run-record updates, never on app queries: no back-off.
     expect(logger.named('backfill.backoff')).toEqual([]);
     // What the run record says, read back from the table, is what it did.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
-import { BACKFILL_LOCK_KEY } from '../../src/db/advisory-lock';
+import { BACKFILL_LOCK_KEY, WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { silentLogger } from '../../src/logging/logger';
 import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
@@ -31,6 +31,45 @@ describe.skipIf(onPglite)('the backfill lock', () => {
       expect(error.message).toContain('goal-backfill status');
       expect(await countRows(db.knex, 'goal_backfill_runs')).toBe(0);
     });
+  });
+
+  it('waits for the workers of an earlier run to let go, and leaves no lock behind meanwhile', async () => {
+    // A worker of a run whose lock holder lost its connection still finishing its page.
+    const straggler = knexFor(db.url, 1);
+    const connection = await straggler.client.acquireConnection();
+    try {
+      await straggler
+        .raw('SELECT pg_advisory_lock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY])
+        .connection(connection);
+      const [{ pid }] = (
+        await straggler.raw('SELECT pg_backend_pid() AS pid').connection(connection)
+      ).rows;
+      for (const start of [
+        () => runBackfill({ knex: db.knex, logger: silentLogger }),
+        () => rollbackBackfill({ knex: db.knex, logger: silentLogger }),
+      ]) {
+        const error = await start().catch((e) => e);
+        expect(error).toBeInstanceOf(BackfillLockedError);
+        expect(error.holder.pid).toBe(pid);
+      }
+      const held = await db.knex.raw(
+        `SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND objid = CAST(? AS oid) AND granted`,
+        [BACKFILL_LOCK_KEY],
+      );
+      expect(held.rows[0].n).toBe(0);
+      expect(await countRows(db.knex, 'goal_backfill_runs')).toBe(0);
+      // Once it has let go, a run starts after waiting for it.
+      const waiting = runBackfill({ knex: db.knex, logger: silentLogger, lockWaitMs: 30_000 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await straggler
+        .raw('SELECT pg_advisory_unlock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY])
+        .connection(connection);
+      expect((await waiting).outcome).toBe('completed');
+    } finally {
+      await straggler.client.releaseConnection(connection);
+      await straggler.destroy();
+    }
   });
 
   it('guards rollback too', async () => {
