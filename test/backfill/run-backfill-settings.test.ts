@@ -135,6 +135,23 @@ async function expectExactBackfill(
   expect(run?.status).toBe('succeeded');
 }
 
+/** A real run of 7-session pages on `knex`, stopped by its signal after its 13th page. */
+function runStoppedAfter13Pages(knex: Knex, workers = 1) {
+  const controller = new AbortController();
+  let pages = 0;
+  return runBackfill({
+    knex,
+    logger: silentLogger,
+    batchSize: 7,
+    workers,
+    signal: controller.signal,
+    onProgress: () => {
+      pages += 1;
+      if (pages === 13) controller.abort();
+    },
+  });
+}
+
 const MATRIX = DATE_STYLES.flatMap((datestyle, i) =>
   TIME_ZONES.map((timezone, j) => ({
     datestyle,
@@ -169,18 +186,7 @@ describe('a run under the database settings of an app', () => {
         intervalstyle: 'sql_standard',
       },
     );
-    const controller = new AbortController();
-    let pages = 0;
-    const first = await runBackfill({
-      knex: runKnex,
-      logger: silentLogger,
-      batchSize: 7,
-      signal: controller.signal,
-      onProgress: () => {
-        pages += 1;
-        if (pages === 13) controller.abort();
-      },
-    });
+    const first = await runStoppedAfter13Pages(runKnex);
     expect(first.outcome).toBe('interrupted');
     if (runKnex !== db.knex) await runKnex.destroy();
     runKnex = await knexWithSettings({
@@ -202,19 +208,7 @@ describe('a run under the database settings of an app', () => {
         timezone: 'Asia/Kolkata',
         intervalstyle: 'sql_standard',
       });
-      const controller = new AbortController();
-      let pages = 0;
-      const first = await runBackfill({
-        knex: runKnex,
-        logger: silentLogger,
-        batchSize: 7,
-        workers: 3,
-        signal: controller.signal,
-        onProgress: () => {
-          pages += 1;
-          if (pages === 13) controller.abort();
-        },
-      });
+      const first = await runStoppedAfter13Pages(runKnex, 3);
       expect(first.outcome).toBe('interrupted');
       const [saved] = await db.knex('goal_backfill_runs').select('read_pass');
       const cursors = saved.read_pass.split.lanes.filter(

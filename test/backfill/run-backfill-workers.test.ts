@@ -82,6 +82,12 @@ function readRun(knex: Knex) {
   return knex('goal_backfill_runs').first('status', 'counts', 'read_pass');
 }
 
+/** Sessions the lanes of a split run have saved as read, all lanes together (0 when not split). */
+function sessionsSavedInLanes(run: { read_pass?: { split?: { lanes: unknown[] } } } | undefined) {
+  const lanes = (run?.read_pass?.split?.lanes ?? []) as { counts: { sessionsProcessed: number } }[];
+  return lanes.reduce((sum, lane) => sum + lane.counts.sessionsProcessed, 0);
+}
+
 describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) => {
   beforeEach(async () => {
     await insertData(1500);
@@ -245,12 +251,8 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
     expect(stopped.outcome).toBe('interrupted');
     const saved = await readRun(db.knex);
     expect(saved.status).toBe('interrupted');
-    const lanes = saved.read_pass.split.lanes as {
-      cursor: unknown;
-      counts: { sessionsProcessed: number };
-    }[];
-    expect(lanes).toHaveLength(workers);
-    const savedSessions = lanes.reduce((sum, lane) => sum + lane.counts.sessionsProcessed, 0);
+    expect(saved.read_pass.split.lanes).toHaveLength(workers);
+    const savedSessions = sessionsSavedInLanes(saved);
     expect(savedSessions).toBe(stopped.sessionsProcessed);
     expect(savedSessions).toBeLessThan(1500);
 
@@ -281,11 +283,7 @@ describe.skipIf(onPglite).each([2, 4])(
       for (const killAt of [400, 1600]) {
         const run = startBin(args, env);
         await waitFor(async () => {
-          const saved = await readRun(db.knex);
-          const lanes = (saved?.read_pass?.split?.lanes ?? []) as {
-            counts: { sessionsProcessed: number };
-          }[];
-          return lanes.reduce((sum, lane) => sum + lane.counts.sessionsProcessed, 0) >= killAt;
+          return sessionsSavedInLanes(await readRun(db.knex)) >= killAt;
         }, 60_000);
         run.child.kill('SIGKILL');
         await run.done;
