@@ -10,7 +10,7 @@ import {
 } from '../support/app-database';
 import { insertClinicianGoal, insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import { type ModelSession, modelBackfill } from '../support/reference-model';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 
 let db: TestDatabase;
 
@@ -49,6 +49,26 @@ describe('the chain on an app database whose tables exist before it', () => {
     expect(await completedMigrations(db.knex)).toHaveLength(3);
     await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
   });
+
+  it.skipIf(onPglite)(
+    'with GOAL_BACKFILL_WORKERS=3: the same app tables and rows untouched, the same goals',
+    async () => {
+      await createAppOwnedTables(db.knex);
+      const sessions = await fillApp();
+      const before = await appTableDigests(db.knex);
+      process.env.GOAL_BACKFILL_WORKERS = '3';
+      try {
+        await db.knex.migrate.latest();
+      } finally {
+        delete process.env.GOAL_BACKFILL_WORKERS;
+      }
+      expect(await appTableDigests(db.knex)).toEqual(before);
+      expect(await completedMigrations(db.knex)).toHaveLength(3);
+      await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
+      const [run] = await db.knex('goal_backfill_runs').select('status', 'counts');
+      expect(run).toMatchObject({ status: 'succeeded', counts: { sessionsProcessed: 24 } });
+    },
+  );
 
   it('keeps the app tables and every row through migrate:rollback --all, whatever batch the chain ran in', async () => {
     await createAppOwnedTables(db.knex);
