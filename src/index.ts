@@ -34,6 +34,7 @@ export {
   BackfillUnverifiedError,
   type PassShortfall,
 } from './errors/backfill-unverified-error';
+export { ChangeCaptureBlockedError } from './errors/change-capture-blocked-error';
 export { ConfigError } from './errors/config-error';
 export { DatabaseUnreachableError } from './errors/database-unreachable-error';
 export { EmbeddedDatabaseBusyError } from './errors/embedded-database-busy-error';

@@ -21,15 +21,18 @@ import { countPage, type PageOutcome, writePage } from './page-writer';
 import { PageReporter } from './page-reporter';
 import {
   checkPass,
+  countSessions,
   keyNullCounts,
-  type NextWindowCensus,
   type PassCheck,
-  shortfallOfPlaced,
   shortfallOfRun,
-  snapshotAndCount,
-  snapshotNow,
 } from './pass-census';
-import type { ReadPass } from '../bookkeeping/read-window';
+import { claimChanges, type ReadPass } from '../bookkeeping/read-window';
+import { sqlRunner } from '../db/sql-runner';
+import {
+  changeCaptureActive,
+  startChangeCapture,
+  stopChangeCapture,
+} from '../schema/session-change-capture';
 import type { SessionKey } from '../bookkeeping/session-key';
 import { paceNextPage } from './page-pacing';
 import { laneBoundaries } from './lane-boundaries';
@@ -64,12 +67,21 @@ async function backfillUnderLock(
 ): Promise<BackfillResult> {
   const { logger, dryRun, batchSize } = options;
   const elapsedMs = () => Math.round(performance.now() - startedAt);
-  const started = dryRun ? null : await startOrResume(connection.db, options);
+  let started: Awaited<ReturnType<typeof startOrResume>> | null = null;
+  if (!dryRun) {
+    // Capture must have run since a run's start for its resume to trust the change records.
+    const wasCapturing = await changeCaptureActive(connection.db);
+    await startChangeCapture(connection.db, {
+      lockTimeoutMs: options.lockTimeoutMs,
+      signal: options.signal,
+    });
+    started = await startOrResume(connection.db, options, { canResume: wasCapturing });
+  }
   const runId = started?.run.id ?? null;
   const resumed = started?.resumed ?? false;
-  const { snapshot, totalSessions } = await snapshotAndCount(connection.db);
+  const totalSessions = await countSessions(connection.db);
   const position: RunPosition = {
-    pass: started?.run.pass ?? { number: 0, after: null, until: snapshot, processedBefore: 0 },
+    pass: started?.run.pass ?? { number: 0, captured: !dryRun, processedBefore: 0 },
     cursor: started?.run.checkpoint ?? null,
     counts: resumed && started ? started.run.counts : emptyCounts(),
   };
@@ -136,12 +148,10 @@ async function backfillUnderLock(
   const pacing = { sessionsThisRun: 0 };
   let outcome: BackfillResult['outcome'] = 'completed';
   let shortfall: PassShortfall | null = null;
-  // Set when the check of the pass before found this pass's window empty: it has no page to read.
-  let emptyWindow: NextWindowCensus | null = null;
   try {
     passes: for (;;) {
       const { split } = position.pass;
-      if (split && emptyWindow === null) {
+      if (split) {
         const read = await readSplitPass({
           options,
           runId,
@@ -161,7 +171,7 @@ async function backfillUnderLock(
           break;
         }
       }
-      while (!split && emptyWindow === null) {
+      while (!split) {
         if (options.signal?.aborted) {
           outcome = 'interrupted';
           break passes;
@@ -184,70 +194,63 @@ async function backfillUnderLock(
         });
       }
       const { pass } = position;
-      const known = emptyWindow;
-      // A real run takes the next pass's snapshot before the check, so that the check's scan of
-      // the table also counts the next window.
-      const nextUntil =
-        runId === null || known !== null || pass.number >= MAX_CATCH_UP_PASSES
-          ? null
-          : await retrying(() => snapshotNow(connection.db), 'backfill.snapshot');
-      const check: PassCheck =
-        known !== null
-          ? {
-              census: { placed: known.placed, beyond: 0, keyNull: known.keyNull },
-              next: null,
-              read: position.counts.sessionsProcessed - pass.processedBefore,
-              shortfall: null,
-            }
-          : await retrying(
-              () =>
-                checkPass(
-                  connection.db,
-                  pass,
-                  pass.split?.lanes ?? position.cursor,
-                  position.counts,
-                  nextUntil,
-                ),
-              'backfill.census',
-            );
-      emptyWindow = null;
+      const check: PassCheck = await retrying(
+        () => checkPass(connection.db, pass, pass.split?.lanes ?? position.cursor, position.counts),
+        'backfill.census',
+      );
       const { census, read } = check;
       shortfall = check.shortfall;
       if (shortfall !== null) break;
-      // Fewer in the window than were read: some were updated or deleted after being read.
+      // Fewer in the window than were read: some were written again or deleted after being read.
       if (census.placed < read) {
         logger.warn('backfill.sessions_changed', { runId, pass: pass.number, read, ...census });
       }
       position.counts = addCounts(position.counts, keyNullCounts(census.keyNull));
       logger.info('backfill.pass_done', { runId, pass: pass.number, read, ...census });
       if (runId === null) break;
-      const settled = pass.number > 0 && read === 0 && census.keyNull === 0;
-      if (!settled && pass.number >= MAX_CATCH_UP_PASSES) {
+      if (pass.number >= MAX_CATCH_UP_PASSES) {
         logger.warn('backfill.catch_up_unsettled', { runId, passes: pass.number, read });
-      }
-      if (settled || pass.number >= MAX_CATCH_UP_PASSES) {
-        shortfall =
-          known !== null
-            ? shortfallOfPlaced(known.placedUpToUntil, position.counts)
-            : await retrying(
-                () => shortfallOfRun(connection.db, pass.until, position.counts),
-                'backfill.census',
-              );
+        shortfall = await retrying(
+          () => shortfallOfRun(connection.db, position.counts),
+          'backfill.census',
+        );
         break;
       }
-      const until =
-        nextUntil ?? (await retrying(() => snapshotNow(connection.db), 'backfill.snapshot'));
-      position.pass = {
+      const next: ReadPass = {
         number: pass.number + 1,
-        after: pass.until,
-        until,
+        captured: true,
         processedBefore: position.counts.sessionsProcessed,
       };
-      position.cursor = null;
-      await runStore.beginPass(connection.db, runId, position);
-      if (check.next !== null && check.next.placed === 0 && check.next.keyNull === 0) {
-        emptyWindow = check.next;
+      const claimed = await retrying(
+        () =>
+          connection.db.transaction(async (trx) => {
+            const db = sqlRunner(trx);
+            const changes = await claimChanges(db, next.number);
+            if (changes > 0) {
+              await runStore.beginPass(db, runId, { ...position, pass: next, cursor: null });
+            }
+            return changes;
+          }),
+        'backfill.claim',
+      );
+      if (claimed === 0) {
+        // Nothing written since the last claim: the next pass would read nothing.
+        logger.info('backfill.pass_done', {
+          runId,
+          pass: next.number,
+          read: 0,
+          placed: 0,
+          beyond: 0,
+          keyNull: 0,
+        });
+        shortfall = await retrying(
+          () => shortfallOfRun(connection.db, position.counts),
+          'backfill.census',
+        );
+        break;
       }
+      position.pass = next;
+      position.cursor = null;
     }
   } catch (err) {
     const safe = describeErrorSafely(err);
@@ -272,6 +275,8 @@ async function backfillUnderLock(
     const error = new BackfillUnverifiedError(runId, shortfall);
     logger.error('backfill.unverified', { runId, ...shortfall });
     if (runId !== null) {
+      // The next run starts over, with change records of its own.
+      await stopCapture(connection, options);
       await runStore.unverified(connection.db, runId, {
         counts,
         elapsedMs: elapsedBefore + elapsedMs(),
@@ -283,6 +288,7 @@ async function backfillUnderLock(
   }
   if (runId !== null) {
     if (outcome === 'completed') {
+      await stopCapture(connection, options);
       await runStore.finish(connection.db, runId, {
         counts,
         elapsedMs: elapsedBefore + elapsedMs(),
@@ -326,6 +332,12 @@ async function backfillUnderLock(
     elapsedMs: result.elapsedMs,
   });
   return result;
+}
+
+/** Stops change capture after a run; a trigger the app's writes kept locked stays as a no-op. */
+async function stopCapture(connection: LockedConnection, options: ResolvedBackfillOptions) {
+  const dropped = await stopChangeCapture(connection.db, options.lockTimeoutMs);
+  if (!dropped) options.logger.warn('backfill.capture_trigger_kept', { reason: 'lock_timeout' });
 }
 
 /**

@@ -1,60 +1,81 @@
+import type { SqlRunner } from '../db/sql-runner';
+import { SESSION_CHANGES } from '../schema/session-change-capture';
 import type { LaneSplit } from './patient-lane';
 
 /**
- * Which row versions one pass of a run reads, by the transaction that wrote them (`xmin`):
- * those visible in the snapshot `until` and, when `after` is set, not visible in `after`. The
- * first pass reads what existed when the run started (`after` null, `until` its start
- * snapshot); each catch-up pass reads what was written between two later snapshots. So every
- * row version is read by exactly one pass, whatever the cursor had passed when it was written.
- * Snapshots are `pg_snapshot` text (`xmin:xmax:xip,…`), which no session setting changes.
+ * Which sessions one pass of a run reads, by the change records the capture trigger keeps
+ * (src/schema/session-change-capture.ts), never by transaction ids:
+ * - pass 0 reads the sessions with no change record: those that existed when the run started
+ *   and were not written since;
+ * - pass k (1, 2, …) reads the sessions whose records pass k claimed when it began (those
+ *   committed by then) and that have no record claimed later or not yet claimed, so a session
+ *   written again after a claim is read by the next pass, in its newest version.
+ * So each write the app commits before the last pass begins is read by exactly one pass,
+ * whatever the cursor had passed when it was written.
+ *
+ * A dry run records nothing: its one pass reads every session as each page finds it.
  */
 export interface ReadWindow {
-  after: string | null;
-  until: string;
+  /** 0 for the pass over what existed at the start; 1, 2, … for the catch-up passes. */
+  number: number;
+  /** True for a real run, whose passes are defined by change records; false for a dry run. */
+  captured: boolean;
 }
 
-/** 2^32: how many xids one epoch holds, to widen a 32-bit xid to an xid8. */
-export const XID_SPACE = '4294967296';
+/** SQL true when the session `alias` belongs to `window`; pushes its bindings. */
+export function inReadWindow(alias: string, window: ReadWindow, bindings: unknown[]): string {
+  if (!window.captured) return 'true';
+  const changes = SESSION_CHANGES.table;
+  if (window.number === 0) {
+    return `NOT EXISTS (SELECT 1 FROM ${changes} c WHERE c.session_id = ${alias}.id)`;
+  }
+  bindings.push(window.number, window.number);
+  return `${alias}.id IN (SELECT c.session_id FROM ${changes} c WHERE c.pass = ?)
+    AND NOT EXISTS (SELECT 1 FROM ${changes} c
+                     WHERE c.session_id = ${alias}.id AND (c.pass IS NULL OR c.pass > ?))`;
+}
 
 /**
- * SQL true when the row `alias` was written by a transaction visible in the bound snapshot
- * (three placeholders, each the snapshot). `xmin` is a 32-bit xid; it is widened to an xid8 in the epoch of the
- * current snapshot's xmax (one epoch back when it is above that xmax's low half), since no
- * row's xmin is newer than now. The special xids below 3 (bootstrap, frozen) are visible to
- * every snapshot.
+ * SQL true when the session `alias` belongs to one of the passes up to now: every session but
+ * those written after the last claim. The check of a whole run counts these.
  */
-function visibleIn(alias: string): string {
-  const xmin = `CAST(CAST(${alias}.xmin AS text) AS bigint)`;
-  // Uncorrelated, so each is evaluated once per statement (an InitPlan), not once per row.
-  const nowXmax = '(SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint))';
-  const snapshot = '(SELECT CAST(? AS pg_snapshot))';
-  // The snapshot's xmin as a 32-bit xid, and how old it is. `age()` counts back from the same
-  // xid for every row of the transaction (its own xid, or the next one when it first asks), so
-  // a row whose xmin is older than that xmin (nearly all rows of a first pass) is known visible
-  // without widening its xid (frozen rows are the oldest of all); a snapshot taken just now
-  // has age 0. The rows a scan returns are committed, and anything committed before a
-  // snapshot's xmin is visible in it; every other row takes the exact test, as do all rows when
-  // the snapshot is so old (2^31 xids) that its age no longer fits.
-  const snapshotXminAge = `(SELECT age(CAST(CAST(CAST(CAST(pg_snapshot_xmin(CAST(? AS pg_snapshot)) AS text) AS bigint) % ${XID_SPACE} AS text) AS xid)))`;
-  const epoch = `(${nowXmax} / ${XID_SPACE} - CASE WHEN ${xmin} > ${nowXmax} % ${XID_SPACE} THEN 1 ELSE 0 END)`;
-  return `((${snapshotXminAge} >= 0 AND age(${alias}.xmin) > ${snapshotXminAge}) OR ${xmin} < 3 OR ${epoch} < 0
-       OR pg_visible_in_snapshot(CAST(CAST(${epoch} * ${XID_SPACE} + ${xmin} AS text) AS xid8), ${snapshot}))`;
+export function inAnyPass(alias: string): string {
+  return `NOT EXISTS (SELECT 1 FROM ${SESSION_CHANGES.table} c
+                       WHERE c.session_id = ${alias}.id AND c.pass IS NULL)`;
 }
 
-/** SQL true when the row `alias` belongs to `window`; pushes its bindings. */
-export function inReadWindow(alias: string, window: ReadWindow, bindings: unknown[]): string {
-  bindings.push(window.until, window.until, window.until);
-  if (window.after === null) return visibleIn(alias);
-  bindings.push(window.after, window.after, window.after);
-  return `${visibleIn(alias)} AND NOT ${visibleIn(alias)}`;
+/**
+ * Claims for pass `number` the change records committed so far and not claimed yet. Call it in
+ * the transaction that saves the pass, so the claim and the run record commit together.
+ * Returns how many records it claimed: none means no session was written since the last claim.
+ */
+export async function claimChanges(db: SqlRunner, number: number): Promise<number> {
+  const [row] = await db.rows<{ n: string | number }>(
+    `WITH claimed AS (
+       UPDATE ${SESSION_CHANGES.table} SET pass = ? WHERE pass IS NULL RETURNING 1
+     ) SELECT count(*) AS n FROM claimed`,
+    [number],
+  );
+  return Number(row?.n ?? 0);
 }
 
 /** One pass of a run: its window, and where the run's counts stood when it began. */
 export interface ReadPass extends ReadWindow {
-  /** 0 for the pass over what existed at the start; 1, 2, … for the catch-up passes. */
-  number: number;
   /** `sessionsProcessed` when the pass began, so that the pass's own reads can be checked. */
   processedBefore: number;
   /** Set when parallel workers read the pass: its patients split into lanes. */
   split?: LaneSplit;
+}
+
+/**
+ * Whether a saved pass was made by this version: earlier versions bounded passes by snapshots
+ * of transaction ids (`after`, `until`), which a resume cannot trust.
+ */
+export function isCapturedPass(pass: unknown): pass is ReadPass {
+  return (
+    typeof pass === 'object' &&
+    pass !== null &&
+    (pass as { captured?: unknown }).captured === true &&
+    typeof (pass as { number?: unknown }).number === 'number'
+  );
 }

@@ -8,6 +8,7 @@ const OWN_TABLES = [
   'treatment_goals',
   'goal_backfill_runs',
   'goal_backfill_failures',
+  'goal_backfill_session_changes',
 ] as const;
 
 /**
@@ -34,6 +35,8 @@ const OWN_CONSTRAINTS_AND_INDEXES = [
   'goal_backfill_failures_run_id_foreign',
   'goal_backfill_failures_run_idx',
   'goal_backfill_failures_session_idx',
+  'goal_backfill_session_changes_pkey',
+  'goal_backfill_session_changes_session_idx',
 ] as const;
 
 /** The columns of the tables this package creates, and the session columns it reads. */
@@ -75,6 +78,8 @@ const OWN_COLUMNS = [
   'sql_state',
   'message',
   'failed_at',
+  'seq',
+  'pass',
 ] as const;
 
 /** Which server-reported identifier an error field holds. */

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { removeChangeCapture } from '../schema/session-change-capture';
+import { sqlStateOf } from '../db/sqlstate';
 import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { LockedConnection } from '../db/locked-connection';
@@ -131,6 +133,11 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
     let deleted = wouldDelete;
     if (!dryRun) {
       checkpointsAbandoned = await runStore.abandonUnfinished(db);
+      // The runs are gone, so is what recorded the app's writes for them.
+      await removeChangeCapture(db).catch((err: unknown) => {
+        if (sqlStateOf(err) !== '55P03') throw err;
+        logger.warn('rollback.capture_trigger_kept', { reason: 'lock_timeout' });
+      });
       const condition = includeChanged
         ? GOAL_PROVENANCE_SQL.anyBackfill
         : GOAL_PROVENANCE_SQL.unchangedBackfill;

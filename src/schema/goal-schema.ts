@@ -5,6 +5,7 @@ import { sqlRunner } from '../db/sql-runner';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
 import { createGoalChangeTracking, dropGoalChangeTracking } from './goal-change-tracking';
 import { markOwned, relationOwnership } from './ownership';
+import { removeChangeCapture } from './session-change-capture';
 import { DESCRIPTION_KEY_FUNCTION, GOAL_DEDUP_INDEX, SESSION_READ_INDEX, TABLES } from './tables';
 
 function sqlList(values: readonly string[]): string {
@@ -149,6 +150,7 @@ function createGoalsTable(knex: Knex): Knex.SchemaBuilder {
 export async function dropGoalSchema(knex: Knex): Promise<void> {
   await dropGoalChangeTracking(knex);
   const db = sqlRunner(knex);
+  await removeChangeCapture(db);
   if ((await relationOwnership(db, SESSION_READ_INDEX)) === 'ours') {
     await knex.raw(`DROP INDEX ${SESSION_READ_INDEX}`);
   }

@@ -5,6 +5,8 @@ export const TABLES = {
   goals: 'treatment_goals',
   runs: 'goal_backfill_runs',
   failures: 'goal_backfill_failures',
+  /** The sessions the app wrote while a run was going (src/schema/session-change-capture.ts). */
+  sessionChanges: 'goal_backfill_session_changes',
 } as const;
 
 /** The index that reads sessions in backfill order: patient, then date, then id. */

@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
 import { describe, expect, it } from 'vitest';
-import type { BackfillResult } from '../../src/backfill/backfill-result';
 import { runBackfill } from '../../src/backfill/run-backfill';
-import { BackfillUnverifiedError } from '../../src/errors/backfill-unverified-error';
+import { ChangeCaptureBlockedError } from '../../src/errors/change-capture-blocked-error';
 import { silentLogger } from '../../src/logging/logger';
 import type { LogFields, Logger } from '../../src/logging/logger';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
@@ -142,73 +141,103 @@ describe.skipIf(onPglite)('sessions written while a run goes', () => {
 });
 
 describe.skipIf(onPglite)('a transaction open when the run starts', () => {
+  /** The app's transaction: a session at top level and one in a savepoint, not committed yet. */
+  async function openAppTransaction(savepointState: 'open' | 'released') {
+    const patients = (await insertUsers(db.knex, 4, 'patient')).sort();
+    const initial = await insertSessions(
+      db.knex,
+      Array.from(
+        { length: 60 },
+        (_, i): SessionSpec => ({
+          patientId: patients[i % patients.length] ?? '',
+          sessionDate: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(),
+          notes: { action_items: [{ task: TASKS[i % TASKS.length] ?? '' }] },
+        }),
+      ),
+    );
+    const writer: Knex = knexFor(db.url, 1);
+    const late: SessionSpec[] = [0, 1].map((n) => ({
+      patientId: patients[0] ?? '',
+      sessionDate: new Date(Date.UTC(2025, 0, 1 + n)).toISOString(),
+      notes: { action_items: [{ task: `Late ${n}` }] },
+    }));
+    const open = await writer.transaction();
+    const [{ pid }] = (await open.raw('SELECT pg_backend_pid() AS pid')).rows;
+    const inserted = await insertSessions(open, late.slice(0, 1));
+    const savepoint = await open.transaction();
+    inserted.push(...(await insertSessions(savepoint, late.slice(1))));
+    if (savepointState === 'released') await savepoint.commit();
+    const commit = async () => {
+      if (savepointState === 'open') await savepoint.commit();
+      await open.commit();
+    };
+    return { writer, open, commit, pid: Number(pid), sessions: [...initial, ...inserted] };
+  }
+
+  /** Resolves once some backend waits for a lock on therapy_sessions. */
+  async function someoneWaitsForSessions(): Promise<void> {
+    for (;;) {
+      const { rows } = await db.knex.raw(
+        `SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'therapy_sessions'::regclass`,
+      );
+      if (rows.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   /**
-   * The app's transaction writes one session at top level and one in a savepoint (a
-   * subtransaction, as Knex's nested transactions make), both for the patient the run reads
-   * first, and commits once the cursor has passed that patient. `released`: the savepoint was
-   * released before the run started, so nothing tells its xid from a finished transaction's;
-   * the check before completed must then catch the session the first pass could not read.
+   * The run cannot know which sessions a transaction that is writing them will commit, so it
+   * waits for it before its first page (as CREATE INDEX CONCURRENTLY waits for older
+   * transactions), each try under lock_timeout. Once it commits, the run reads its sessions.
    */
   it.each(['open', 'released'] as const)(
-    'with a savepoint %s: no session is lost',
+    'with a savepoint %s: the run waits for it, then reads its sessions',
     async (savepointState) => {
-      const patients = (await insertUsers(db.knex, 4, 'patient')).sort();
-      const initial = await insertSessions(
-        db.knex,
-        Array.from(
-          { length: 60 },
-          (_, i): SessionSpec => ({
-            patientId: patients[i % patients.length] ?? '',
-            sessionDate: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(),
-            notes: { action_items: [{ task: TASKS[i % TASKS.length] ?? '' }] },
-          }),
-        ),
-      );
-      const writer: Knex = knexFor(db.url, 1);
-      const late: SessionSpec[] = [0, 1].map((n) => ({
-        patientId: patients[0] ?? '',
-        sessionDate: new Date(Date.UTC(2025, 0, 1 + n)).toISOString(),
-        notes: { action_items: [{ task: `Late ${n}` }] },
-      }));
-      const open = await writer.transaction();
-      const inserted = await insertSessions(open, late.slice(0, 1));
-      const savepoint = await open.transaction();
-      inserted.push(...(await insertSessions(savepoint, late.slice(1))));
-      if (savepointState === 'released') await savepoint.commit();
-      const model = modelBackfill([...initial, ...inserted]);
-
-      let committed: Promise<unknown> | null = null;
+      const app = await openAppTransaction(savepointState);
+      const model = modelBackfill(app.sessions);
       try {
-        const outcome = await runBackfill({
+        const run = runBackfill({
           knex: db.knex,
-          logger: listeningLogger(() => {}),
+          logger: silentLogger,
           batchSize: 5,
-          pauseMs: 30,
-          onProgress: (progress) => {
-            // The first patient's sessions are behind the cursor by now.
-            if (progress.sessionsProcessed >= 25 && committed === null) {
-              committed = (savepointState === 'open' ? savepoint.commit() : Promise.resolve()).then(
-                () => open.commit(),
-              );
-            }
-          },
-        }).catch((err: unknown) => err);
-        if (savepointState === 'open' || !(outcome instanceof BackfillUnverifiedError)) {
-          expect(outcome).toMatchObject({ outcome: 'completed', sessionsProcessed: 62 });
-          expectCountsToEqualModel(outcome as BackfillResult, model.counts);
-        } else {
-          const [run] = await db.knex('goal_backfill_runs').select('status', 'error_code');
-          expect(run).toEqual({ status: 'interrupted', error_code: 'UNVERIFIED' });
-          const rerun = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
-          expect(rerun).toMatchObject({ outcome: 'completed', sessionsProcessed: 62 });
-        }
+          lockTimeoutMs: 1000,
+        });
+        await someoneWaitsForSessions();
+        await app.commit();
+        const outcome = await run;
+        expect(outcome).toMatchObject({ outcome: 'completed', sessionsProcessed: 62 });
+        expectCountsToEqualModel(outcome, model.counts);
         await expectGoalsToEqualModel(db.knex, model.goals);
       } finally {
-        await (committed ?? open.rollback());
-        await writer.destroy();
+        await app.writer.destroy();
       }
     },
   );
+
+  it('that stays open: the run refuses in one line naming its pid, and writes nothing', async () => {
+    const app = await openAppTransaction('open');
+    try {
+      const outcome = await runBackfill({
+        knex: db.knex,
+        logger: silentLogger,
+        batchSize: 5,
+        lockTimeoutMs: 50,
+      }).catch((err: unknown) => err);
+      expect(outcome).toBeInstanceOf(ChangeCaptureBlockedError);
+      const error = outcome as ChangeCaptureBlockedError;
+      expect(error.blockingPids).toContain(app.pid);
+      expect(error.message).not.toContain('\n');
+      expect(await countRows(db.knex, 'treatment_goals')).toBe(0);
+      expect(await countRows(db.knex, 'goal_backfill_runs')).toBe(0);
+      const { rows } = await db.knex.raw(
+        `SELECT tgname FROM pg_trigger WHERE tgrelid = 'therapy_sessions'::regclass AND NOT tgisinternal`,
+      );
+      expect(rows).toEqual([]);
+    } finally {
+      await app.open.rollback();
+      await app.writer.destroy();
+    }
+  });
 });
 
 describe.skipIf(onPglite)('a run stopped in a catch-up pass', () => {

@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isOwnIdentifier } from '../../src/db/known-identifiers';
+import { PinnedConnection } from '../../src/db/pinned-connection';
+import { startChangeCapture } from '../../src/schema/session-change-capture';
 import { SESSION_READ_INDEX, TABLES } from '../../src/schema/tables';
 import { onPglite, useMigratedDatabase, type TestDatabase } from '../support/test-database';
 
-const OWN_TABLES = [TABLES.goals, TABLES.runs, TABLES.failures];
+const OWN_TABLES = [TABLES.goals, TABLES.runs, TABLES.failures, TABLES.sessionChanges];
 
 describe.skipIf(onPglite)(
   "the package's own identifiers, checked against a migrated database",
@@ -12,6 +14,18 @@ describe.skipIf(onPglite)(
 
     useMigratedDatabase((created) => {
       db = created;
+    });
+
+    beforeAll(async () => {
+      // A real run creates the change-capture table; an interrupted one leaves it.
+      const connection = await db.knex.client.acquireConnection();
+      try {
+        await startChangeCapture(new PinnedConnection(db.knex, connection), {
+          lockTimeoutMs: 1000,
+        });
+      } finally {
+        await db.knex.client.releaseConnection(connection);
+      }
     });
 
     it('knows every table it reads or writes', () => {
