@@ -7,6 +7,7 @@ import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-erro
 import { GoalBackfillError } from '../errors/goal-backfill-error';
 import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
 import { UsageError } from '../errors/usage-error';
+import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
 import { renderFailureTrace } from '../report/failure-trace';
 import type { GlobalFlags } from './cli-options';
 import { type CliOutput, openCliOutput } from './output/cli-output';
@@ -19,7 +20,10 @@ export const EXIT_CODES = {
   failed: 1,
   /** Bad usage or configuration: a flag, DATABASE_URL, an unreachable database, a missing schema. */
   usage: 2,
-  /** Another backfill or rollback holds the lock, or another process has the embedded database open. */
+  /**
+   * Another backfill or rollback holds the lock, another process has the embedded database open,
+   * or app transactions kept therapy_sessions locked while a run started its change capture.
+   */
   locked: 3,
   /** Stopped by SIGINT or SIGTERM (128 + 2, as shells report Ctrl-C). */
   interrupted: 130,
@@ -28,7 +32,11 @@ export const EXIT_CODES = {
 /** The exit code for an error that stopped a command. */
 export function exitCodeForError(err: unknown): number {
   const usage = [UsageError, ConfigError, DatabaseUnreachableError, SchemaNotReadyError];
-  if (err instanceof BackfillLockedError || err instanceof EmbeddedDatabaseBusyError) {
+  if (
+    err instanceof BackfillLockedError ||
+    err instanceof EmbeddedDatabaseBusyError ||
+    err instanceof ChangeCaptureBlockedError
+  ) {
     return EXIT_CODES.locked;
   }
   return usage.some((type) => err instanceof type) ? EXIT_CODES.usage : EXIT_CODES.failed;
