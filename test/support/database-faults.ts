@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { BACKFILL_LOCK_KEY } from '../../src/db/advisory-lock';
+import { BACKFILL_LOCK_KEY, WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
 import { knexFor } from './test-database';
 
 /**
@@ -55,4 +55,31 @@ export async function holdBackfillLock<T>(
   } finally {
     await other.destroy();
   }
+}
+
+/**
+ * A session of another run that holds the workers' lock shared, as a worker of an earlier
+ * invocation still finishing its page would, named `applicationName`. Resolves its backend pid
+ * and how to let it go (which also closes it).
+ */
+export async function holdWorkersLock(
+  url: string,
+  applicationName: string,
+): Promise<{ pid: number; release: () => Promise<void> }> {
+  const other = knexFor(url, 1);
+  const connection = await other.client.acquireConnection();
+  await other
+    .raw("SELECT set_config('application_name', ?, false)", [applicationName])
+    .connection(connection);
+  await other
+    .raw('SELECT pg_advisory_lock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY])
+    .connection(connection);
+  const result = await other.raw('SELECT pg_backend_pid() AS pid').connection(connection);
+  return {
+    pid: result.rows[0].pid as number,
+    release: async () => {
+      await other.client.releaseConnection(connection);
+      await other.destroy();
+    },
+  };
 }
