@@ -26,10 +26,12 @@ export const RECONNECT_LOCK_WAIT_MS = 10_000;
 
 /**
  * A backend named by its pid and its start time, so that a pid the server hands out again never
- * passes for it. NULL for a backend of another role, whose start time is not visible.
+ * passes for it. NULL for a backend of another role, whose start time is not visible. The time
+ * is whole microseconds, so no setting (extra_float_digits, DateStyle) changes how it reads.
  */
 const IDENTITY_SQL = (pid: string, backendStart: string) =>
-  `CAST(${pid} AS text) || '@' || CAST(extract(epoch FROM ${backendStart}) AS text)`;
+  `CAST(${pid} AS text) || '@' ||
+   CAST(CAST(extract(epoch FROM ${backendStart}) * 1000000 AS bigint) AS text)`;
 
 /**
  * The sessions of one invocation of a run that may hold its locks: its lock holder's and its

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BackfillResult } from '../../src/backfill/backfill-result';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import {
   BACKFILL_LOCK_KEY,
@@ -12,7 +13,7 @@ import { silentLogger } from '../../src/logging/logger';
 import { startBin, waitFor } from '../cli/bin-process';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
-import { holdWorkersLock } from '../support/database-faults';
+import { holdWorkersLock, severClientSide } from '../support/database-faults';
 import {
   type InsertedSession,
   insertSessions,
@@ -232,6 +233,61 @@ describe.skipIf(onPglite)(
     it('a reconnecting worker never rejoins beside it', async () => {
       const { error, stragglerPid } = await runBesideStraggler('goal-backfill library worker 2');
       await expectStoppedBy(error, stragglerPid);
+    });
+  },
+);
+
+describe.skipIf(onPglite)(
+  'a backfill whose lock holder loses its connection on its side only',
+  () => {
+    it('ends the session the server still has, then goes on to the goals and counts of the model', async () => {
+      await insertData(1800);
+      // The test holds the run record's row, so that every page waits on it; the lock holder's
+      // session, waiting too, lives on after its socket is cut, holding the backfill lock.
+      const blocker = await db.knex.transaction();
+      let fault: Promise<void> | null = null;
+      const result = await runBackfill({
+        knex: runner,
+        logger: silentLogger,
+        batchSize: 30,
+        workers: 2,
+        // Long enough that the waiting session never gives up by itself during the test.
+        lockTimeoutMs: 60_000,
+        onProgress: (progress) => {
+          if (fault !== null || progress.sessionsProcessed < 300) return;
+          fault = (async () => {
+            try {
+              await blocker.raw('SELECT 1 FROM goal_backfill_runs FOR UPDATE');
+              let pid = 0;
+              await waitFor(async () => {
+                const waiting = await db.knex.raw(
+                  `SELECT pid FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event_type = 'Lock'
+                      AND application_name = 'goal-backfill library'`,
+                );
+                pid = waiting.rows[0]?.pid ?? 0;
+                return pid !== 0;
+              });
+              expect(severClientSide(runner, pid)).toBe(true);
+              // The run ends the session it lost; only then does the test let the pages go on.
+              await waitFor(async () => {
+                const left = await db.knex.raw('SELECT 1 FROM pg_stat_activity WHERE pid = ?', [
+                  pid,
+                ]);
+                return left.rows.length === 0;
+              });
+            } finally {
+              await blocker.commit();
+            }
+          })();
+        },
+      }).catch((e: unknown) => e);
+      await fault;
+      expect(result).not.toBeInstanceOf(Error);
+      expect((result as BackfillResult).outcome).toBe('completed');
+      expectCountsToEqualModel(result as BackfillResult, modelBackfill(sessions).counts);
+      await expectRunToEqualModel(1800);
+      await expectNoLockLeft();
     });
   },
 );

@@ -83,3 +83,20 @@ export async function holdWorkersLock(
     },
   };
 }
+
+/**
+ * Breaks the connection of `knex`'s pool whose backend is `pid` on the client's side only, as a
+ * network fault would: its socket is destroyed while the server's session lives on until it
+ * next reads from it. Resolves whether the pool held such a connection.
+ */
+export function severClientSide(knex: Knex, pid: number): boolean {
+  const pool = (knex.client as { pool?: { used: { resource: unknown }[] } }).pool;
+  for (const { resource } of pool?.used ?? []) {
+    const client = resource as { processID?: number; connection: { stream: { destroy(): void } } };
+    if (client.processID === pid) {
+      client.connection.stream.destroy();
+      return true;
+    }
+  }
+  return false;
+}
