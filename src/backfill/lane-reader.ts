@@ -5,7 +5,7 @@ import { runStore } from '../bookkeeping/run-store';
 import type { PinnedConnection } from '../db/pinned-connection';
 import { retryTransient } from '../db/retry-transient';
 import type { SessionSettings } from '../db/session-settings';
-import { WorkerConnection } from '../db/worker-connection';
+import type { WorkerConnection } from '../db/worker-connection';
 import type { ResolvedBackfillOptions } from './backfill-options';
 import { paceNextPage } from './page-pacing';
 import type { PageReporter } from './page-reporter';
@@ -22,8 +22,11 @@ export interface SplitPassContext {
   options: ResolvedBackfillOptions;
   runId: string | null;
   pass: ReadPass & { split: LaneSplit };
-  /** The run's own connection, holding its lock: the first worker reads on it. */
-  connection: LaneConnection;
+  /**
+   * The run's own connection, holding its lock: the first worker reads on it, and it opens the
+   * other workers' connections.
+   */
+  connection: LaneConnection & { openWorker(settings: SessionSettings): Promise<WorkerConnection> };
   /** The settings of the run's connection, applied to every other worker's. */
   settings: SessionSettings;
   reporter: PageReporter;
@@ -136,14 +139,10 @@ export async function readSplitPass(context: SplitPassContext): Promise<'read' |
   try {
     for (let worker = 2; worker <= width; worker += 1) {
       others.push(
-        await WorkerConnection.open(
-          options.knex,
-          {
-            ...context.settings,
-            applicationName: `${context.settings.applicationName} worker ${worker}`,
-          },
-          logger,
-        ),
+        await context.connection.openWorker({
+          ...context.settings,
+          applicationName: `${context.settings.applicationName} worker ${worker}`,
+        }),
       );
     }
     logger.info('backfill.workers', {

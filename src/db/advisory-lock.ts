@@ -10,13 +10,86 @@ export const BACKFILL_LOCK_KEY = 0x676f616c;
 
 /**
  * The lock a run's extra workers hold shared for as long as they have a connection: 'gowk' in
- * ASCII. Taking the backfill lock also waits until nobody holds this one, so a run whose lock
- * holder lost its connection cannot be joined by a second run while its other workers still
- * finish their last page.
+ * ASCII. Taking the backfill lock also waits until no session of another run holds this one, so
+ * a run whose lock holder lost its connection cannot be joined by a second run while its other
+ * workers go on; its own holder, reconnecting, knows them ({@link RunCrew}) and takes it back.
  */
 export const WORKERS_LOCK_KEY = 0x676f776b;
 
 const POLL_INTERVAL_MS = 250;
+
+/**
+ * How long a connection that replaces a lost one waits at least to hold its run's locks again:
+ * its old session may still be ending, and another run's wait may hold the lock for a moment.
+ */
+export const RECONNECT_LOCK_WAIT_MS = 10_000;
+
+/**
+ * A backend named by its pid and its start time, so that a pid the server hands out again never
+ * passes for it. NULL for a backend of another role, whose start time is not visible. The time
+ * is whole microseconds, so no setting (extra_float_digits, DateStyle) changes how it reads.
+ */
+const IDENTITY_SQL = (pid: string, backendStart: string) =>
+  `CAST(${pid} AS text) || '@' ||
+   CAST(CAST(extract(epoch FROM ${backendStart}) * 1000000 AS bigint) AS text)`;
+
+/**
+ * The sessions of one invocation of a run that may hold its locks: its lock holder's and its
+ * workers' current connections. A holder of either lock that is not in it belongs to another
+ * run, even one of the same run id (an earlier invocation of a resumed run): a straggler of that
+ * run is never taken for one of this run's own workers. A connection leaves the crew when it is
+ * lost, so its old session, until it has ended, counts as another run's too.
+ */
+export class RunCrew {
+  private readonly members = new Set<string>();
+
+  /** Adds `db`'s session; call it before that session takes a lock. Returns its identity. */
+  async enlist(db: SqlRunner): Promise<string> {
+    const [row] = await db.rows<{ identity: string }>(
+      `SELECT ${IDENTITY_SQL('pid', 'backend_start')} AS identity
+         FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+    );
+    if (row === undefined) throw new Error('the session is missing from pg_stat_activity');
+    this.members.add(row.identity);
+    return row.identity;
+  }
+
+  /** Takes a lost session out; its locks count as another run's from now on. */
+  discharge(identity: string): void {
+    this.members.delete(identity);
+  }
+
+  /** The identities, as the one bound parameter {@link FOREIGN_HOLDERS_SQL} splits. */
+  get binding(): string {
+    return [...this.members].join(',');
+  }
+}
+
+/**
+ * Sessions holding one of the locks in `keys` that are not in the crew, the backfill lock's
+ * holder first. Bindings: the keys (two), the crew, the backfill key.
+ */
+const FOREIGN_HOLDERS_SQL = `
+  SELECT l.pid, a.application_name
+    FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+   WHERE l.locktype = 'advisory' AND l.granted
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND l.classid = 0 AND l.objid IN (CAST(? AS oid), CAST(? AS oid)) AND l.objsubid = 1
+     AND NOT COALESCE(${IDENTITY_SQL('l.pid', 'a.backend_start')} = ANY(string_to_array(?, ',')), false)
+   ORDER BY l.objid = CAST(? AS oid) DESC, l.pid`;
+
+interface ForeignHolder {
+  pid: number;
+  application_name: string | null;
+}
+
+function foreignHolders(
+  db: SqlRunner,
+  crew: RunCrew,
+  keys: readonly [number, number],
+): Promise<ForeignHolder[]> {
+  return db.rows<ForeignHolder>(FOREIGN_HOLDERS_SQL, [...keys, crew.binding, BACKFILL_LOCK_KEY]);
+}
 
 /** Waits `ms`, or less when `signal` aborts first. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -31,31 +104,90 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-async function tryLock(db: SqlRunner): Promise<boolean> {
-  const [row] = await db.rows<{ locked: boolean; workers_free: boolean | null }>(
-    `SELECT locked,
-            CASE WHEN locked THEN pg_try_advisory_lock(CAST(? AS bigint)) END AS workers_free
-       FROM (SELECT pg_try_advisory_lock(CAST(? AS bigint)) AS locked) AS l`,
-    [WORKERS_LOCK_KEY, BACKFILL_LOCK_KEY],
+const WORKERS_ONLY = [WORKERS_LOCK_KEY, WORKERS_LOCK_KEY] as const;
+const BOTH_LOCKS = [BACKFILL_LOCK_KEY, WORKERS_LOCK_KEY] as const;
+
+/**
+ * Takes the backfill lock when no session outside the crew holds the workers' lock. While
+ * another run's workers finish a page the backfill lock is not even tried, so a run that waits
+ * never holds it for a moment that a worker rejoining its own run would take for another run.
+ */
+async function tryLock(db: SqlRunner, crew: RunCrew): Promise<boolean> {
+  const [row] = await db.rows<{ locked: boolean }>(
+    `SELECT CASE WHEN NOT EXISTS (${FOREIGN_HOLDERS_SQL})
+                 THEN pg_try_advisory_lock(CAST(? AS bigint)) ELSE false END AS locked`,
+    [...WORKERS_ONLY, crew.binding, BACKFILL_LOCK_KEY, BACKFILL_LOCK_KEY],
   );
   if (row?.locked !== true) return false;
-  if (row.workers_free === true) {
-    await db.rows('SELECT pg_advisory_unlock(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
-    return true;
-  }
-  // Workers of an earlier run are still finishing a page: not free yet.
+  // A worker of another run may have rejoined between the look and the lock. It looks for this
+  // lock once it holds the workers' lock, so one of the two always sees the other.
+  if ((await foreignHolders(db, crew, WORKERS_ONLY)).length === 0) return true;
   await releaseBackfillLock(db);
   return false;
 }
 
-/** Marks `db` as a worker of the run holding the backfill lock (see {@link WORKERS_LOCK_KEY}). */
-export async function joinAsWorker(db: SqlRunner): Promise<void> {
-  await db.rows('SELECT pg_advisory_lock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
+/** How long to wait for another run's sessions, and how to describe that run. */
+export interface LockWaitOptions {
+  /** How long to wait for a holder to finish before giving up. 0 tries once. */
+  waitMs: number;
+  /** Describes the run that holds the lock, for the error message. */
+  describeHolder: () => Promise<Omit<LockHolder, 'pid' | 'applicationName'>>;
+}
+
+async function lockedError(
+  db: SqlRunner,
+  crew: RunCrew,
+  options: LockWaitOptions,
+  waitedMs: number,
+): Promise<BackfillLockedError> {
+  const [holder] = await foreignHolders(db, crew, BOTH_LOCKS);
+  const run = await options.describeHolder();
+  return new BackfillLockedError(
+    { pid: holder?.pid ?? null, applicationName: holder?.application_name ?? null, ...run },
+    waitedMs,
+  );
+}
+
+/**
+ * Makes `db`, whose session is in `crew`, a worker of the run whose lock holder is in `crew` too
+ * (see {@link WORKERS_LOCK_KEY}). It holds the workers' lock shared, then checks that no session
+ * outside the crew holds either lock: a worker that rejoins after losing its connection never
+ * works beside another run that started meanwhile. While one does, it lets go and looks again;
+ * after `waitMs` it throws {@link BackfillLockedError}, holding nothing.
+ */
+export async function joinAsWorker(
+  db: SqlRunner,
+  crew: RunCrew,
+  options: LockWaitOptions,
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    await db.rows('SELECT pg_advisory_lock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
+    if ((await foreignHolders(db, crew, BOTH_LOCKS)).length === 0) return;
+    // Letting go while it waits keeps it from blocking the other run's own workers in turn.
+    await leaveAsWorker(db);
+    const waited = Date.now() - started;
+    if (waited >= options.waitMs) throw await lockedError(db, crew, options, waited);
+    await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited), undefined);
+  }
 }
 
 /** Gives back what {@link joinAsWorker} took. */
 export async function leaveAsWorker(db: SqlRunner): Promise<void> {
   await db.rows('SELECT pg_advisory_unlock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
+}
+
+/**
+ * Ends the session `identity` names, if the server still has it: a connection the run lost may
+ * be gone only on this side (a network fault), its session still holding a lock or even about
+ * to commit a page the run is going to read again.
+ */
+export async function endLostSession(db: SqlRunner, identity: string): Promise<void> {
+  await db.rows(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE ${IDENTITY_SQL('pid', 'backend_start')} = ?`,
+    [identity],
+  );
 }
 
 /**
@@ -78,39 +210,32 @@ export async function findLockHolderPid(
   return row ? { pid: row.pid, applicationName: row.application_name } : null;
 }
 
-export interface AcquireLockOptions {
-  /** How long to wait for a holder to finish before giving up. 0 tries once. */
-  waitMs: number;
-  /** Describes the run that holds the lock, for the error message. */
-  describeHolder: () => Promise<Omit<LockHolder, 'pid' | 'applicationName'>>;
+export interface AcquireLockOptions extends LockWaitOptions {
   /** Stops the wait: once aborted, the lock is never taken, even when it frees. */
   signal?: AbortSignal | undefined;
 }
 
 /**
- * Takes the backfill lock on `db`, polling until `waitMs` has passed. Throws
+ * Takes the backfill lock on `db`, whose session is in `crew`, once no session outside the crew
+ * holds it or the workers' lock, polling until `waitMs` has passed. Throws
  * {@link BackfillLockedError} naming the holder when the wait runs out, or at once when
  * `signal` aborts, before or during the wait: an interrupted command never goes on to work.
  */
 export async function acquireBackfillLock(
   db: SqlRunner,
+  crew: RunCrew,
   options: AcquireLockOptions,
 ): Promise<void> {
   const started = Date.now();
   for (;;) {
-    if (!options.signal?.aborted && (await tryLock(db))) {
+    if (!options.signal?.aborted && (await tryLock(db, crew))) {
       if (!options.signal?.aborted) return;
       // Aborted while the lock was being taken: give it back and stop.
       await releaseBackfillLock(db);
     }
     const waited = Date.now() - started;
     if (waited >= options.waitMs || options.signal?.aborted) {
-      const pid = await findLockHolderPid(db);
-      const run = await options.describeHolder();
-      throw new BackfillLockedError(
-        { pid: pid?.pid ?? null, applicationName: pid?.applicationName ?? null, ...run },
-        waited,
-      );
+      throw await lockedError(db, crew, options, waited);
     }
     await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited), options.signal);
   }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { BACKFILL_LOCK_KEY } from '../../src/db/advisory-lock';
+import { BACKFILL_LOCK_KEY, WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
 import { knexFor } from './test-database';
 
 /**
@@ -55,4 +55,48 @@ export async function holdBackfillLock<T>(
   } finally {
     await other.destroy();
   }
+}
+
+/**
+ * A session of another run that holds the workers' lock shared, as a worker of an earlier
+ * invocation still finishing its page would, named `applicationName`. Resolves its backend pid
+ * and how to let it go (which also closes it).
+ */
+export async function holdWorkersLock(
+  url: string,
+  applicationName: string,
+): Promise<{ pid: number; release: () => Promise<void> }> {
+  const other = knexFor(url, 1);
+  const connection = await other.client.acquireConnection();
+  await other
+    .raw("SELECT set_config('application_name', ?, false)", [applicationName])
+    .connection(connection);
+  await other
+    .raw('SELECT pg_advisory_lock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY])
+    .connection(connection);
+  const result = await other.raw('SELECT pg_backend_pid() AS pid').connection(connection);
+  return {
+    pid: result.rows[0].pid as number,
+    release: async () => {
+      await other.client.releaseConnection(connection);
+      await other.destroy();
+    },
+  };
+}
+
+/**
+ * Breaks the connection of `knex`'s pool whose backend is `pid` on the client's side only, as a
+ * network fault would: its socket is destroyed while the server's session lives on until it
+ * next reads from it. Resolves whether the pool held such a connection.
+ */
+export function severClientSide(knex: Knex, pid: number): boolean {
+  const pool = (knex.client as { pool?: { used: { resource: unknown }[] } }).pool;
+  for (const { resource } of pool?.used ?? []) {
+    const client = resource as { processID?: number; connection: { stream: { destroy(): void } } };
+    if (client.processID === pid) {
+      client.connection.stream.destroy();
+      return true;
+    }
+  }
+  return false;
 }
