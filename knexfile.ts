@@ -6,9 +6,8 @@ import { toKnexCliError } from './src/migrations/safe-migration';
 const paths = {
   migrations: path.join(__dirname, 'migrations'),
   seeds: path.join(__dirname, 'seeds'),
-  embeddedData: path.resolve(
-    process.env.GOAL_BACKFILL_DATA_DIR ?? path.join(__dirname, '.data', 'pglite'),
-  ),
+  // Where the embedded database lives unless GOAL_BACKFILL_DATA_DIR says otherwise.
+  embeddedData: path.join(__dirname, '.data', 'pglite'),
 };
 
 /**
