@@ -1,14 +1,13 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { KNEX_ENVIRONMENTS, type KnexEnvironment, knexConfigFor } from './src/config/knex-config';
-import { toKnexCliError } from './src/migrations/safe-migration';
+import { toKnexCliError, withOneLineConnectFailures } from './src/migrations/safe-migration';
 
 const paths = {
   migrations: path.join(__dirname, 'migrations'),
   seeds: path.join(__dirname, 'seeds'),
-  embeddedData: path.resolve(
-    process.env.GOAL_BACKFILL_DATA_DIR ?? path.join(__dirname, '.data', 'pglite'),
-  ),
+  // Where the embedded database lives unless GOAL_BACKFILL_DATA_DIR says otherwise.
+  embeddedData: path.join(__dirname, '.data', 'pglite'),
 };
 
 /**
@@ -27,7 +26,8 @@ for (const environment of KNEX_ENVIRONMENTS) {
       if (existing) return existing;
       let fresh: Knex.Config;
       try {
-        fresh = knexConfigFor(environment, process.env, paths);
+        // The Knex CLI prints a failed connection's stack too: it becomes one line as well.
+        fresh = withOneLineConnectFailures(knexConfigFor(environment, process.env, paths));
       } catch (err) {
         // The Knex CLI prints err.stack: a setting to fix is one line, like the migrations' errors.
         throw toKnexCliError(err, `knexfile (${environment})`);

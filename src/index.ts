@@ -38,6 +38,7 @@ export { ChangeCaptureBlockedError } from './errors/change-capture-blocked-error
 export { ConfigError } from './errors/config-error';
 export { DatabaseUnreachableError } from './errors/database-unreachable-error';
 export { EmbeddedDatabaseBusyError } from './errors/embedded-database-busy-error';
+export { EmbeddedStorageError } from './errors/embedded-storage-error';
 export { GoalBackfillError } from './errors/goal-backfill-error';
 export { GoalSchemaConflictError } from './errors/goal-schema-conflict-error';
 export { MigrationFailedError } from './errors/migration-failed-error';

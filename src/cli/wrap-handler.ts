@@ -4,6 +4,7 @@ import { BackfillLockedError } from '../errors/backfill-locked-error';
 import { ConfigError } from '../errors/config-error';
 import { DatabaseUnreachableError } from '../errors/database-unreachable-error';
 import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
+import { EmbeddedStorageError } from '../errors/embedded-storage-error';
 import { GoalBackfillError } from '../errors/goal-backfill-error';
 import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
 import { UsageError } from '../errors/usage-error';
@@ -18,7 +19,10 @@ export const EXIT_CODES = {
   ok: 0,
   /** The run finished, but some sessions failed; also any unexpected error. */
   failed: 1,
-  /** Bad usage or configuration: a flag, DATABASE_URL, an unreachable database, a missing schema. */
+  /**
+   * Bad usage or configuration: a flag, DATABASE_URL, the embedded database's folder (or a full
+   * disk under it), an unreachable database, a missing schema.
+   */
   usage: 2,
   /**
    * Another backfill or rollback holds the lock, another process has the embedded database open,
@@ -31,7 +35,13 @@ export const EXIT_CODES = {
 
 /** The exit code for an error that stopped a command. */
 export function exitCodeForError(err: unknown): number {
-  const usage = [UsageError, ConfigError, DatabaseUnreachableError, SchemaNotReadyError];
+  const usage = [
+    UsageError,
+    ConfigError,
+    DatabaseUnreachableError,
+    EmbeddedStorageError,
+    SchemaNotReadyError,
+  ];
   if (
     err instanceof BackfillLockedError ||
     err instanceof EmbeddedDatabaseBusyError ||

@@ -1,8 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PGlite, QueryOptions, Results } from '@electric-sql/pglite';
 import type { Knex } from 'knex';
+import { ConfigError } from '../errors/config-error';
 import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
+import { EmbeddedStorageError } from '../errors/embedded-storage-error';
 import { DataDirectoryLockedError, lockDataDirectory } from './data-directory-lock';
 
 const nextTurnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -27,6 +29,12 @@ function embeddedPackages() {
       private readonly releaseLock: () => void,
     ) {
       super(dataDirectory);
+      // A failed open names neither the folder nor the cause (see openFailureCode); every
+      // caller, Knex included, awaits this promise.
+      (this as { waitReady: Promise<void> }).waitReady = this.waitReady.catch((err: unknown) => {
+        const code = openFailureCode(err, dataDirectory);
+        throw code === null ? err : new EmbeddedStorageError(dataDirectory, code, { cause: err });
+      });
     }
 
     // PGlite answers within the same turn, so a long run of statements is one chain of
@@ -67,6 +75,199 @@ export function lockFileOf(dataDirectory: string): string {
   return `${dataDirectory}.pid.lock`;
 }
 
+/** The variable that moves the embedded database's folder. */
+const DATA_DIR_VARIABLE = 'GOAL_BACKFILL_DATA_DIR';
+
+/**
+ * The embedded database's folder: GOAL_BACKFILL_DATA_DIR resolved against the working
+ * directory, or `fallback` when it is unset. An empty value is refused rather than read as the
+ * working directory, where PGlite would create a database among whatever files are there.
+ */
+export function embeddedDataDirectory(
+  env: Readonly<Record<string, string | undefined>>,
+  fallback: string,
+): string {
+  const raw = env[DATA_DIR_VARIABLE];
+  if (raw === undefined) return path.resolve(fallback);
+  if (raw.trim() === '') {
+    throw new ConfigError([
+      `${DATA_DIR_VARIABLE} is empty: set it to the folder the embedded database keeps its ` +
+        `files in (e.g. ${DATA_DIR_VARIABLE}=.data/pglite), or unset it for the default .data/pglite`,
+    ]);
+  }
+  return path.resolve(raw);
+}
+
+/**
+ * The PostgreSQL major version whose files the embedded database reads: PGlite 0.5 is
+ * PostgreSQL 18 (test/config/embedded-data-folder.test.ts checks it against a new folder).
+ */
+export const EMBEDDED_POSTGRES_MAJOR = '18';
+
+/**
+ * Top-level names of a PostgreSQL data directory besides `pg_*`. A folder holding only these
+ * is a database, or one a failed first open left half-created, which PGlite completes.
+ */
+const DATA_DIRECTORY_ENTRIES = new Set([
+  'PG_VERSION',
+  'base',
+  'global',
+  'postgresql.conf',
+  'postgresql.auto.conf',
+  'postmaster.pid',
+  'postmaster.opts',
+  'current_logfiles',
+  'log',
+  'lost+found',
+]);
+
+/** Emscripten's errno numbers (PGlite's file system) for the codes worth naming. */
+const EMSCRIPTEN_ERRNO: Readonly<Record<number, string>> = {
+  2: 'EACCES',
+  19: 'EDQUOT',
+  29: 'EIO',
+  51: 'ENOSPC',
+  54: 'ENOTDIR',
+  63: 'EPERM',
+  69: 'EROFS',
+};
+
+/** The code of emscripten's `ErrnoError { errno }`, which PGlite throws; null for anything else. */
+function emscriptenErrnoCode(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const { name, errno } = err as { name?: unknown; errno?: unknown };
+  if (name !== 'ErrnoError' || typeof errno !== 'number') return null;
+  return EMSCRIPTEN_ERRNO[errno] ?? `errno ${errno}`;
+}
+
+/** PGlite's fixed message when PostgreSQL stops while starting; the reason is only in its log. */
+const START_FAILED = 'PGlite failed to initialize properly';
+
+/**
+ * Room PostgreSQL may need to start: it creates a whole WAL segment (16 MiB) when the last one
+ * is three quarters used, and stops with "No space left on device" when it cannot.
+ */
+export const ROOM_TO_START_BYTES = 16 * 1024 * 1024;
+
+function freeBytesUnder(folder: string): number | null {
+  try {
+    const stats = statfsSync(folder);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The file-system code behind a failure to open the embedded database in `dataDirectory`, or
+ * null when it is something else. PGlite throws emscripten's `ErrnoError { errno }` (no Error,
+ * no message) when it cannot write the folder, e.g. `errno: 51` on a full disk while creating a
+ * database; when PostgreSQL itself cannot write while starting, PGlite throws only
+ * {@link START_FAILED}, which is read as a full disk when less than
+ * {@link ROOM_TO_START_BYTES} is free there.
+ */
+export function openFailureCode(
+  err: unknown,
+  dataDirectory: string,
+  freeBytes: (folder: string) => number | null = freeBytesUnder,
+): string | null {
+  const errno = emscriptenErrnoCode(err);
+  if (errno !== null) return errno;
+  if (!(err instanceof Error) || err.message !== START_FAILED) return null;
+  const free = freeBytes(dataDirectory);
+  return free !== null && free < ROOM_TO_START_BYTES ? 'ENOSPC' : null;
+}
+
+function codeOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if (codeOf(err) === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/**
+ * Whether `folder` was a PostgreSQL server's data directory: a server writes postmaster.opts
+ * each time it starts, and records its pid in postmaster.pid. PGlite runs PostgreSQL in
+ * single-user mode, which records a negative pid and writes no postmaster.opts.
+ */
+function isServerDataDirectory(folder: string): boolean {
+  if (readOrNull(path.join(folder, 'postmaster.opts')) !== null) return true;
+  const pid = readOrNull(path.join(folder, 'postmaster.pid'))?.split('\n')[0]?.trim() ?? '';
+  return /^[1-9][0-9]*$/.test(pid);
+}
+
+/** What makes `folder`, which exists, no folder for the embedded database; null when it is one. */
+function folderProblem(folder: string): string | null {
+  if (!statSync(folder).isDirectory()) return 'is a file, not a folder';
+  const entries = readdirSync(folder);
+  if (!entries.includes('PG_VERSION')) {
+    const foreign = entries.filter(
+      (name) => !name.startsWith('pg_') && !DATA_DIRECTORY_ENTRIES.has(name),
+    );
+    return foreign.length === 0
+      ? null
+      : `holds other files (${foreign.length} entries) and no database`;
+  }
+  const version = (readOrNull(path.join(folder, 'PG_VERSION')) ?? '').trim();
+  const shown = /^[0-9.]{1,8}$/.test(version) ? version : 'of an unknown version';
+  if (isServerDataDirectory(folder)) {
+    return `holds a PostgreSQL server's data directory (PostgreSQL ${shown}), which the embedded database never opens`;
+  }
+  if (version !== EMBEDDED_POSTGRES_MAJOR) {
+    return (
+      `holds a PostgreSQL ${shown} data directory, which the embedded database ` +
+      `(PostgreSQL ${EMBEDDED_POSTGRES_MAJOR}) cannot open`
+    );
+  }
+  return null;
+}
+
+/** The one line that refuses `folder`, naming what it is and what to set instead. */
+function refusal(folder: string, problem: string, cause?: unknown): ConfigError {
+  return new ConfigError(
+    [
+      `the embedded database folder ${folder} ${problem}; nothing was changed: set ` +
+        `${DATA_DIR_VARIABLE} to a new or empty folder, or set DATABASE_URL to use a PostgreSQL server`,
+    ],
+    { cause },
+  );
+}
+
+/**
+ * Refuses, before anything is created or changed, a data folder the embedded database must
+ * not open: a file, a PostgreSQL server's data directory, a database of another PostgreSQL
+ * version, or a folder of other files (PGlite would write its database among them). Creates
+ * the parent folder of a new one, which PGlite does not.
+ */
+function prepareDataFolder(folder: string): void {
+  let problem: string | null;
+  try {
+    problem = folderProblem(folder);
+  } catch (err) {
+    const code = codeOf(err);
+    if (code === 'ENOTDIR') throw refusal(folder, 'is inside a file, not a folder', err);
+    if (code === undefined || !/^E[A-Z]+$/.test(code)) throw err;
+    if (code !== 'ENOENT') throw new EmbeddedStorageError(folder, code, { cause: err });
+    problem = null;
+  }
+  if (problem !== null) throw refusal(folder, problem);
+  try {
+    mkdirSync(path.dirname(folder), { recursive: true });
+  } catch (err) {
+    const code = codeOf(err);
+    if (code === 'ENOTDIR' || code === 'EEXIST') {
+      throw refusal(folder, 'is inside a file, not a folder', err);
+    }
+    throw code === undefined ? err : new EmbeddedStorageError(folder, code, { cause: err });
+  }
+}
+
 function lockOrRefuse(dataDirectory: string): () => void {
   try {
     return lockDataDirectory(lockFileOf(dataDirectory));
@@ -87,11 +288,13 @@ function lockOrRefuse(dataDirectory: string): () => void {
  * {@link lockDataDirectory}). Destroying the Knex instance closes PGlite and releases the lock
  * (so does the process ending). A process may end without closing PGlite (the Knex CLI exits
  * that way): every commit has reached the folder's WAL by then, since the backfill never turns
- * synchronous_commit off, and the next open replays it. The parent folder is created, since
- * PGlite does not create it.
+ * synchronous_commit off, and the next open replays it. Before any of that, a folder PGlite
+ * must not open is refused with a one-line {@link ConfigError} and left as it is; the parent
+ * folder of a new one is created, since PGlite does not create it. A failure to write the
+ * folder when PGlite opens it (a full disk) rejects as {@link EmbeddedStorageError}.
  */
 export function embeddedKnexConfig(dataDirectory: string): Knex.Config {
-  mkdirSync(path.dirname(dataDirectory), { recursive: true });
+  prepareDataFolder(dataDirectory);
   const embedded = embeddedPackages();
   const release = lockOrRefuse(dataDirectory);
   const connection = { pglite: embedded.open(dataDirectory, release) };

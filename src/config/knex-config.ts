@@ -3,7 +3,7 @@ import { ConfigError } from '../errors/config-error';
 import { parseDatabaseUrl } from './database-url';
 import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
 import { workersFromEnv } from './backfill-env';
-import { embeddedKnexConfig } from './embedded-database';
+import { embeddedDataDirectory, embeddedKnexConfig } from './embedded-database';
 
 /** The environments knexfile.ts defines. */
 export const KNEX_ENVIRONMENTS = ['development', 'test', 'production'] as const;
@@ -13,7 +13,10 @@ export type KnexEnvironment = (typeof KNEX_ENVIRONMENTS)[number];
 export interface ProjectPaths {
   migrations: string;
   seeds: string;
-  /** The embedded PGlite database's folder, used when no URL is set (never in production). */
+  /**
+   * The embedded PGlite database's folder when GOAL_BACKFILL_DATA_DIR is unset; used only when
+   * no URL is set (never in production).
+   */
   embeddedData: string;
 }
 
@@ -35,8 +38,10 @@ export function backfillPoolSize(workers: number): number {
 }
 
 /**
- * The connection part of a Knex configuration, from the environment. More than one worker on
- * the embedded database, which has a single connection, is refused here, before it is opened.
+ * The connection part of a Knex configuration, from the environment. Without a URL it is the
+ * embedded database in GOAL_BACKFILL_DATA_DIR, or in `embeddedData` when that is unset. More
+ * than one worker on the embedded database, which has a single connection, is refused here,
+ * before it is opened, as is an empty GOAL_BACKFILL_DATA_DIR.
  */
 export function connectionConfigFor(
   environment: KnexEnvironment,
@@ -63,7 +68,7 @@ export function connectionConfigFor(
           'or run one worker',
       ]);
     }
-    return embeddedKnexConfig(embeddedData);
+    return embeddedKnexConfig(embeddedDataDirectory(env, embeddedData));
   }
   const { connectionString } = parseDatabaseUrl(raw, variable);
   return {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { parseDatabaseUrl } from '../../config/database-url';
 import { backfillPoolSize, connectionConfigFor, QUIET_KNEX_LOG } from '../../config/knex-config';
+import { embeddedDataDirectory } from '../../config/embedded-database';
 import { asDatabaseUnreachable } from '../../db/connection-failure';
 
 /** The database the CLI works on. */
@@ -26,8 +27,9 @@ export const CONNECT_TIMEOUT_MS = 15_000;
 /**
  * Builds the CLI's Knex instance: the server at DATABASE_URL, or, when it is unset outside
  * production, the embedded PGlite database the Knex commands use. The caller destroys it.
- * Throws a ConfigError with a one-line fix for a bad URL, for production without one, or for
- * more than one worker on the embedded database.
+ * Throws a ConfigError with a one-line fix for a bad URL, for production without one, for
+ * more than one worker on the embedded database, or for an embedded database folder that is
+ * empty as set, a file, or a folder PGlite must not open.
  */
 export function createCliKnex(
   env: Readonly<Record<string, string | undefined>>,
@@ -35,14 +37,15 @@ export function createCliKnex(
 ): CliDatabase {
   const environment = env.NODE_ENV === 'production' ? 'production' : 'development';
   // .data/pglite under the working directory, as knexfile.ts uses.
-  const dataDirectory = path.resolve(env.GOAL_BACKFILL_DATA_DIR ?? path.join('.data', 'pglite'));
-  const connection = connectionConfigFor(environment, env, dataDirectory, {
+  const defaultFolder = path.join('.data', 'pglite');
+  const connection = connectionConfigFor(environment, env, defaultFolder, {
     workers,
     setting: `--workers ${workers}`,
   });
   if (connection.client !== 'pg') {
     // The embedded database's own acquire timeout: opening it is no network wait.
     const knex = knexFactory({ ...connection, log: QUIET_KNEX_LOG });
+    const dataDirectory = embeddedDataDirectory(env, defaultFolder);
     const where = path.relative(process.cwd(), dataDirectory) || dataDirectory;
     return { knex, target: `embedded PGlite in ${where}` };
   }
