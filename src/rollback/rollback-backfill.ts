@@ -116,23 +116,17 @@ async function deleteInBatches(
 /**
  * What stopped a rollback part-way, with how many goals its committed batches deleted. A batch
  * the server answered with an error was rolled back whole; one whose connection was lost may
- * have committed first, which no one can tell, so it counts as "up to" its size.
+ * have committed first, which no one can tell, so it counts as "up to" its size. Nothing is
+ * logged here: the caller prints the error, and one line says it all.
  */
 function rollbackFailed(
   err: unknown,
   progress: DeleteProgress,
   batchSize: number,
-  logger: Logger,
 ): RollbackFailedError {
   const safe = describeErrorSafely(err);
   const answered = sqlStateOf(err) !== undefined && databaseErrorKind(err) !== 'connection';
   const maybeDeleted = progress.inFlight && !answered ? batchSize : 0;
-  logger.error('rollback.stopped', {
-    deleted: progress.deleted,
-    maybeDeleted,
-    errorCode: safe.code,
-    reason: safe.message,
-  });
   return new RollbackFailedError(progress.deleted, maybeDeleted, safe, { cause: err });
 }
 
@@ -166,7 +160,7 @@ async function deleteAndCount(
       elapsedMs: 0,
     };
   } catch (err) {
-    throw rollbackFailed(err, progress, batchSize, logger);
+    throw rollbackFailed(err, progress, batchSize);
   }
 }
 

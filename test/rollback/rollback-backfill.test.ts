@@ -241,10 +241,7 @@ describe('a rollback that an app trigger stops part-way', () => {
       `rollback stopped after deleting ${deleted} backfilled goal(s): raise_exception [P0001]. ` +
         'Deleted goals stay deleted: run the rollback again to delete the rest',
     );
-    expect(logger.named('rollback.stopped')[0]?.fields).toMatchObject({
-      deleted,
-      errorCode: 'P0001',
-    });
+    expect(logger.named('rollback.finish')).toEqual([]);
     expect(`${failed.message} ${failed.stack} ${logger.text()}`).not.toContain(MARKER);
 
     // Rerunning goes on from there, once the trigger lets it.
