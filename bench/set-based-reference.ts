@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { buildGoalStatement } from '../src/backfill/goal-statement';
+import { buildGoalStatement, readCreatedAtConversion } from '../src/backfill/goal-statement';
+import { sqlRunner } from '../src/db/sql-runner';
 
 /**
  * (b) The physical limit: the same rules as one INSERT … SELECT over every session, which
@@ -9,9 +10,10 @@ import { buildGoalStatement } from '../src/backfill/goal-statement';
 export async function runSetBasedReference(
   knex: Knex,
 ): Promise<{ goalsCreated: number; elapsedMs: number }> {
+  const createdAt = await readCreatedAtConversion(sqlRunner(knex));
   const { sql, bindings } = buildGoalStatement(
     { kind: 'all' },
-    { kind: 'write', runId: null },
+    { kind: 'write', runId: null, createdAt },
     { insertedOnly: true },
   );
   const startedAt = performance.now();

@@ -42,6 +42,7 @@ export { EmbeddedStorageError } from './errors/embedded-storage-error';
 export { GoalBackfillError } from './errors/goal-backfill-error';
 export { GoalSchemaConflictError } from './errors/goal-schema-conflict-error';
 export { MigrationFailedError } from './errors/migration-failed-error';
+export { RollbackFailedError } from './errors/rollback-failed-error';
 export { SchemaNotReadyError } from './errors/schema-not-ready-error';
 export { TeardownRefusedError } from './errors/teardown-refused-error';
 export type { GoalCensus } from './goals/goal-census';

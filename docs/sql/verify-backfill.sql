@@ -10,7 +10,7 @@ SELECT count(*) FILTER (WHERE origin = 'backfill' AND unchanged) AS backfilled_u
        count(*) FILTER (WHERE origin = 'backfill' AND unchanged IS NOT TRUE) AS backfilled_changed,
        count(*) FILTER (WHERE origin = 'clinician') AS clinician_entered
   FROM (SELECT origin,
-               status = 'assigned' AND updated_at = backfilled_at AND clinician_touched_at IS NULL
+               updated_at = backfilled_at AND clinician_touched_at IS NULL
                  AND backfill_fingerprint = goal_clinical_fingerprint(description, category, details,
                                                                       status, therapist_id, session_id) AS unchanged
           FROM treatment_goals) AS goals;

@@ -9,6 +9,8 @@ import {
   type SessionSkipReason,
 } from '../bookkeeping/count-reasons';
 import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
+import { APP_TIME_ZONE_SQL } from '../db/session-settings';
+import type { SqlRunner } from '../db/sql-runner';
 import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
 import {
   hasSessionKey,
@@ -44,7 +46,35 @@ export type SessionSelection =
  *   patient of a page are read as context, so a goal that an earlier page would have created is
  *   counted as a duplicate, exactly as the unique index makes `write` do.
  */
-export type StatementMode = { kind: 'write'; runId: string | null } | { kind: 'count' };
+export type StatementMode =
+  | { kind: 'write'; runId: string | null; createdAt: CreatedAtConversion }
+  | { kind: 'count' };
+
+/**
+ * How a session's `session_date` becomes its goal's `created_at`, keeping the date the app
+ * shows (see {@link readCreatedAtConversion}):
+ * - `copy`: both columns are of one kind (two instants, or two wall clocks): copied as it is;
+ * - `app_time_zone`: one is `timestamp without time zone` (a wall clock) and the other
+ *   `timestamptz` (an instant): converted with `AT TIME ZONE` in the app's time zone
+ *   ({@link APP_TIME_ZONE_SQL}), as the app's own connection would convert it.
+ */
+export type CreatedAtConversion = 'copy' | 'app_time_zone';
+
+/**
+ * Reads from the catalog whether `therapy_sessions.session_date` and `treatment_goals.created_at`
+ * are of one kind, and answers the {@link CreatedAtConversion} between them. Never a plain
+ * assignment across kinds: it would convert in the backfill's pinned UTC, not in the app's zone.
+ */
+export async function readCreatedAtConversion(db: SqlRunner): Promise<CreatedAtConversion> {
+  const [row] = await db.rows<{ alike: boolean | null }>(
+    `SELECT (s.atttypid = 'timestamp'::regtype) = (g.atttypid = 'timestamp'::regtype) AS alike
+       FROM pg_attribute s, pg_attribute g
+      WHERE s.attrelid = to_regclass(?) AND s.attname = 'session_date' AND NOT s.attisdropped
+        AND g.attrelid = to_regclass(?) AND g.attname = 'created_at' AND NOT g.attisdropped`,
+    [TABLES.sessions, TABLES.goals],
+  );
+  return row?.alike === false ? 'app_time_zone' : 'copy';
+}
 
 export interface GoalStatementOptions {
   /** Also return one decision per session (for debug logging). @default false */
@@ -142,12 +172,14 @@ function writtenCte(mode: StatementMode): string {
     'f.therapist_id',
     'f.session_id',
   ]);
+  const createdAt =
+    mode.createdAt === 'copy' ? 'f.session_date' : 'f.session_date AT TIME ZONE params.app_zone';
   return `INSERT INTO ${TABLES.goals} AS g
       (patient_id, therapist_id, session_id, description, category, details, status,
        created_at, updated_at, origin, backfill_run_id, source_item_index, backfilled_at,
        ${GOAL_CHANGE_TRACKING.fingerprintColumn})
     SELECT f.patient_id, f.therapist_id, f.session_id, f.description, f.category, f.details,
-       ${status}, f.session_date, now(), ${literal(BACKFILL_ORIGIN)},
+       ${status}, ${createdAt}, now(), ${literal(BACKFILL_ORIGIN)},
        params.run_id, CAST(f.ord - 1 AS integer), now(), ${fingerprint}
     FROM firsts f CROSS JOIN params
     ON CONFLICT (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description)) DO NOTHING
@@ -214,7 +246,8 @@ export function buildGoalStatement(
   ];
   const source = pageSource(selection, mode, bindings);
   const sql = `WITH params AS (
-    SELECT CAST(? AS text) AS ws, CAST(? AS text) AS default_category, CAST(? AS uuid) AS run_id
+    SELECT CAST(? AS text) AS ws, CAST(? AS text) AS default_category, CAST(? AS uuid) AS run_id,
+           ${APP_TIME_ZONE_SQL} AS app_zone
   ),
   source AS (${source}),
   page AS (

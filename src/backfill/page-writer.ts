@@ -10,6 +10,8 @@ import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
 import { countsFromStatement, countsOfFailedSession } from './statement-counts';
 import {
   buildGoalStatement,
+  type CreatedAtConversion,
+  readCreatedAtConversion,
   type SessionDecision,
   type SessionSelection,
   type StatementCountsRow,
@@ -142,13 +144,14 @@ async function sessionsOfPage(db: SqlRunner, context: PageContext): Promise<Sess
  */
 async function writeOneSession(
   trx: Knex.Transaction,
-  runId: string,
+  mode: StatementMode & { kind: 'write'; runId: string },
   session: SessionRef,
 ): Promise<{ counts: BackfillCounts; failure: SessionFailure | null }> {
+  const { runId } = mode;
   const selection: SessionSelection = { kind: 'session', sessionId: session.id };
   try {
     const row = await trx.transaction((savepoint) =>
-      runStatement(sqlRunner(savepoint), selection, { kind: 'write', runId }),
+      runStatement(sqlRunner(savepoint), selection, mode),
     );
     return { counts: countsFromStatement(row), failure: null };
   } catch (err) {
@@ -187,13 +190,15 @@ async function finishPage(
 async function writePageSessionBySession(
   db: PinnedConnection,
   context: PageContext,
+  createdAt: CreatedAtConversion,
 ): Promise<PageOutcome> {
+  const mode = { kind: 'write', runId: context.runId, createdAt } as const;
   return db.transaction(async (trx) => {
     const sessions = await sessionsOfPage(sqlRunner(trx), context);
     let counts = emptyCounts();
     const failures: SessionFailure[] = [];
     for (const session of sessions) {
-      const outcome = await writeOneSession(trx, context.runId, session);
+      const outcome = await writeOneSession(trx, mode, session);
       counts = addCounts(counts, outcome.counts);
       if (outcome.failure) failures.push(outcome.failure);
     }
@@ -212,6 +217,8 @@ async function writePageSessionBySession(
  * session, so that only the sessions that really fail are rolled back and recorded.
  */
 export async function writePage(db: PinnedConnection, context: PageContext): Promise<PageOutcome> {
+  // Read for each page, from the catalog: a cheap query beside a page, and never out of date.
+  const createdAt = await readCreatedAtConversion(db);
   try {
     return await db.transaction(async (trx) => {
       const row = await runStatement(
@@ -223,7 +230,7 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
           window: context.window,
           lane: context.lane,
         },
-        { kind: 'write', runId: context.runId },
+        { kind: 'write', runId: context.runId, createdAt },
         context.perSession,
       );
       const counts = countsFromStatement(row);
@@ -233,6 +240,6 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
     });
   } catch (err) {
     if (databaseErrorKind(err) !== 'session') throw err;
-    return writePageSessionBySession(db, context);
+    return writePageSessionBySession(db, context, createdAt);
   }
 }

@@ -1,19 +1,16 @@
-import {
-  BACKFILL_ORIGIN,
-  BACKFILLED_GOAL_STATUS,
-  CLINICIAN_ORIGIN,
-  SEED_ORIGIN,
-} from '../schema/goal-vocabulary';
+import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
 import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
 
 /**
- * What makes a backfilled goal unchanged, defined once: it is still 'assigned', `updated_at` is
- * still the moment of the backfill, no UPDATE has touched the row since (the trigger stamps
- * `clinician_touched_at`), and its clinical columns still match the fingerprint the backfill
- * stored. Any one of them failing (or NULL) makes the goal changed.
+ * What makes a backfilled goal unchanged, defined once: `updated_at` is still what it was when
+ * the goal was stored (`backfilled_at`), no UPDATE has touched the row since (the trigger stamps
+ * `clinician_touched_at`), and its clinical columns, `status` among them, still match the
+ * fingerprint of the row as stored. Both baselines come from the stored row, after the app's own
+ * insert-time triggers, so those never count as a change. Any one of them failing (or NULL)
+ * makes the goal changed.
  */
 const UNCHANGED_SINCE_BACKFILL =
-  `status = '${BACKFILLED_GOAL_STATUS}' AND updated_at = backfilled_at` +
+  'updated_at = backfilled_at' +
   ` AND ${GOAL_CHANGE_TRACKING.touchedColumn} IS NULL` +
   ` AND ${GOAL_CHANGE_TRACKING.fingerprintColumn} = ${fingerprintSql()}`;
 

@@ -1,12 +1,15 @@
 import type { Knex } from 'knex';
 import { removeChangeCapture } from '../schema/session-change-capture';
-import { sqlStateOf } from '../db/sqlstate';
 import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { LockedConnection } from '../db/locked-connection';
 import { toCount } from '../db/query-rows';
 import { checkOption, optionOrDefault } from '../config/option-spec';
 import { ConfigError } from '../errors/config-error';
+import { RollbackFailedError } from '../errors/rollback-failed-error';
+import { databaseErrorKind } from '../db/database-error-kind';
+import { describeErrorSafely } from '../db/safe-error';
+import { sqlStateOf } from '../db/sqlstate';
 import { takeGoalCensus } from '../goals/goal-census';
 import { GOAL_PROVENANCE_SQL } from '../goals/goal-provenance';
 import type { Logger } from '../logging/logger';
@@ -37,15 +40,19 @@ export interface RollbackOptions {
   signal?: AbortSignal;
 }
 
-/** What {@link rollbackBackfill} did, or in a dry run would do. */
+/**
+ * What {@link rollbackBackfill} did, or in a dry run would do. The goals kept are counted in the
+ * table after the last delete (in a dry run, when it counts), so edits made while the rollback
+ * ran are in them.
+ */
 export interface RollbackResult {
   dryRun: boolean;
   includeChanged: boolean;
   /** Goals deleted (in a dry run, that would be). */
   deleted: number;
-  /** Backfilled goals kept because clinicians changed them. */
+  /** Backfilled goals kept because clinicians changed them, left in the table. */
   keptChanged: number;
-  /** Clinician-entered goals, which a rollback never touches. */
+  /** Clinician-entered goals, which a rollback never touches, left in the table. */
   keptClinician: number;
   /** Unfinished runs whose checkpoints were dropped, so no later run resumes past deleted goals. */
   checkpointsAbandoned: number;
@@ -60,6 +67,12 @@ function validate(options: RollbackOptions): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
+/** How far the deletes got: what committed, and whether a batch's DELETE is under way. */
+interface DeleteProgress {
+  deleted: number;
+  inFlight: boolean;
+}
+
 /**
  * Deletes the backfilled goals matching `condition` in batches by id, so no statement runs
  * long. Each batch walks the next `batchSize` backfilled goals in primary-key order, and the
@@ -67,17 +80,19 @@ function validate(options: RollbackOptions): void {
  * waits for that row, READ COMMITTED re-checks the target row's conditions against the new
  * version, so the edited goal is skipped, not deleted. The batches advance by the last id
  * walked, so skipped goals do not end the loop early, and the condition (a digest per row) is
- * computed once per goal, never over the whole table for each batch.
+ * computed once per goal, never over the whole table for each batch. Each batch is a statement
+ * of its own, committed when it returns: `progress` counts those, for an error part-way.
  */
 async function deleteInBatches(
   db: SqlRunner,
   condition: string,
   batchSize: number,
   logger: Logger,
-): Promise<number> {
-  let deleted = 0;
+  progress: DeleteProgress,
+): Promise<void> {
   let afterId = '00000000-0000-0000-0000-000000000000';
   for (;;) {
+    progress.inFlight = true;
     const [row] = await db.rows<{ selected: unknown; deleted: unknown; last_id: string | null }>(
       `WITH batch AS (
          SELECT id FROM ${TABLES.goals}
@@ -90,18 +105,77 @@ async function deleteInBatches(
               (SELECT id FROM batch ORDER BY id DESC LIMIT 1) AS last_id`,
       [afterId, batchSize],
     );
+    progress.inFlight = false;
     const batchDeleted = toCount(row?.deleted);
-    deleted += batchDeleted;
-    logger.debug('rollback.batch', { deleted: batchDeleted, totalDeleted: deleted });
-    if (toCount(row?.selected) < batchSize || !row?.last_id) return deleted;
+    progress.deleted += batchDeleted;
+    logger.debug('rollback.batch', { deleted: batchDeleted, totalDeleted: progress.deleted });
+    if (toCount(row?.selected) < batchSize || !row?.last_id) return;
     afterId = row.last_id;
+  }
+}
+
+/**
+ * What stopped a rollback part-way, with how many goals its committed batches deleted. A batch
+ * the server answered with an error was rolled back whole; one whose connection was lost may
+ * have committed first, which no one can tell, so it counts as "up to" its size. Nothing is
+ * logged here: the caller prints the error, and one line says it all.
+ */
+function rollbackFailed(
+  err: unknown,
+  progress: DeleteProgress,
+  batchSize: number,
+): RollbackFailedError {
+  const safe = describeErrorSafely(err);
+  const answered = sqlStateOf(err) !== undefined && databaseErrorKind(err) !== 'connection';
+  const maybeDeleted = progress.inFlight && !answered ? batchSize : 0;
+  return new RollbackFailedError(progress.deleted, maybeDeleted, safe, { cause: err });
+}
+
+/**
+ * The deletes of a real rollback, and what they left. The goals kept are counted after the
+ * last delete, never before the first: an edit committed while the rollback runs turns a goal
+ * it would have deleted into one it keeps, and the figures must be the table's as the next
+ * process finds it. Anything that stops it part-way becomes a {@link RollbackFailedError}.
+ */
+async function deleteAndCount(
+  db: SqlRunner,
+  includeChanged: boolean,
+  batchSize: number,
+  logger: Logger,
+): Promise<RollbackResult> {
+  const progress: DeleteProgress = { deleted: 0, inFlight: false };
+  try {
+    const checkpointsAbandoned = await runStore.abandonUnfinished(db);
+    // The runs are gone, so is what recorded the app's writes for them.
+    await removeChangeCapture(db).catch((err: unknown) => {
+      if (sqlStateOf(err) !== '55P03') throw err;
+      logger.warn('rollback.capture_trigger_kept', { reason: 'lock_timeout' });
+    });
+    const condition = includeChanged
+      ? GOAL_PROVENANCE_SQL.anyBackfill
+      : GOAL_PROVENANCE_SQL.unchangedBackfill;
+    await deleteInBatches(db, condition, batchSize, logger, progress);
+    const after = await takeGoalCensus(db);
+    return {
+      dryRun: false,
+      includeChanged,
+      deleted: progress.deleted,
+      keptChanged: after.changedBackfill,
+      keptClinician: after.clinician,
+      checkpointsAbandoned,
+      elapsedMs: 0,
+    };
+  } catch (err) {
+    throw rollbackFailed(err, progress, batchSize);
   }
 }
 
 /**
  * Deletes the goals the backfill created and nobody has changed since, in batches by id.
  * Clinician-entered goals always stay; changed backfilled goals stay unless `includeChanged`.
- * Holds the backfill lock, so it never races a run.
+ * Holds the backfill lock, so it never races a run. Throws {@link RollbackFailedError} when an
+ * error stops it part-way, with how many goals it had deleted (they stay deleted; a rerun
+ * deletes the rest).
  */
 export async function rollbackBackfill(options: RollbackOptions): Promise<RollbackResult> {
   validate(options);
@@ -128,30 +202,18 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
     if (includeChanged && before.changedBackfill > 0) {
       logger.warn('rollback.include_changed', { changedGoals: before.changedBackfill, dryRun });
     }
-    const wouldDelete = before.unchangedBackfill + (includeChanged ? before.changedBackfill : 0);
-    let checkpointsAbandoned = 0;
-    let deleted = wouldDelete;
-    if (!dryRun) {
-      checkpointsAbandoned = await runStore.abandonUnfinished(db);
-      // The runs are gone, so is what recorded the app's writes for them.
-      await removeChangeCapture(db).catch((err: unknown) => {
-        if (sqlStateOf(err) !== '55P03') throw err;
-        logger.warn('rollback.capture_trigger_kept', { reason: 'lock_timeout' });
-      });
-      const condition = includeChanged
-        ? GOAL_PROVENANCE_SQL.anyBackfill
-        : GOAL_PROVENANCE_SQL.unchangedBackfill;
-      deleted = await deleteInBatches(db, condition, batchSize, logger);
-    }
-    const result: RollbackResult = {
-      dryRun,
-      includeChanged,
-      deleted,
-      keptChanged: includeChanged ? 0 : before.changedBackfill,
-      keptClinician: before.clinician,
-      checkpointsAbandoned,
-      elapsedMs: Math.round(performance.now() - startedAt),
-    };
+    const result: RollbackResult = dryRun
+      ? {
+          dryRun,
+          includeChanged,
+          deleted: before.unchangedBackfill + (includeChanged ? before.changedBackfill : 0),
+          keptChanged: includeChanged ? 0 : before.changedBackfill,
+          keptClinician: before.clinician,
+          checkpointsAbandoned: 0,
+          elapsedMs: 0,
+        }
+      : await deleteAndCount(db, includeChanged, batchSize, logger);
+    result.elapsedMs = Math.round(performance.now() - startedAt);
     logger.info('rollback.finish', { ...result });
     return result;
   } finally {

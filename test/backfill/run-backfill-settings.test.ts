@@ -2,7 +2,11 @@ import type { Knex } from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { silentLogger } from '../../src/logging/logger';
-import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
+import {
+  expectCountsToEqualModel,
+  expectGoalsToEqualModel,
+  resetData,
+} from '../support/backfill-assertions';
 import {
   countRows,
   type InsertedSession,
@@ -229,6 +233,104 @@ describe('a run under the database settings of an app', () => {
       });
       expect(result.resumed).toBe(true);
       await expectExactBackfill(sessions, result);
+    },
+  );
+});
+
+/**
+ * Wall clocks where zones disagree: summer time in London (the issue's 01:30), London's
+ * repeated hour (the clocks go back at 02:00 BST), the last microsecond before its skipped
+ * hour and the first after it, a moment in that skipped hour, a year's end (+14 in Kiritimati)
+ * and a leap day.
+ */
+const WALL_CLOCKS = [
+  '2024-06-01 01:30:00.000000',
+  '2024-10-27 01:30:00.000000',
+  '2024-03-31 00:59:59.999999',
+  '2024-03-31 02:00:00.000000',
+  '2024-03-31 01:30:00.000000',
+  '2024-12-31 23:59:59.999999',
+  '2024-02-29 12:00:00.123456',
+];
+
+/** London skips 01:00 to 02:00 on 2024-03-31: that wall clock does not exist there. */
+const SKIPPED_IN_LONDON = '2024-03-31 01:30:00.000000';
+
+type DateKind = 'timestamp' | 'timestamptz';
+const KINDS: DateKind[] = ['timestamp', 'timestamptz'];
+
+/** The date columns of the app's sessions and of the goals, with the kinds given. */
+async function setDateKinds(session: DateKind, goal: DateKind): Promise<void> {
+  await db.knex.raw(`ALTER TABLE therapy_sessions ALTER COLUMN session_date TYPE ${session}`);
+  await db.knex.raw(`ALTER TABLE treatment_goals ALTER COLUMN created_at TYPE ${goal}`);
+}
+
+const WALL_CLOCK = `'YYYY-MM-DD HH24:MI:SS.US'`;
+
+describe('a goal dates from its session as the app shows it', () => {
+  afterEach(async () => {
+    await setDateKinds('timestamptz', 'timestamptz');
+  });
+
+  it.each([
+    { datestyle: 'SQL, DMY', timezone: 'Europe/London', intervalstyle: 'postgres' },
+    { datestyle: 'German', timezone: 'Pacific/Kiritimati', intervalstyle: 'sql_standard' },
+    { datestyle: 'SQL, DMY', timezone: 'Asia/Kolkata', intervalstyle: 'iso_8601' },
+    { datestyle: 'German', timezone: 'Europe/London', intervalstyle: 'postgres_verbose' },
+  ])(
+    'under DateStyle $datestyle, TimeZone $timezone, for either kind of either column',
+    async (settings) => {
+      runKnex = await knexWithSettings(settings);
+      const app = runKnex;
+      for (const sessionKind of KINDS) {
+        for (const goalKind of KINDS) {
+          await resetData(db.knex);
+          await setDateKinds(sessionKind, goalKind);
+          const [patient = ''] = await insertUsers(db.knex, 1, 'patient');
+          // Written by the app on its own connection: a wall clock, or an instant in its zone.
+          for (const [i, wallClock] of WALL_CLOCKS.entries()) {
+            await app.raw(
+              `INSERT INTO therapy_sessions (patient_id, session_date, extracted_notes)
+             VALUES (?, CAST(? AS ${sessionKind}), ?)`,
+              [patient, wallClock, JSON.stringify({ action_items: [{ task: `Task ${i}` }] })],
+            );
+          }
+          const result = await runBackfill({ knex: app, logger: silentLogger, batchSize: 2 });
+          expect(result).toMatchObject({ outcome: 'completed', goalsCreated: WALL_CLOCKS.length });
+
+          // What the app reads, on its own connection: each goal's wall clock beside its session's,
+          // and whether created_at is what the app's own copy of session_date would give.
+          const rows = await app.raw<{
+            rows: { session: string; goal: string; as_app: boolean }[];
+          }>(
+            `SELECT to_char(s.session_date, ${WALL_CLOCK}) AS session,
+                  to_char(g.created_at, ${WALL_CLOCK}) AS goal,
+                  g.created_at = CAST(s.session_date AS ${goalKind}) AS as_app
+             FROM treatment_goals g JOIN therapy_sessions s ON s.id = g.session_id
+            ORDER BY s.session_date`,
+          );
+          const combination = `${sessionKind} -> ${goalKind}`;
+          for (const row of rows.rows) {
+            // A wall clock that the zone skips is no instant there: PostgreSQL reads it an hour
+            // on, for the backfill as for the app.
+            const skipped =
+              settings.timezone === 'Europe/London' &&
+              sessionKind === 'timestamp' &&
+              goalKind === 'timestamptz' &&
+              row.session === SKIPPED_IN_LONDON;
+            expect({ combination, ...row }).toEqual({
+              combination,
+              session: row.session,
+              goal: skipped ? '2024-03-31 02:30:00.000000' : row.session,
+              as_app: true,
+            });
+          }
+          expect(rows.rows.length).toBe(WALL_CLOCKS.length);
+          if (sessionKind === 'timestamp') {
+            expect(rows.rows.map((row) => row.session).sort()).toEqual([...WALL_CLOCKS].sort());
+          }
+        }
+      }
     },
   );
 });

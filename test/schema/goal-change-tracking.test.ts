@@ -34,8 +34,15 @@ beforeEach(async () => {
   backfilled = (await db.knex('treatment_goals').where({ description: 'Walk' }).pluck('id'))[0];
 });
 
-const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
-  GOAL_CHANGE_TRACKING;
+const {
+  touchedColumn,
+  fingerprintColumn,
+  fingerprintFunction,
+  touchFunction,
+  touchTrigger,
+  baselineFunction,
+  baselineTrigger,
+} = GOAL_CHANGE_TRACKING;
 
 async function trackingObjects(): Promise<{
   columns: number;
@@ -45,9 +52,17 @@ async function trackingObjects(): Promise<{
   const result = await db.knex.raw<{ rows: Record<string, string | number>[] }>(
     `SELECT (SELECT count(*) FROM information_schema.columns
               WHERE table_name = 'treatment_goals' AND column_name IN (?, ?)) AS columns,
-            (SELECT count(*) FROM pg_proc WHERE proname IN (?, ?)) AS functions,
-            (SELECT count(*) FROM pg_trigger WHERE tgname = ?) AS triggers`,
-    [touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger],
+            (SELECT count(*) FROM pg_proc WHERE proname IN (?, ?, ?)) AS functions,
+            (SELECT count(*) FROM pg_trigger WHERE tgname IN (?, ?)) AS triggers`,
+    [
+      touchedColumn,
+      fingerprintColumn,
+      fingerprintFunction,
+      touchFunction,
+      baselineFunction,
+      touchTrigger,
+      baselineTrigger,
+    ],
   );
   const row = result.rows[0] ?? {};
   return {
@@ -131,16 +146,16 @@ describe('goal change tracking', () => {
   });
 
   it('is idempotent, drops cleanly, and goes with the schema', async () => {
-    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
     await createGoalChangeTracking(db.knex);
-    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
     expect(await tracking(backfilled)).toEqual({ touched: false, matches: true });
 
     await dropGoalChangeTracking(db.knex);
     expect(await trackingObjects()).toEqual({ columns: 0, functions: 0, triggers: 0 });
     await dropGoalChangeTracking(db.knex);
     await createGoalChangeTracking(db.knex);
-    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
 
     await db.knex.transaction(async (trx) => {
       await trx.raw('TRUNCATE treatment_goals');
@@ -148,6 +163,6 @@ describe('goal change tracking', () => {
     });
     expect(await trackingObjects()).toEqual({ columns: 0, functions: 0, triggers: 0 });
     await db.knex.transaction((trx) => createGoalSchema(trx));
-    expect(await trackingObjects()).toEqual({ columns: 2, functions: 2, triggers: 1 });
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
   });
 });
