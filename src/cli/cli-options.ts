@@ -1,5 +1,5 @@
 import type { Argv, Options } from 'yargs';
-import { OPTION_SPECS, type OptionName, optionProblem } from '../config/option-spec';
+import { OPTION_SPECS, type OptionName, parseOption } from '../config/option-spec';
 import type { LogFormat } from '../logging/create-logger';
 
 /** The help group of the options every command takes. */
@@ -39,16 +39,22 @@ export const GLOBAL_OPTIONS = {
   },
 } as const satisfies Record<string, Options>;
 
-/** The yargs option for a numeric option of the spec: its flag, placeholder, range, default. */
+/**
+ * The yargs option for a numeric option of the spec: its flag, placeholder, range, default.
+ * It has no yargs type: main turns off yargs' number parsing, which reads `--lock-timeout-ms=`
+ * as 0 and `0x10` as 16, so the text reaches {@link parseOption}, the variables' parser. A
+ * value it refuses stays text, for the check to name.
+ */
 function numericOption(name: OptionName): [string, Options] {
   const spec = OPTION_SPECS[name];
   const none = 'zeroMeansNone' in spec ? '0 (none) or ' : '';
   return [
     spec.flag,
     {
-      type: 'number',
       requiresArg: true,
       default: spec.default,
+      coerce: (given: unknown) =>
+        typeof given === 'string' ? (parseOption(name, given).value ?? given) : given,
       describe: `${spec.placeholder}  ${spec.describe} [${none}${spec.min} to ${spec.max}]`,
     },
   ];
@@ -70,6 +76,9 @@ export function declareOptions(
   numeric: readonly OptionName[],
 ): Argv {
   const options = { ...flags, ...Object.fromEntries(numeric.map(numericOption)) };
+  const numericByFlag = new Map<string, OptionName>(
+    numeric.map((name) => [OPTION_SPECS[name].flag, name]),
+  );
   return yargs
     .options(options)
     .epilogue(EXIT_CODES_EPILOGUE)
@@ -77,16 +86,18 @@ export function declareOptions(
       const problems: string[] = [];
       for (const name of [...Object.keys(options), ...Object.keys(GLOBAL_OPTIONS)]) {
         const value = argv[name];
+        const numericName = numericByFlag.get(name);
         if (Array.isArray(value)) {
           problems.push(`--${name} was given ${value.length} times: give it once`);
+        } else if (numericName !== undefined && typeof value === 'boolean') {
+          problems.push(
+            `--no-${name} is not a flag: give --${name} with a number, or leave it out`,
+          );
+        } else if (numericName !== undefined && typeof value === 'string') {
+          problems.push(`--${name} ${parseOption(numericName, value).problem}`);
         } else if (typeof value === 'string' && value.trim() === '') {
           problems.push(`--${name} needs a value`);
         }
-      }
-      for (const name of numeric) {
-        const value = argv[OPTION_SPECS[name].flag];
-        const problem = Array.isArray(value) ? null : optionProblem(name, value);
-        if (problem !== null) problems.push(`--${OPTION_SPECS[name].flag} ${problem}`);
       }
       return problems.length === 0 || problems.join('; ');
     });

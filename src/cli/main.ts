@@ -56,6 +56,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .locale('en')
       .updateStrings(MESSAGES as Record<string, string>)
       .exitProcess(false)
+      // Numbers are read by the option spec's parser, never by yargs (see cli-options.ts).
+      .parserConfiguration({ 'parse-numbers': false })
       .strict()
       .recommendCommands()
       .showHelpOnFail(false)
