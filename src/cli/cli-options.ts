@@ -65,17 +65,26 @@ export function flag(describe: string): Options {
   return { type: 'boolean', describe };
 }
 
+/** What a command's check reads beyond yargs' parse: the part of the CLI's context it needs. */
+export interface Invocation {
+  /** The command line as typed: how a boolean flag was written is gone once yargs has read it. */
+  readonly argv: readonly string[];
+}
+
 /**
  * Declares a command's options on `yargs`: its own `flags`, the numeric options of the spec,
- * the exit codes epilogue, and one check that names every bad value at once (a range, a flag given twice, an empty
- * value).
+ * the exit codes epilogue, and one check that names every problem at once: a bad value, a
+ * flag given twice.
  */
 export function declareOptions(
   yargs: Argv,
+  _command: string,
+  invocation: Invocation,
   flags: Readonly<Record<string, Options>>,
   numeric: readonly OptionName[],
 ): Argv {
   const options = { ...flags, ...Object.fromEntries(numeric.map(numericOption)) };
+  const every: Readonly<Record<string, Options>> = { ...GLOBAL_OPTIONS, ...options };
   const numericByFlag = new Map<string, OptionName>(
     numeric.map((name) => [OPTION_SPECS[name].flag, name]),
   );
@@ -83,10 +92,12 @@ export function declareOptions(
     .options(options)
     .epilogue(EXIT_CODES_EPILOGUE)
     .check((argv) => {
-      const problems: string[] = [];
-      for (const name of [...Object.keys(options), ...Object.keys(GLOBAL_OPTIONS)]) {
+      const written = writtenFlags(invocation.argv);
+      const problems = [...booleanProblems(written, every)];
+      for (const name of Object.keys(every)) {
         const value = argv[name];
         const numericName = numericByFlag.get(name);
+        // yargs gathers a repeated flag that takes a value into an array (never a boolean one).
         if (Array.isArray(value)) {
           problems.push(`--${name} was given ${value.length} times: give it once`);
         } else if (numericName !== undefined && typeof value === 'boolean') {
@@ -103,21 +114,53 @@ export function declareOptions(
     });
 }
 
-/** Whether `--name=value` wrote a boolean flag with a value other than true or false. */
-export function looseBooleans(
-  argv: readonly string[],
+/** A `--flag` the command line holds before any `--`, named as the options are. */
+interface WrittenFlag {
+  name: string;
+  negated: boolean;
+  /** What followed `=`, if the flag was written `--flag=value`. */
+  value: string | undefined;
+}
+
+/**
+ * The `--` flags of `argv`, as written. Every token before `--` that starts with `--` is a flag:
+ * yargs takes a token that starts with `-` as a flag's value only when it is a negative number.
+ */
+function writtenFlags(argv: readonly string[]): WrittenFlag[] {
+  const end = argv.indexOf('--');
+  return argv.slice(0, end === -1 ? undefined : end).flatMap((arg) => {
+    const [, written = '', value] = /^--([^=]+)(?:=(.*))?$/s.exec(arg) ?? [];
+    // yargs reads `--dryRun` as `--dry-run`.
+    const kebab = written.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+    if (kebab === '') return [];
+    const negated = kebab.startsWith('no-');
+    return [{ name: negated ? kebab.slice(3) : kebab, negated, value }];
+  });
+}
+
+/**
+ * Booleans written with a value other than true or false, or written more than once. yargs
+ * reads `--dry-run=yes` as false, which would turn a dry run into a real one, and keeps one of
+ * `--dry-run --no-dry-run` without a word; only the command line as typed tells them apart.
+ */
+function booleanProblems(
+  written: readonly WrittenFlag[],
   options: Readonly<Record<string, Options>>,
 ): string[] {
   const problems: string[] = [];
-  for (const arg of argv.slice(0, argv.includes('--') ? argv.indexOf('--') : undefined)) {
-    const [, written = '', value = ''] = /^--([^=]+)=(.*)$/s.exec(arg) ?? [];
-    // yargs reads `--dryRun` as `--dry-run`.
-    const name = written.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-    if (options[name]?.type !== 'boolean' || value === 'true' || value === 'false') continue;
+  const times = new Map<string, number>();
+  for (const { name, negated, value } of written) {
+    // `--no-dry-run=true` is no flag at all: yargs' strict mode names it.
+    if (options[name]?.type !== 'boolean' || (negated && value !== undefined)) continue;
+    times.set(name, (times.get(name) ?? 0) + 1);
+    if (value === undefined || value === 'true' || value === 'false') continue;
     problems.push(
       `--${name} accepts only true or false after = (got ${JSON.stringify(value)}): ` +
         `write --${name} or --no-${name}`,
     );
+  }
+  for (const [name, count] of times) {
+    if (count > 1) problems.push(`--${name} was given ${count} times: give it once`);
   }
   return problems;
 }
