@@ -69,16 +69,18 @@ export function flag(describe: string): Options {
 export interface Invocation {
   /** The command line as typed: how a boolean flag was written is gone once yargs has read it. */
   readonly argv: readonly string[];
+  /** Where npm leaves the flags it took for itself (`npm_config_*`). */
+  readonly io: { readonly env: Readonly<Record<string, string | undefined>> };
 }
 
 /**
  * Declares a command's options on `yargs`: its own `flags`, the numeric options of the spec,
  * the exit codes epilogue, and one check that names every problem at once: a bad value, a
- * flag given twice.
+ * flag given twice, arguments after `--`, and flags npm took for itself.
  */
 export function declareOptions(
   yargs: Argv,
-  _command: string,
+  command: string,
   invocation: Invocation,
   flags: Readonly<Record<string, Options>>,
   numeric: readonly OptionName[],
@@ -93,7 +95,11 @@ export function declareOptions(
     .epilogue(EXIT_CODES_EPILOGUE)
     .check((argv) => {
       const written = writtenFlags(invocation.argv);
-      const problems = [...booleanProblems(written, every)];
+      const problems = [
+        ...afterDoubleDash(argv['--']),
+        ...flagsNpmTook(command, invocation.io.env, every, written),
+        ...booleanProblems(written, every),
+      ];
       for (const name of Object.keys(every)) {
         const value = argv[name];
         const numericName = numericByFlag.get(name);
@@ -163,4 +169,62 @@ function booleanProblems(
     if (count > 1) problems.push(`--${name} was given ${count} times: give it once`);
   }
   return problems;
+}
+
+/** Arguments after `--` (yargs' `populate--`): no command reads any, so each would be lost. */
+function afterDoubleDash(rest: unknown): string[] {
+  if (!Array.isArray(rest) || rest.length === 0) return [];
+  // Only up to any `=`: a value could be SQL or a URL with a password.
+  const shown = rest.map((arg) => String(arg).replace(/=.*$/s, '=…')).join(' ');
+  return [
+    `arguments after -- are not read, so nothing was done (got ${shown}): give them before the -- ` +
+      '(through npm, write one --: npm run backfill -- <command> <flags>)',
+  ];
+}
+
+/**
+ * The command's flags npm took as its own settings. `npm run backfill rollback --dry-run`,
+ * without `--` before the flags, leaves `npm_config_dry_run=true` in the environment and hands
+ * the CLI only `rollback`; npm does the same with any flag it is given (`--include-changed`,
+ * `--lock-timeout-ms=100`). A flag the command line gives itself is what the operator said.
+ */
+function flagsNpmTook(
+  command: string,
+  env: Invocation['io']['env'],
+  options: Readonly<Record<string, Options>>,
+  written: readonly WrittenFlag[],
+): string[] {
+  const given = new Set(written.map(({ name }) => name));
+  const taken = Object.entries(options).flatMap(([name, option]) => {
+    if (given.has(name)) return [];
+    // npm writes `--dry-run` as npm_config_dry_run, and `--dryRun` as npm_config_dryrun.
+    const variables = new Set([name.replace(/-/g, '_'), name.replace(/-/g, '')]);
+    const variable = [...variables]
+      .map((suffix) => `npm_config_${suffix}`)
+      .find((candidate) => {
+        const value = env[candidate];
+        // npm leaves a boolean it was not given as "" (npm 6) or unset; false drops nothing.
+        return (
+          value !== undefined && value !== '' && !(option.type === 'boolean' && value === 'false')
+        );
+      });
+    return variable === undefined ? [] : [{ name, variable, boolean: option.type === 'boolean' }];
+  });
+  if (taken.length === 0) return [];
+  const one = taken.length === 1;
+  const example = taken.map(({ name, boolean }) => (boolean ? `--${name}` : `--${name} …`));
+  return [
+    `npm took ${listed(taken.map(({ name }) => `--${name}`))} for itself ` +
+      `(${listed(taken.map(({ variable }) => variable))} ${one ? 'is' : 'are'} set), so ` +
+      `goal-backfill did not get ${one ? 'it' : 'them'} and did nothing: put -- before the ` +
+      `command, as in npm run backfill -- ${command} ${example.join(' ')} (the same fix holds ` +
+      `when an .npmrc or the environment sets ${one ? 'it' : 'them'})`,
+  ];
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }

@@ -49,8 +49,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .locale('en')
       .updateStrings(MESSAGES as Record<string, string>)
       .exitProcess(false)
-      // Numbers are read by the option spec's parser, never by yargs (see cli-options.ts).
-      .parserConfiguration({ 'parse-numbers': false })
+      // Numbers are read by the option spec's parser, never by yargs (see cli-options.ts);
+      // arguments after `--` go to argv['--'], where the commands' check refuses them.
+      .parserConfiguration({ 'parse-numbers': false, 'populate--': true })
       .strict()
       .recommendCommands()
       .showHelpOnFail(false)
