@@ -1,21 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Options } from 'yargs';
 import yargs from 'yargs/yargs';
 import { describeErrorSafely } from '../db/safe-error';
 import { UsageError } from '../errors/usage-error';
-import { EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS, looseBooleans } from './cli-options';
-import { ROLLBACK_OPTIONS, rollbackCommand } from './commands/rollback';
-import { RUN_OPTIONS, runCommand } from './commands/run';
-import { STATUS_OPTIONS, statusCommand } from './commands/status';
+import { EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS } from './cli-options';
+import { rollbackCommand } from './commands/rollback';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
 import { type CliContext, type CliIo, EXIT_CODES } from './wrap-handler';
 
-/** Each command's own flags, to tell a loose boolean and to point at the right help. */
-const COMMAND_FLAGS: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
-  run: RUN_OPTIONS,
-  rollback: ROLLBACK_OPTIONS,
-  status: STATUS_OPTIONS,
-};
+/** The commands, to point a usage error at the right help. */
+const COMMANDS: readonly string[] = ['run', 'rollback', 'status'];
 
 /** yargs' messages, reworded to say what to fix. y18n takes plural forms as `{one, other}`. */
 const MESSAGES: Record<string, unknown> = {
@@ -37,15 +32,13 @@ const MESSAGES: Record<string, unknown> = {
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const signal = io.signal ?? new AbortController().signal;
-  const context: CliContext = { io, signal, exitCode: EXIT_CODES.ok };
-  const typed = argv.find((arg) => !arg.startsWith('-')) ?? '';
-  const command = typed in COMMAND_FLAGS ? typed : undefined;
+  const context: CliContext = { argv, io, signal, exitCode: EXIT_CODES.ok };
+  // Only for the help it points at: each command checks its own flags, once yargs chose it.
+  const end = argv.indexOf('--');
+  const command = argv.slice(0, end === -1 ? undefined : end).find((arg) => COMMANDS.includes(arg));
   const help = `see 'goal-backfill${command ? ` ${command}` : ''} --help'`;
   const topLevelHelp = argv.length > 0 && argv.every((arg) => arg === '--help' || arg === '-h');
   try {
-    // yargs reads `--dry-run=yes` as false, which would turn a dry run into a real one.
-    const loose = looseBooleans(argv, { ...GLOBAL_OPTIONS, ...COMMAND_FLAGS[command ?? 'run'] });
-    if (loose.length > 0) throw new UsageError(`${loose.join('; ')}; ${help}`);
     // package.json sits two directories up both in src/cli and in the built dist/cli.
     const pkg = readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
     const { version } = JSON.parse(pkg) as { version?: unknown };
@@ -56,6 +49,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .locale('en')
       .updateStrings(MESSAGES as Record<string, string>)
       .exitProcess(false)
+      // Numbers are read by the option spec's parser, never by yargs (see cli-options.ts);
+      // arguments after `--` go to argv['--'], where the commands' check refuses them.
+      .parserConfiguration({ 'parse-numbers': false, 'populate--': true })
       .strict()
       .recommendCommands()
       .showHelpOnFail(false)

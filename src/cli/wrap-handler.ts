@@ -68,6 +68,8 @@ export interface CliIo {
 
 /** One invocation's state, created by `main` and shared with the command it runs. */
 export interface CliContext {
+  /** The command line as typed, for the checks that need more than yargs' parse of it. */
+  readonly argv: readonly string[];
   readonly io: CliIo;
   readonly signal: AbortSignal;
   /** Set by the command that ran. */

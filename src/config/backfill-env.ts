@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors/config-error';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/create-logger';
-import { OPTION_SPECS, type OptionName, optionProblem } from './option-spec';
+import { OPTION_SPECS, type OptionName, parseOption } from './option-spec';
 
 /** The variable that holds the backfill's own health query (SQL). */
 export const HEALTH_QUERY_VARIABLE = 'GOAL_BACKFILL_HEALTH_QUERY';
@@ -62,15 +62,12 @@ function readEnvOption(
   name: EnvOption,
 ): { value: number | undefined; problem: string | null } {
   const variable = OPTION_SPECS[name].env;
+  // An environment cannot leave a variable out as a command line leaves out a flag: empty
+  // (or blank) means unset here, and spaces around a value are dropped.
   const raw = env[variable]?.trim();
   if (raw === undefined || raw === '') return { value: undefined, problem: null };
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  const problem = optionProblem(name, value);
-  if (problem === null) return { value, problem: null };
-  return {
-    value: undefined,
-    problem: `${variable} ${problem.replace(/\(got [^)]*\)$/, `(got ${JSON.stringify(raw)})`)}`,
-  };
+  const { value, problem } = parseOption(name, raw);
+  return { value, problem: problem === null ? null : `${variable} ${problem}` };
 }
 
 /**

@@ -158,6 +158,25 @@ export function optionProblem(name: OptionName, value: unknown): string | null {
 }
 
 /**
+ * Reads a numeric option from the text a flag or a variable gave: decimal digits only, so `""`,
+ * `0x10`, `1e3`, `+5`, `-1`, `5.0` and ` 5` are refused rather than read as some other number
+ * (`Number` would read `""` as 0 and `0x10` as 16), then the option's range. Answers the value,
+ * or `must be …` saying what it takes, with the text as given.
+ */
+export function parseOption(
+  name: OptionName,
+  text: string,
+): { value: number; problem: null } | { value: undefined; problem: string } {
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
+  const problem = optionProblem(name, value);
+  if (problem === null) return { value, problem: null };
+  return {
+    value: undefined,
+    problem: problem.replace(/\(got [^)]*\)$/, `(got ${JSON.stringify(text)})`),
+  };
+}
+
+/**
  * Adds `<label> must be …` to `problems` unless `value` is undefined or within the option's
  * range. `label` is how the caller names it: the option, a `--flag` or a variable.
  */

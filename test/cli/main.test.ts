@@ -79,14 +79,14 @@ describe('a command line that cannot be used', () => {
     [['rollback', '--from-start'], 'unknown flags or commands: from-start'],
     [['--lock-wait', '5'], 'unknown flags or commands: lock-wait'],
     [['--batch-size', 'abc'], '--batch-size must be a whole number from 1 to 100000'],
-    [['--batch-size', '0'], '--batch-size must be a whole number from 1 to 100000 (got 0)'],
-    [['--batch-size', '100001'], '(got 100001)'],
+    [['--batch-size', '0'], '--batch-size must be a whole number from 1 to 100000 (got "0")'],
+    [['--batch-size', '100001'], '(got "100001")'],
     [['--batch-size'], '--batch-size needs a value'],
     [['--batch-size', '5', '--batch-size', '6'], '--batch-size was given 2 times: give it once'],
     [['--progress-every', '-5'], '--progress-every must be a whole number from 0'],
     [
       ['--lock-wait-ms', '-1'],
-      '--lock-wait-ms must be a whole number of milliseconds from 0 to 86400000 (got -1)',
+      '--lock-wait-ms must be a whole number of milliseconds from 0 to 86400000 (got "-1")',
     ],
     [['--lock-wait-ms', '1.5'], '--lock-wait-ms must be a whole number of milliseconds'],
     [
@@ -95,10 +95,10 @@ describe('a command line that cannot be used', () => {
     ],
     [
       ['--statement-timeout-ms', '1'],
-      '--statement-timeout-ms must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got 1)',
+      '--statement-timeout-ms must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got "1")',
     ],
-    [['--statement-timeout-ms', '999'], '(got 999)'],
-    [['--statement-timeout-ms', '-1'], '(got -1)'],
+    [['--statement-timeout-ms', '999'], '(got "999")'],
+    [['--statement-timeout-ms', '-1'], '(got "-1")'],
     [
       ['--lock-timeout-ms', '1.5'],
       '--lock-timeout-ms must be a whole number of milliseconds from 0 to 2147483647',
@@ -112,7 +112,7 @@ describe('a command line that cannot be used', () => {
     [['--error-log', ''], '--error-log needs a value'],
     [['--dry-run', '--error-log', 'f.jsonl'], '--dry-run and --error-log cannot be used together'],
     [['rollback', '--batch-size', '2.5'], '--batch-size must be a whole number from 1 to 100000'],
-    [['status', '--limit', '0'], '--limit must be a whole number from 1 to 1000 (got 0)'],
+    [['status', '--limit', '0'], '--limit must be a whole number from 1 to 1000 (got "0")'],
   ])('%j exits 2 with one line saying what to fix', async (argv, fix) => {
     const run = await runCli(argv, { env });
     expect(run.code).toBe(2);

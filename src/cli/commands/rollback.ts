@@ -60,7 +60,7 @@ export function rollbackCommand(context: CliContext): CommandModule<object, Roll
     command: 'rollback',
     describe: 'Delete the backfilled goals nobody changed; clinician goals always stay',
     builder: (yargs) =>
-      declareOptions(yargs, ROLLBACK_OPTIONS, ['batchSize', 'lockWaitMs'])
+      declareOptions(yargs, 'rollback', context, ROLLBACK_OPTIONS, ['batchSize', 'lockWaitMs'])
         .usage(
           'Usage: goal-backfill rollback [options]\n\nDelete the backfilled goals nobody changed.',
         )

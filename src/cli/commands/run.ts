@@ -150,7 +150,7 @@ export function runCommand(context: CliContext, asDefault = true): CommandModule
     command: asDefault ? ['run', '$0'] : 'run',
     describe: 'Backfill treatment_goals from the sessions (the default command)',
     builder: (yargs) =>
-      declareOptions(yargs, RUN_OPTIONS, RUN_NUMERIC)
+      declareOptions(yargs, 'run', context, RUN_OPTIONS, RUN_NUMERIC)
         .conflicts('dry-run', 'error-log')
         .usage('Usage: goal-backfill run [options]\n\nBackfill treatment_goals from the sessions.')
         .example('goal-backfill run --dry-run', 'Count what a run would do; write nothing')

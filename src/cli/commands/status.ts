@@ -21,7 +21,7 @@ export function statusCommand(context: CliContext): CommandModule<object, Status
     command: 'status',
     describe: 'Show recent runs, goal counts, the lock holder and whether a run can resume',
     builder: (yargs) =>
-      declareOptions(yargs, STATUS_OPTIONS, ['limit'])
+      declareOptions(yargs, 'status', context, STATUS_OPTIONS, ['limit'])
         .usage('Usage: goal-backfill status [options]\n\nShow where the backfill stands.')
         .example('goal-backfill status', 'Goal counts, the lock, the last 10 runs')
         .example('goal-backfill status --json --limit 50', 'The same as JSON, 50 runs') as never,

@@ -196,7 +196,7 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
       const run = await runCli(['run', '--statement-timeout-ms', '1'], { env: env() });
       expect(run.code).toBe(2);
       expect(linesOf(run.stderr)).toEqual([
-        "goal-backfill: error: --statement-timeout-ms must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got 1); see 'goal-backfill run --help'",
+        'goal-backfill: error: --statement-timeout-ms must be 0 (none) or a whole number of milliseconds from 1000 to 2147483647 (got "1"); see \'goal-backfill run --help\'',
       ]);
       expect(await tableCounts(db.knex)).toEqual(before);
     });

@@ -53,6 +53,24 @@ describe.skipIf(withoutServer)('boolean flags take only true or false', () => {
     expect(await tableCounts(db.knex)).toEqual(before);
   });
 
+  it.each([
+    // The value of --log-format passed for the command word, so rollback's flags went unchecked
+    // and --include-changed=yes was read as false: a real rollback of the unchanged goals.
+    [['--log-format', 'json', 'rollback', '--include-changed=yes']],
+    // yargs keeps the last of a repeated boolean without a word.
+    [['rollback', '--dry-run', '--no-dry-run']],
+    [['rollback', '--dry-run', '--dry-run=false']],
+    [['run', '--dry-run', '--no-dry-run']],
+  ])('%j: exit 2, one line, nothing written or deleted', async (argv) => {
+    await seedWorkForBoth();
+    const before = await tableCounts(db.knex);
+    const run = await runCli(argv, { env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(linesOf(run.stderr)).toEqual([expect.stringMatching(/^goal-backfill: error: --/)]);
+    expect(await tableCounts(db.knex)).toEqual(before);
+  });
+
   it('names every loose boolean in the one line', async () => {
     const run = await runCli(['rollback', '--dry-run=yes', '--json=1'], { env: env() });
     expect(run.code).toBe(2);
@@ -78,6 +96,21 @@ describe.skipIf(withoutServer)('boolean flags take only true or false', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ dryRun: true, deleted: 3 });
     expect(await tableCounts(db.knex)).toEqual(before);
   });
+
+  it.each([[['--dry-run=false']], [['--no-dry-run']], [['--dry-run', 'false']]])(
+    'rollback %j is a real rollback, and refused beside --dry-run',
+    async (flags) => {
+      await seedWorkForBoth();
+      const refused = await runCli(['rollback', ...flags, '--dry-run'], { env: env() });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('--dry-run was given 2 times: give it once');
+      expect(await db.knex('treatment_goals').count({ n: '*' })).toEqual([{ n: '3' }]);
+      const run = await runCli(['rollback', ...flags, '--json'], { env: env() });
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ dryRun: false, deleted: 3 });
+      expect(await db.knex('treatment_goals').count({ n: '*' })).toEqual([{ n: '0' }]);
+    },
+  );
 
   it.each([['--dry-run=false'], ['--no-dry-run']])('run %s is a real run', async (flag) => {
     await seedKnownSessions(db.knex);

@@ -26,14 +26,11 @@ beforeEach(() => {
 
 describe('goal-backfill run --workers: values refused before anything is opened', () => {
   it.each([
-    [['--workers', '0'], '--workers must be a whole number from 1 to 16 (got 0)'],
-    [['--workers=0'], '--workers must be a whole number from 1 to 16 (got 0)'],
-    [['--workers', '17'], '--workers must be a whole number from 1 to 16 (got 17)'],
-    [['--workers', '1.5'], '--workers must be a whole number from 1 to 16 (got 1.5)'],
-    [
-      ['--workers', 'abc'],
-      '--workers must be a whole number from 1 to 16 (got something not a number)',
-    ],
+    [['--workers', '0'], '--workers must be a whole number from 1 to 16 (got "0")'],
+    [['--workers=0'], '--workers must be a whole number from 1 to 16 (got "0")'],
+    [['--workers', '17'], '--workers must be a whole number from 1 to 16 (got "17")'],
+    [['--workers', '1.5'], '--workers must be a whole number from 1 to 16 (got "1.5")'],
+    [['--workers', 'abc'], '--workers must be a whole number from 1 to 16 (got "abc")'],
     [['--workers'], '--workers needs a value'],
     [['--workers', '2', '--workers', '3'], '--workers was given 2 times: give it once'],
   ])('%j: one usage line, exit 2', async (flags, problem) => {
