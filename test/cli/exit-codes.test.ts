@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_CODES, exitCodeForError } from '../../src/cli/wrap-handler';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { BackfillRunFailedError } from '../../src/errors/backfill-run-failed-error';
+import { ChangeCaptureBlockedError } from '../../src/errors/change-capture-blocked-error';
 import { ConfigError } from '../../src/errors/config-error';
 import { DatabaseUnreachableError } from '../../src/errors/database-unreachable-error';
 import { SchemaNotReadyError } from '../../src/errors/schema-not-ready-error';
@@ -23,6 +24,7 @@ describe('exitCodeForError', () => {
     ['an unreachable database', 2, new DatabaseUnreachableError('postgres://h/db', 'refused')],
     ['a missing schema', 2, new SchemaNotReadyError(['treatment_goals'])],
     ['a held lock', 3, new BackfillLockedError(holder, 0)],
+    ['change capture kept from starting', 3, new ChangeCaptureBlockedError([42], 5)],
     ['a failed run', 1, new BackfillRunFailedError('r', 5, { code: 'X', message: 'm' })],
     ['anything else', 1, new TypeError('oops')],
   ])('gives %s exit code %i', (_name, code, err) => {
