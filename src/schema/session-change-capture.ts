@@ -59,6 +59,7 @@ async function sessionTableWriters(db: SqlRunner): Promise<number[]> {
   const rows = await db.rows<{ pid: number }>(
     `SELECT DISTINCT pid FROM pg_locks
       WHERE locktype = 'relation' AND relation = to_regclass(?) AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND pid <> pg_backend_pid()
         AND mode IN ('RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',
                      'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')

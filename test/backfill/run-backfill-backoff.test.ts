@@ -51,7 +51,8 @@ describe.skipIf(onPglite)('an app transaction that waits on a goal row the run h
         for (let attempt = 0; attempt < 200; attempt += 1) {
           const sleeping = await app.raw(
             `SELECT count(*) AS n FROM pg_stat_activity
-              WHERE application_name LIKE 'goal-backfill%' AND wait_event = 'PgSleep'`,
+              WHERE datname = current_database() AND application_name LIKE 'goal-backfill%'
+                AND wait_event = 'PgSleep'`,
           );
           if (Number(sleeping.rows[0].n) > 0) break;
           await new Promise((resolve) => setTimeout(resolve, 25));

@@ -178,7 +178,8 @@ describe.skipIf(onPglite)('a transaction open when the run starts', () => {
   async function someoneWaitsForSessions(): Promise<void> {
     for (;;) {
       const { rows } = await db.knex.raw(
-        `SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'therapy_sessions'::regclass`,
+        `SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'therapy_sessions'::regclass
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       );
       if (rows.length > 0) return;
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -90,7 +90,8 @@ describe.skipIf(onPglite)('a backfill whose connection is terminated mid-run', (
           void db.knex
             .raw(
               `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE application_name = 'goal-backfill library' AND pid <> pg_backend_pid()`,
+                WHERE datname = current_database() AND application_name = 'goal-backfill library'
+                  AND pid <> pg_backend_pid()`,
             )
             .then(() => undefined);
         }

@@ -112,13 +112,15 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
         void db.knex
           .raw(
             `SELECT count(*)::int AS n FROM pg_stat_activity
-              WHERE application_name LIKE 'goal-backfill library%' AND state <> 'idle'`,
+              WHERE datname = current_database() AND application_name LIKE 'goal-backfill library%'
+                AND state <> 'idle'`,
           )
           .then((r) => connections.push(r.rows[0].n as number));
         void db.knex
           .raw(
             `SELECT count(*)::int AS n FROM pg_locks
-              WHERE locktype = 'advisory' AND objid = CAST(? AS oid) AND mode = 'ShareLock' AND granted`,
+              WHERE locktype = 'advisory' AND objid = CAST(? AS oid) AND mode = 'ShareLock' AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
             [WORKERS_LOCK_KEY],
           )
           .then((r) => workersHolding.push(r.rows[0].n as number));
@@ -133,7 +135,8 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
     // Every worker but the lock holder holds the workers' lock shared, and lets go at the end.
     expect(Math.max(...workersHolding)).toBe(workers - 1);
     const after = await db.knex.raw(
-      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = CAST(? AS oid)`,
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = CAST(? AS oid)
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [WORKERS_LOCK_KEY],
     );
     expect(after.rows[0].n).toBe(0);
@@ -207,7 +210,7 @@ describe.skipIf(onPglite).each([2, 4])('a backfill with %i workers', (workers) =
         void db.knex
           .raw(
             `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-              WHERE application_name = 'goal-backfill library worker 2'`,
+              WHERE datname = current_database() AND application_name = 'goal-backfill library worker 2'`,
           )
           .then(() => undefined);
       },

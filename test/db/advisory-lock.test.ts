@@ -54,7 +54,8 @@ describe.skipIf(onPglite)('the backfill lock', () => {
       }
       const held = await db.knex.raw(
         `SELECT count(*)::int AS n FROM pg_locks
-          WHERE locktype = 'advisory' AND objid = CAST(? AS oid) AND granted`,
+          WHERE locktype = 'advisory' AND objid = CAST(? AS oid) AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         [BACKFILL_LOCK_KEY],
       );
       expect(held.rows[0].n).toBe(0);

@@ -151,7 +151,7 @@ async function rollbackPaused(): Promise<void> {
     const result = await db.knex.raw<{ rows: unknown[] }>(
       `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = 4242 AND l.objid = 1
-          AND a.application_name = 'goal-backfill rollback'`,
+          AND a.application_name = 'goal-backfill rollback' AND a.datname = current_database()`,
     );
     if (result.rows.length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -176,7 +176,8 @@ async function rollbackBlocked(knex: Knex): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const result = await knex.raw<{ rows: unknown[] }>(
       `SELECT 1 FROM pg_stat_activity
-        WHERE application_name = 'goal-backfill rollback' AND wait_event_type = 'Lock'
+        WHERE datname = current_database() AND application_name = 'goal-backfill rollback'
+          AND wait_event_type = 'Lock'
           AND query ILIKE '%DELETE%'`,
     );
     if (result.rows.length > 0) return;
