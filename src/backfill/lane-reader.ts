@@ -5,6 +5,7 @@ import { runStore } from '../bookkeeping/run-store';
 import type { PinnedConnection } from '../db/pinned-connection';
 import { retryTransient } from '../db/retry-transient';
 import type { SessionSettings } from '../db/session-settings';
+import type { GoalTableMapping } from '../schema/goal-table';
 import { WorkerConnection } from '../db/worker-connection';
 import type { ResolvedBackfillOptions } from './backfill-options';
 import { paceNextPage } from './page-pacing';
@@ -21,6 +22,8 @@ interface LaneConnection {
 export interface SplitPassContext {
   options: ResolvedBackfillOptions;
   runId: string | null;
+  /** The treatment_goals the goals go into. */
+  table: GoalTableMapping;
   pass: ReadPass & { split: LaneSplit };
   /** The run's own connection, holding its lock: the first worker reads on it. */
   connection: LaneConnection;
@@ -73,7 +76,13 @@ export async function readSplitPass(context: SplitPassContext): Promise<'read' |
     const retrying = <T>(work: () => Promise<T>, event: string) =>
       retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
     const nextPage = (): Promise<PageOutcome> => {
-      const selection = { after: lane.cursor, limit: batchSize, window: pass, lane };
+      const selection = {
+        after: lane.cursor,
+        limit: batchSize,
+        window: pass,
+        lane,
+        table: context.table,
+      };
       if (runId === null) {
         return countPage(connection.db, selection, options.logSessionDecisions);
       }

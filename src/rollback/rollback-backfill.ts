@@ -8,10 +8,11 @@ import { toCount } from '../db/query-rows';
 import { checkOption, optionOrDefault } from '../config/option-spec';
 import { ConfigError } from '../errors/config-error';
 import { takeGoalCensus } from '../goals/goal-census';
-import { GOAL_PROVENANCE_SQL } from '../goals/goal-provenance';
+import { goalProvenanceSql } from '../goals/goal-provenance';
 import type { Logger } from '../logging/logger';
 import type { SqlRunner } from '../db/sql-runner';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
+import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
 import { TABLES } from '../schema/tables';
 
 /** Options of {@link rollbackBackfill}. */
@@ -61,8 +62,8 @@ function validate(options: RollbackOptions): void {
 }
 
 /**
- * Deletes the backfilled goals matching `condition` in batches by id, so no statement runs
- * long. Each batch walks the next `batchSize` backfilled goals in primary-key order, and the
+ * Deletes the backfilled goals matching `condition` in batches by the table's primary key, so
+ * no statement runs long. Each batch walks the next `batchSize` backfilled goals in key order, and the
  * DELETE checks `condition` on its own target row: when an app edit commits while the DELETE
  * waits for that row, READ COMMITTED re-checks the target row's conditions against the new
  * version, so the edited goal is skipped, not deleted. The batches advance by the last id
@@ -71,25 +72,31 @@ function validate(options: RollbackOptions): void {
  */
 async function deleteInBatches(
   db: SqlRunner,
+  table: GoalTableMapping,
   condition: string,
   batchSize: number,
   logger: Logger,
 ): Promise<number> {
+  const key = `"${table.key.column.replaceAll('"', '""')}"`;
+  const { type } = table.key;
+  const { anyBackfill } = goalProvenanceSql(table);
   let deleted = 0;
-  let afterId = '00000000-0000-0000-0000-000000000000';
+  let afterId: string | null = null;
   for (;;) {
-    const [row] = await db.rows<{ selected: unknown; deleted: unknown; last_id: string | null }>(
+    const after: string = afterId === null ? '' : `AND ${key} > CAST(? AS ${type})`;
+    const rows: { selected: unknown; deleted: unknown; last_id: string | null }[] = await db.rows(
       `WITH batch AS (
-         SELECT id FROM ${TABLES.goals}
-          WHERE ${GOAL_PROVENANCE_SQL.anyBackfill} AND id > CAST(? AS uuid)
-          ORDER BY id LIMIT ?),
+         SELECT ${key} AS batch_key FROM ${TABLES.goals}
+          WHERE ${anyBackfill} ${after}
+          ORDER BY ${key} LIMIT ?),
        gone AS (
-         DELETE FROM ${TABLES.goals} WHERE id IN (SELECT id FROM batch) AND ${condition}
-         RETURNING id)
+         DELETE FROM ${TABLES.goals} WHERE ${key} IN (SELECT batch_key FROM batch) AND ${condition}
+         RETURNING 1)
        SELECT (SELECT count(*) FROM batch) AS selected, (SELECT count(*) FROM gone) AS deleted,
-              (SELECT id FROM batch ORDER BY id DESC LIMIT 1) AS last_id`,
-      [afterId, batchSize],
+              (SELECT CAST(batch_key AS text) FROM batch ORDER BY batch_key DESC LIMIT 1) AS last_id`,
+      afterId === null ? [batchSize] : [afterId, batchSize],
     );
+    const [row] = rows;
     const batchDeleted = toCount(row?.deleted);
     deleted += batchDeleted;
     logger.debug('rollback.batch', { deleted: batchDeleted, totalDeleted: deleted });
@@ -124,6 +131,8 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
   });
   try {
     const { db } = connection;
+    const table = await readGoalTableMapping(db);
+    const GOAL_PROVENANCE_SQL = goalProvenanceSql(table);
     const before = await takeGoalCensus(db);
     if (includeChanged && before.changedBackfill > 0) {
       logger.warn('rollback.include_changed', { changedGoals: before.changedBackfill, dryRun });
@@ -141,7 +150,7 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
       const condition = includeChanged
         ? GOAL_PROVENANCE_SQL.anyBackfill
         : GOAL_PROVENANCE_SQL.unchangedBackfill;
-      deleted = await deleteInBatches(db, condition, batchSize, logger);
+      deleted = await deleteInBatches(db, table, condition, batchSize, logger);
     }
     const result: RollbackResult = {
       dryRun,

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { BACKFILL_ORIGIN } from './goal-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
-import { relationOwnership } from './ownership';
+import { type DdlSettings, lockSafeDdl } from './lock-safe-ddl';
+import { markTriggerOwned, OWNERSHIP_MARK, relationOwnership } from './ownership';
 import { TABLES } from './tables';
 
 /**
@@ -57,19 +58,28 @@ const fingerprintBody = CLINICAL_COLUMN_TYPES.map(([column, type], i) => {
   return `coalesce(${hash}(${column}, ${i + 1}), ${i + 1})`;
 }).join(' # ');
 
+/** Whether the touch trigger is on treatment_goals, and whether it carries this package's mark. */
+async function touchTriggerState(knex: Knex): Promise<'missing' | 'marked' | 'unmarked'> {
+  const [row] = await sqlRunner(knex).rows<{ comment: string | null }>(
+    `SELECT obj_description(oid, 'pg_trigger') AS comment FROM pg_trigger
+      WHERE tgname = ? AND tgrelid = to_regclass(?) AND NOT tgisinternal`,
+    [GOAL_CHANGE_TRACKING.touchTrigger, TABLES.goals],
+  );
+  if (!row) return 'missing';
+  return row.comment === OWNERSHIP_MARK ? 'marked' : 'unmarked';
+}
+
 /**
- * Adds change tracking to treatment_goals: the two columns, the fingerprint function, and the
- * BEFORE UPDATE trigger that marks a backfilled goal as touched and keeps its fingerprint.
- * Idempotent, so it can run again on a table that already has it.
+ * Adds change tracking to treatment_goals, whose provenance columns exist already
+ * (src/schema/goal-schema.ts adds them): the fingerprint function, and the BEFORE UPDATE trigger
+ * that marks a backfilled goal as touched and keeps its fingerprint, marked as this package's.
+ * The trigger acts on backfilled goals only, and only on this package's columns: it never
+ * refuses or alters what the app writes. Its creation waits for the table's lock under
+ * `lock_timeout`, tried again when the app holds it. Idempotent.
  */
-export async function createGoalChangeTracking(knex: Knex): Promise<void> {
+export async function createGoalChangeTracking(knex: Knex, settings: DdlSettings): Promise<void> {
   const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
     GOAL_CHANGE_TRACKING;
-  await knex.raw(
-    `ALTER TABLE ${TABLES.goals}
-       ADD COLUMN IF NOT EXISTS ${touchedColumn} timestamptz,
-       ADD COLUMN IF NOT EXISTS ${fingerprintColumn} bigint`,
-  );
   await knex.raw(
     `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
        LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -90,28 +100,30 @@ export async function createGoalChangeTracking(knex: Knex): Promise<void> {
        END
        $$`,
   );
-  await knex.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
-  await knex.raw(
-    `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
-       FOR EACH ROW WHEN (OLD.origin = '${BACKFILL_ORIGIN}')
-       EXECUTE FUNCTION ${touchFunction}()`,
-  );
+  if ((await touchTriggerState(knex)) !== 'missing') return;
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(
+      `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
+         FOR EACH ROW WHEN (OLD.origin = '${BACKFILL_ORIGIN}')
+         EXECUTE FUNCTION ${touchFunction}()`,
+    );
+    await markTriggerOwned(sqlRunner(trx), touchTrigger, TABLES.goals);
+  });
 }
 
 /**
- * Removes what {@link createGoalChangeTracking} added, from a treatment_goals this package
- * created only; a no-op for what is already gone.
+ * Removes what {@link createGoalChangeTracking} added: the trigger (from a treatment_goals this
+ * package created, or one it adopted where the trigger carries its mark), under `lock_timeout`,
+ * and the two functions; a no-op for what is already gone.
  */
-export async function dropGoalChangeTracking(knex: Knex): Promise<void> {
-  const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
-    GOAL_CHANGE_TRACKING;
-  if ((await relationOwnership(sqlRunner(knex), TABLES.goals)) === 'ours') {
-    await knex.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
-    await knex.raw(
-      `ALTER TABLE ${TABLES.goals}
-         DROP COLUMN IF EXISTS ${touchedColumn},
-         DROP COLUMN IF EXISTS ${fingerprintColumn}`,
-    );
+export async function dropGoalChangeTracking(knex: Knex, settings: DdlSettings): Promise<void> {
+  const { fingerprintFunction, touchFunction, touchTrigger } = GOAL_CHANGE_TRACKING;
+  const trigger = await touchTriggerState(knex);
+  const ours = (await relationOwnership(sqlRunner(knex), TABLES.goals)) === 'ours';
+  if (trigger === 'marked' || (trigger === 'unmarked' && ours)) {
+    await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+      await trx.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
+    });
   }
   await knex.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
   await knex.raw(`DROP FUNCTION IF EXISTS ${fingerprintFunction}(${FINGERPRINT_PARAMETERS})`);
