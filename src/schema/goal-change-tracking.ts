@@ -80,26 +80,28 @@ async function touchTriggerState(knex: Knex): Promise<'missing' | 'marked' | 'un
 export async function createGoalChangeTracking(knex: Knex, settings: DdlSettings): Promise<void> {
   const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
     GOAL_CHANGE_TRACKING;
-  await knex.raw(
-    `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
-       LANGUAGE sql IMMUTABLE PARALLEL SAFE
-       AS $$ SELECT ${fingerprintBody} $$`,
-  );
-  await knex.raw(
-    `COMMENT ON FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) IS
-       '64-bit hash of the clinical columns of a goal; the backfill stores it, and a goal whose columns no longer match it has been changed.'`,
-  );
-  await knex.raw(
-    `CREATE OR REPLACE FUNCTION ${touchFunction}() RETURNS trigger
-       LANGUAGE plpgsql
-       AS $$
-       BEGIN
-         NEW.${touchedColumn} := clock_timestamp();
-         NEW.${fingerprintColumn} := OLD.${fingerprintColumn};
-         RETURN NEW;
-       END
-       $$`,
-  );
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
+         LANGUAGE sql IMMUTABLE PARALLEL SAFE
+         AS $$ SELECT ${fingerprintBody} $$`,
+    );
+    await trx.raw(
+      `COMMENT ON FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) IS
+         '64-bit hash of the clinical columns of a goal; the backfill stores it, and a goal whose columns no longer match it has been changed.'`,
+    );
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${touchFunction}() RETURNS trigger
+         LANGUAGE plpgsql
+         AS $$
+         BEGIN
+           NEW.${touchedColumn} := clock_timestamp();
+           NEW.${fingerprintColumn} := OLD.${fingerprintColumn};
+           RETURN NEW;
+         END
+         $$`,
+    );
+  });
   if ((await touchTriggerState(knex)) !== 'missing') return;
   await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
     await trx.raw(
@@ -125,6 +127,8 @@ export async function dropGoalChangeTracking(knex: Knex, settings: DdlSettings):
       await trx.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
     });
   }
-  await knex.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
-  await knex.raw(`DROP FUNCTION IF EXISTS ${fingerprintFunction}(${FINGERPRINT_PARAMETERS})`);
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
+    await trx.raw(`DROP FUNCTION IF EXISTS ${fingerprintFunction}(${FINGERPRINT_PARAMETERS})`);
+  });
 }
