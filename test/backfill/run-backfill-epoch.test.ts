@@ -189,11 +189,8 @@ async function runWhileXidsSweep(
 describe.skipIf(onPglite || !canMakeClusters())(
   'a database past its first transaction-ID epoch, with frozen sessions',
   () => {
-    beforeAll(async () => {
-      cluster = await createThrowawayCluster();
-      for (const [index, name] of CASES.entries()) await prepareCase(name, index);
-      for (const { knex } of prepared.values()) await knex.destroy();
-      await cluster.tool('vacuumdb', [
+    const freezeEveryDatabase = () =>
+      cluster.tool('vacuumdb', [
         '--all',
         '--freeze',
         '--quiet',
@@ -202,6 +199,12 @@ describe.skipIf(onPglite || !canMakeClusters())(
         '-p',
         new URL(cluster.url()).port,
       ]);
+
+    beforeAll(async () => {
+      cluster = await createThrowawayCluster();
+      for (const [index, name] of CASES.entries()) await prepareCase(name, index);
+      for (const { knex } of prepared.values()) await knex.destroy();
+      await freezeEveryDatabase();
       await cluster.stop();
       const first = prepared.get(CASES[0]) as Prepared;
       await cluster.tool('pg_resetwal', [
@@ -213,15 +216,7 @@ describe.skipIf(onPglite || !canMakeClusters())(
         cluster.dataDir,
       ]);
       await cluster.start();
-      await cluster.tool('vacuumdb', [
-        '--all',
-        '--freeze',
-        '--quiet',
-        '-h',
-        '127.0.0.1',
-        '-p',
-        new URL(cluster.url()).port,
-      ]);
+      await freezeEveryDatabase();
       for (const [index, name] of CASES.entries()) {
         const entry = prepared.get(name) as Prepared;
         entry.knex = knexFor(cluster.url(`epoch_${index}`));
