@@ -1,7 +1,9 @@
 import { goalSchemaMigration } from '../src/migrations/goal-schema-migration';
 
 /**
- * treatment_goals and the backfill's bookkeeping, in Knex's transaction. `down` drops them
- * unless clinicians entered or changed goals; then it keeps them and says so in one line.
+ * treatment_goals (created when the app has none, adopted when it has) and the backfill's
+ * bookkeeping. Not in Knex's transaction, on purpose: its indexes are built CONCURRENTLY, and
+ * every step can run again. `down` drops a table it created unless clinicians entered or changed
+ * goals; from the app's own table it removes what it added, and keeps the table.
  */
-export const { up, down } = goalSchemaMigration('20261101000001_create_treatment_goals');
+export const { up, down, config } = goalSchemaMigration('20261101000001_create_treatment_goals');

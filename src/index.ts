@@ -43,6 +43,7 @@ export { GoalBackfillError } from './errors/goal-backfill-error';
 export { GoalSchemaConflictError } from './errors/goal-schema-conflict-error';
 export { MigrationFailedError } from './errors/migration-failed-error';
 export { RollbackFailedError } from './errors/rollback-failed-error';
+export { SchemaChangeBlockedError } from './errors/schema-change-blocked-error';
 export { SchemaNotReadyError } from './errors/schema-not-ready-error';
 export { TeardownRefusedError } from './errors/teardown-refused-error';
 export type { GoalCensus } from './goals/goal-census';
@@ -50,6 +51,7 @@ export {
   assertTeardownAllowed,
   type GoalSchemaTeardown,
   TEARDOWN_OVERRIDE_VARIABLE,
+  type TeardownOptions,
   teardownGoalSchema,
 } from './goals/teardown-guard';
 export {
@@ -65,10 +67,18 @@ export {
   rollbackBackfill,
 } from './rollback/rollback-backfill';
 export { backfillMigration } from './migrations/backfill-migration';
+export { dedupRuleMigration } from './migrations/dedup-rule-migration';
 export { goalSchemaMigration } from './migrations/goal-schema-migration';
 export type { KnexMigration } from './migrations/safe-migration';
 export { assertAppSchemaCompatible } from './schema/assert-app-schema-compatible';
-export { createGoalSchema, dropGoalSchema } from './schema/goal-schema';
+export {
+  createGoalSchema,
+  type DedupIndexRestore,
+  dropGoalDedupIndex,
+  dropGoalSchema,
+  restoreGoalDedupIndex,
+} from './schema/goal-schema';
+export { type DdlSettings, DEFAULT_DDL_SETTINGS } from './schema/lock-safe-ddl';
 export { GOAL_ORIGINS, GOAL_STATUSES, type GoalOrigin } from './schema/goal-vocabulary';
 export { type Invoker, RUN_STATUSES, type RunStatus } from './schema/run-vocabulary';
 export { TABLES } from './schema/tables';

@@ -1,5 +1,6 @@
 import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
 import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
+import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table';
 import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../schema/goal-vocabulary';
 import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './goal-rules';
 import {
@@ -44,7 +45,7 @@ export type SessionSelection =
  * - `write`: insert them, skipping any (patient_id, description) that already has a goal;
  * - `count`: insert nothing and count what `write` would insert. Earlier sessions of the first
  *   patient of a page are read as context, so a goal that an earlier page would have created is
- *   counted as a duplicate, exactly as the unique index makes `write` do.
+ *   counted as a duplicate, exactly as `write` skips it.
  */
 export type StatementMode =
   | { kind: 'write'; runId: string | null; createdAt: CreatedAtConversion }
@@ -84,6 +85,11 @@ export interface GoalStatementOptions {
    * which the benchmark runs over all sessions as the set-based reference. @default false
    */
   insertedOnly?: boolean;
+  /**
+   * The treatment_goals it writes into: which columns it has and how long their values may be
+   * (src/schema/goal-table.ts). @default the table goal-backfill creates
+   */
+  table?: GoalTableMapping;
 }
 
 export interface GoalStatement {
@@ -115,13 +121,26 @@ const SESSION_SKIP_CASE = reasonCase(
   SESSION_SKIP_REASONS,
 );
 
-/** Per-item checks, in the order of INVALID_ITEM_REASONS. */
+/** The category a valid item's goal gets. */
+const CATEGORY_OF_ITEM = (item: string) =>
+  `coalesce(nullif(CASE WHEN jsonb_typeof(${item} -> 'category') = 'string'
+                        THEN btrim(${item} ->> 'category', params.ws) END, ''),
+            params.default_category)`;
+
+/**
+ * Per-item checks, in the order of INVALID_ITEM_REASONS. The length checks compare with the
+ * limits of the table's columns (NULL for none, which no length exceeds), so a value that does
+ * not fit is counted, never truncated and never a failed session.
+ */
 const INVALID_ITEM_CASE = reasonCase(
   [
     "jsonb_typeof(e.item) <> 'object'",
     "coalesce(jsonb_typeof(e.item -> 'task'), 'null') = 'null'",
     "jsonb_typeof(e.item -> 'task') <> 'string'",
     "btrim(e.item ->> 'task', params.ws) = ''",
+    "char_length(btrim(e.item ->> 'task', params.ws)) > params.description_max",
+    `char_length(${CATEGORY_OF_ITEM('e.item')}) > params.category_max`,
+    "jsonb_typeof(e.item -> 'details') = 'string' AND char_length(e.item ->> 'details') > params.details_max",
   ],
   INVALID_ITEM_REASONS,
 );
@@ -155,34 +174,61 @@ function pageSource(selection: SessionSelection, mode: StatementMode, bindings: 
   }
 }
 
-function writtenCte(mode: StatementMode): string {
-  if (mode.kind === 'count') {
-    return `SELECT f.session_id FROM firsts f
-      WHERE f.in_page AND NOT EXISTS (
+/** Whether the table holds a goal for the pair of `f` already: the backfill's dedup rule. */
+const GOAL_EXISTS = `EXISTS (
         SELECT 1 FROM ${TABLES.goals} g
         WHERE g.patient_id = f.patient_id
           AND ${DESCRIPTION_KEY_FUNCTION}(g.description) = ${DESCRIPTION_KEY_FUNCTION}(f.description))`;
+
+/**
+ * The goals the statement writes, or in counting mode would write: the first occurrence of each
+ * pair that has no goal yet, whoever wrote the goals there (duplicates among the app's own
+ * included). No unique rule of the table decides it, so the app stays free to enter a goal whose
+ * text a patient already has; the check reads the non-unique lookup index.
+ */
+function writtenCte(mode: StatementMode, table: GoalTableMapping): string {
+  if (mode.kind === 'count') {
+    return `SELECT f.session_id FROM firsts f WHERE f.in_page AND NOT ${GOAL_EXISTS}`;
   }
   const status = literal(BACKFILLED_GOAL_STATUS);
+  const written = (column: keyof GoalTableMapping['has'], value: string) =>
+    table.has[column] ? value : 'NULL';
   const fingerprint = fingerprintSql([
     'f.description',
-    'f.category',
-    'f.details',
-    status,
-    'f.therapist_id',
-    'f.session_id',
+    written('category', 'f.category'),
+    written('details', 'f.details'),
+    written('status', status),
+    written('therapist_id', 'f.therapist_id'),
+    written('session_id', 'f.session_id'),
   ]);
   const createdAt =
     mode.createdAt === 'copy' ? 'f.session_date' : 'f.session_date AT TIME ZONE params.app_zone';
-  return `INSERT INTO ${TABLES.goals} AS g
-      (patient_id, therapist_id, session_id, description, category, details, status,
-       created_at, updated_at, origin, backfill_run_id, source_item_index, backfilled_at,
-       ${GOAL_CHANGE_TRACKING.fingerprintColumn})
-    SELECT f.patient_id, f.therapist_id, f.session_id, f.description, f.category, f.details,
-       ${status}, ${createdAt}, now(), ${literal(BACKFILL_ORIGIN)},
-       params.run_id, CAST(f.ord - 1 AS integer), now(), ${fingerprint}
+  const columns: [string, string][] = [
+    ['patient_id', 'f.patient_id'],
+    ['therapist_id', 'f.therapist_id'],
+    ['session_id', 'f.session_id'],
+    ['description', 'f.description'],
+    ['category', 'f.category'],
+    ['details', 'f.details'],
+    ['status', status],
+    ['created_at', createdAt],
+    ['updated_at', 'now()'],
+  ];
+  const mapped = columns.filter(
+    ([column]) => !(column in table.has) || table.has[column as keyof GoalTableMapping['has']],
+  );
+  const provenance: [string, string][] = [
+    ['origin', literal(BACKFILL_ORIGIN)],
+    ['backfill_run_id', 'params.run_id'],
+    ['source_item_index', 'CAST(f.ord - 1 AS integer)'],
+    ['backfilled_at', 'now()'],
+    [GOAL_CHANGE_TRACKING.fingerprintColumn, fingerprint],
+  ];
+  const all = [...mapped, ...provenance];
+  return `INSERT INTO ${TABLES.goals} AS g (${all.map(([column]) => column).join(', ')})
+    SELECT ${all.map(([, value]) => value).join(', ')}
     FROM firsts f CROSS JOIN params
-    ON CONFLICT (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description)) DO NOTHING
+    WHERE NOT ${GOAL_EXISTS}
     RETURNING g.session_id`;
 }
 
@@ -239,15 +285,21 @@ export function buildGoalStatement(
   mode: StatementMode,
   options: GoalStatementOptions = {},
 ): GoalStatement {
+  const table = options.table ?? CREATED_GOAL_TABLE;
   const bindings: unknown[] = [
     JS_TRIM_CHARACTERS,
     DEFAULT_CATEGORY,
     mode.kind === 'write' ? mode.runId : null,
+    table.maxLength.description,
+    table.maxLength.category,
+    table.maxLength.details,
   ];
   const source = pageSource(selection, mode, bindings);
   const sql = `WITH params AS (
     SELECT CAST(? AS text) AS ws, CAST(? AS text) AS default_category, CAST(? AS uuid) AS run_id,
-           ${APP_TIME_ZONE_SQL} AS app_zone
+           ${APP_TIME_ZONE_SQL} AS app_zone,
+           CAST(? AS integer) AS description_max, CAST(? AS integer) AS category_max,
+           CAST(? AS integer) AS details_max
   ),
   source AS (${source}),
   page AS (
@@ -267,9 +319,7 @@ export function buildGoalStatement(
   valid AS (
     SELECT i.session_id, i.patient_id, i.therapist_id, i.session_date, i.in_page, i.ord,
            btrim(i.item ->> 'task', params.ws) AS description,
-           coalesce(nullif(CASE WHEN jsonb_typeof(i.item -> 'category') = 'string'
-                                THEN btrim(i.item ->> 'category', params.ws) END, ''),
-                    params.default_category) AS category,
+           ${CATEGORY_OF_ITEM('i.item')} AS category,
            CASE WHEN jsonb_typeof(i.item -> 'details') = 'string' THEN i.item ->> 'details' END AS details
       FROM items i CROSS JOIN params
      WHERE i.invalid_reason IS NULL
@@ -279,7 +329,7 @@ export function buildGoalStatement(
       FROM valid v
      ORDER BY v.patient_id, v.description COLLATE "C", v.session_date, v.session_id, v.ord
   ),
-  written AS (${writtenCte(mode)})
+  written AS (${writtenCte(mode, table)})
   ${options.insertedOnly ? INSERTED_ONLY_SELECT : countsSelect(options.perSession ?? false)}`;
   return { sql, bindings };
 }

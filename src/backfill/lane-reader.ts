@@ -6,6 +6,7 @@ import type { PinnedConnection } from '../db/pinned-connection';
 import { retryTransient } from '../db/retry-transient';
 import type { SessionSettings } from '../db/session-settings';
 import type { WorkerConnection } from '../db/worker-connection';
+import type { GoalTableMapping } from '../schema/goal-table';
 import type { ResolvedBackfillOptions } from './backfill-options';
 import { paceNextPage } from './page-pacing';
 import type { PageReporter } from './page-reporter';
@@ -21,6 +22,8 @@ interface LaneConnection {
 export interface SplitPassContext {
   options: ResolvedBackfillOptions;
   runId: string | null;
+  /** The treatment_goals the goals go into. */
+  table: GoalTableMapping;
   pass: ReadPass & { split: LaneSplit };
   /**
    * The run's own connection, holding its lock: the first worker reads on it, and it opens the
@@ -76,7 +79,13 @@ export async function readSplitPass(context: SplitPassContext): Promise<'read' |
     const retrying = <T>(work: () => Promise<T>, event: string) =>
       retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
     const nextPage = (): Promise<PageOutcome> => {
-      const selection = { after: lane.cursor, limit: batchSize, window: pass, lane };
+      const selection = {
+        after: lane.cursor,
+        limit: batchSize,
+        window: pass,
+        lane,
+        table: context.table,
+      };
       if (runId === null) {
         return countPage(connection.db, selection, options.logSessionDecisions);
       }

@@ -4,6 +4,7 @@ import { databaseErrorKind } from '../db/database-error-kind';
 import type { PinnedConnection } from '../db/pinned-connection';
 import { describeErrorSafely } from '../db/safe-error';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
+import type { GoalTableMapping } from '../schema/goal-table';
 import { TABLES } from '../schema/tables';
 import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
 import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
@@ -47,6 +48,8 @@ export interface PageSelection {
   window: ReadWindow;
   /** The patients of a worker's lane; null for every patient. */
   lane: PatientRange | null;
+  /** The treatment_goals the goals go into, as the run read it at its start. */
+  table: GoalTableMapping;
 }
 
 /** The next page of a real run, and how its progress is saved. */
@@ -62,11 +65,12 @@ export interface PageContext extends PageSelection {
 
 async function runStatement(
   db: SqlRunner,
+  table: GoalTableMapping,
   selection: SessionSelection,
   mode: StatementMode,
   perSession = false,
 ): Promise<StatementCountsRow> {
-  const { sql, bindings } = buildGoalStatement(selection, mode, { perSession });
+  const { sql, bindings } = buildGoalStatement(selection, mode, { perSession, table });
   const [row] = await db.rows<StatementCountsRow>(sql, bindings);
   if (!row) throw new Error('a goal statement returned no row');
   return row;
@@ -103,7 +107,14 @@ export async function countPage(
   page: PageSelection,
   perSession: boolean,
 ): Promise<PageOutcome> {
-  const row = await runStatement(db, { kind: 'page', ...page }, { kind: 'count' }, perSession);
+  const { table, ...sessions } = page;
+  const row = await runStatement(
+    db,
+    table,
+    { kind: 'page', ...sessions },
+    { kind: 'count' },
+    perSession,
+  );
   return {
     counts: countsFromStatement(row),
     lastKey: lastKeyOf(row),
@@ -144,6 +155,7 @@ async function sessionsOfPage(db: SqlRunner, context: PageContext): Promise<Sess
  */
 async function writeOneSession(
   trx: Knex.Transaction,
+  table: GoalTableMapping,
   mode: StatementMode & { kind: 'write'; runId: string },
   session: SessionRef,
 ): Promise<{ counts: BackfillCounts; failure: SessionFailure | null }> {
@@ -151,7 +163,7 @@ async function writeOneSession(
   const selection: SessionSelection = { kind: 'session', sessionId: session.id };
   try {
     const row = await trx.transaction((savepoint) =>
-      runStatement(sqlRunner(savepoint), selection, mode),
+      runStatement(sqlRunner(savepoint), table, selection, mode),
     );
     return { counts: countsFromStatement(row), failure: null };
   } catch (err) {
@@ -165,7 +177,7 @@ async function writeOneSession(
     };
     const db = sqlRunner(trx);
     await failureStore.record(db, runId, failure);
-    const row = await runStatement(db, selection, { kind: 'count' });
+    const row = await runStatement(db, table, selection, { kind: 'count' });
     return { counts: countsOfFailedSession(row), failure };
   }
 }
@@ -198,7 +210,7 @@ async function writePageSessionBySession(
     let counts = emptyCounts();
     const failures: SessionFailure[] = [];
     for (const session of sessions) {
-      const outcome = await writeOneSession(trx, mode, session);
+      const outcome = await writeOneSession(trx, context.table, mode, session);
       counts = addCounts(counts, outcome.counts);
       if (outcome.failure) failures.push(outcome.failure);
     }
@@ -223,6 +235,7 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
     return await db.transaction(async (trx) => {
       const row = await runStatement(
         sqlRunner(trx),
+        context.table,
         {
           kind: 'page',
           after: context.after,

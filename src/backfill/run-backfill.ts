@@ -9,6 +9,7 @@ import { describeErrorSafely } from '../db/safe-error';
 import { BackfillRunFailedError } from '../errors/backfill-run-failed-error';
 import { BackfillUnverifiedError, type PassShortfall } from '../errors/backfill-unverified-error';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
+import { readGoalTableMapping } from '../schema/goal-table';
 import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
 import {
   type BackfillOptions,
@@ -78,6 +79,7 @@ async function backfillUnderLock(
     started = await startOrResume(connection.db, options, { canResume: wasCapturing });
   }
   const runId = started?.run.id ?? null;
+  const table = await readGoalTableMapping(connection.db);
   const resumed = started?.resumed ?? false;
   const totalSessions = await countSessions(connection.db);
   const position: RunPosition = {
@@ -129,7 +131,7 @@ async function backfillUnderLock(
     retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
   const nextPage = (): Promise<PageOutcome> => {
     const { cursor: after, counts: totalsBefore, pass: window } = position;
-    const selection = { after, limit: batchSize, window, lane: null };
+    const selection = { after, limit: batchSize, window, lane: null, table };
     return runId === null
       ? countPage(connection.db, selection, options.logSessionDecisions)
       : writePage(connection.db, {
@@ -155,6 +157,7 @@ async function backfillUnderLock(
         const read = await readSplitPass({
           options,
           runId,
+          table,
           pass: { ...position.pass, split },
           connection,
           settings,

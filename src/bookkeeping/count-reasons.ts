@@ -34,12 +34,23 @@ export type SessionSkipReason = (typeof SESSION_SKIP_REASONS)[number] | Unplaced
  * - `not_an_object`: the item is a string, number, boolean, null or array;
  * - `missing_task`: the item has no `task`, or it is null;
  * - `task_not_a_string`: `task` is a number, boolean, object or array;
- * - `blank_task`: `task` is empty or whitespace only.
+ * - `blank_task`: `task` is empty or whitespace only;
+ * - `task_too_long`: the trimmed `task` has more characters than treatment_goals.description
+ *   takes (an app's `varchar(n)`);
+ * - `category_too_long`: the category the goal would get has more characters than
+ *   treatment_goals.category takes;
+ * - `details_too_long`: `details` has more characters than treatment_goals.details takes.
+ *
+ * The last three only occur in a treatment_goals whose columns have a length limit: a value is
+ * never truncated, and never fails its session.
  */
 export const INVALID_ITEM_REASONS = [
   'not_an_object',
   'missing_task',
   'task_not_a_string',
   'blank_task',
+  'task_too_long',
+  'category_too_long',
+  'details_too_long',
 ] as const;
 export type InvalidItemReason = (typeof INVALID_ITEM_REASONS)[number];

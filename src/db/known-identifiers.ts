@@ -18,6 +18,7 @@ const OWN_TABLES = [
  */
 const OWN_CONSTRAINTS_AND_INDEXES = [
   'treatment_goals_patient_description_key',
+  'treatment_goals_patient_description_idx',
   'therapy_sessions_patient_date_id_idx',
   'treatment_goals_pkey',
   'treatment_goals_status_check',

@@ -1,7 +1,8 @@
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
-import { GOAL_PROVENANCE_SQL } from './goal-provenance';
+import { readGoalTableMapping } from '../schema/goal-table';
+import { goalProvenanceSql } from './goal-provenance';
 
 /** How many goals there are, by where they came from. */
 export interface GoalCensus {
@@ -14,6 +15,7 @@ export interface GoalCensus {
 
 /** Counts treatment_goals by provenance in one scan. */
 export async function takeGoalCensus(db: SqlRunner): Promise<GoalCensus> {
+  const GOAL_PROVENANCE_SQL = goalProvenanceSql(await readGoalTableMapping(db));
   const [row] = await db.rows<Record<keyof GoalCensus, unknown>>(
     `SELECT count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.unchangedBackfill}) AS "unchangedBackfill",
             count(*) FILTER (WHERE ${GOAL_PROVENANCE_SQL.changedBackfill}) AS "changedBackfill",

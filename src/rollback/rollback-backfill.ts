@@ -11,10 +11,11 @@ import { databaseErrorKind } from '../db/database-error-kind';
 import { describeErrorSafely } from '../db/safe-error';
 import { sqlStateOf } from '../db/sqlstate';
 import { takeGoalCensus } from '../goals/goal-census';
-import { GOAL_PROVENANCE_SQL } from '../goals/goal-provenance';
+import { goalProvenanceSql } from '../goals/goal-provenance';
 import type { Logger } from '../logging/logger';
 import type { SqlRunner } from '../db/sql-runner';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
+import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
 import { TABLES } from '../schema/tables';
 
 /** Options of {@link rollbackBackfill}. */
@@ -74,8 +75,8 @@ interface DeleteProgress {
 }
 
 /**
- * Deletes the backfilled goals matching `condition` in batches by id, so no statement runs
- * long. Each batch walks the next `batchSize` backfilled goals in primary-key order, and the
+ * Deletes the backfilled goals matching `condition` in batches by the table's primary key, so
+ * no statement runs long. Each batch walks the next `batchSize` backfilled goals in key order, and the
  * DELETE checks `condition` on its own target row: when an app edit commits while the DELETE
  * waits for that row, READ COMMITTED re-checks the target row's conditions against the new
  * version, so the edited goal is skipped, not deleted. The batches advance by the last id
@@ -85,27 +86,33 @@ interface DeleteProgress {
  */
 async function deleteInBatches(
   db: SqlRunner,
+  table: GoalTableMapping,
   condition: string,
   batchSize: number,
   logger: Logger,
   progress: DeleteProgress,
 ): Promise<void> {
-  let afterId = '00000000-0000-0000-0000-000000000000';
+  const key = `"${table.key.column.replaceAll('"', '""')}"`;
+  const { type } = table.key;
+  const { anyBackfill } = goalProvenanceSql(table);
+  let afterId: string | null = null;
   for (;;) {
+    const after: string = afterId === null ? '' : `AND ${key} > CAST(? AS ${type})`;
     progress.inFlight = true;
-    const [row] = await db.rows<{ selected: unknown; deleted: unknown; last_id: string | null }>(
+    const rows: { selected: unknown; deleted: unknown; last_id: string | null }[] = await db.rows(
       `WITH batch AS (
-         SELECT id FROM ${TABLES.goals}
-          WHERE ${GOAL_PROVENANCE_SQL.anyBackfill} AND id > CAST(? AS uuid)
-          ORDER BY id LIMIT ?),
+         SELECT ${key} AS batch_key FROM ${TABLES.goals}
+          WHERE ${anyBackfill} ${after}
+          ORDER BY ${key} LIMIT ?),
        gone AS (
-         DELETE FROM ${TABLES.goals} WHERE id IN (SELECT id FROM batch) AND ${condition}
-         RETURNING id)
+         DELETE FROM ${TABLES.goals} WHERE ${key} IN (SELECT batch_key FROM batch) AND ${condition}
+         RETURNING 1)
        SELECT (SELECT count(*) FROM batch) AS selected, (SELECT count(*) FROM gone) AS deleted,
-              (SELECT id FROM batch ORDER BY id DESC LIMIT 1) AS last_id`,
-      [afterId, batchSize],
+              (SELECT CAST(batch_key AS text) FROM batch ORDER BY batch_key DESC LIMIT 1) AS last_id`,
+      afterId === null ? [batchSize] : [afterId, batchSize],
     );
     progress.inFlight = false;
+    const [row] = rows;
     const batchDeleted = toCount(row?.deleted);
     progress.deleted += batchDeleted;
     logger.debug('rollback.batch', { deleted: batchDeleted, totalDeleted: progress.deleted });
@@ -139,6 +146,7 @@ function rollbackFailed(
  */
 async function deleteAndCount(
   db: SqlRunner,
+  table: GoalTableMapping,
   includeChanged: boolean,
   batchSize: number,
   logger: Logger,
@@ -151,10 +159,9 @@ async function deleteAndCount(
       if (sqlStateOf(err) !== '55P03') throw err;
       logger.warn('rollback.capture_trigger_kept', { reason: 'lock_timeout' });
     });
-    const condition = includeChanged
-      ? GOAL_PROVENANCE_SQL.anyBackfill
-      : GOAL_PROVENANCE_SQL.unchangedBackfill;
-    await deleteInBatches(db, condition, batchSize, logger, progress);
+    const provenance = goalProvenanceSql(table);
+    const condition = includeChanged ? provenance.anyBackfill : provenance.unchangedBackfill;
+    await deleteInBatches(db, table, condition, batchSize, logger, progress);
     const after = await takeGoalCensus(db);
     return {
       dryRun: false,
@@ -198,6 +205,7 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
   });
   try {
     const { db } = connection;
+    const table = await readGoalTableMapping(db);
     const before = await takeGoalCensus(db);
     if (includeChanged && before.changedBackfill > 0) {
       logger.warn('rollback.include_changed', { changedGoals: before.changedBackfill, dryRun });
@@ -212,7 +220,7 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
           checkpointsAbandoned: 0,
           elapsedMs: 0,
         }
-      : await deleteAndCount(db, includeChanged, batchSize, logger);
+      : await deleteAndCount(db, table, includeChanged, batchSize, logger);
     result.elapsedMs = Math.round(performance.now() - startedAt);
     logger.info('rollback.finish', { ...result });
     return result;

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { BACKFILL_ORIGIN } from './goal-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
-import { relationOwnership } from './ownership';
+import type { GoalTableMapping } from './goal-table';
+import { type DdlSettings, lockSafeDdl } from './lock-safe-ddl';
+import { markTriggerOwned, OWNERSHIP_MARK, relationOwnership } from './ownership';
 import { TABLES } from './tables';
 
 /**
@@ -53,6 +55,21 @@ export function fingerprintSql(columns: readonly string[] = CLINICAL_COLUMNS): s
   return `${GOAL_CHANGE_TRACKING.fingerprintFunction}(${columns.join(', ')})`;
 }
 
+/**
+ * The clinical columns of `table` as the fingerprint takes them, each prefixed with `row` (`NEW.`
+ * in a trigger): text columns (varchar, an enum, a domain) cast to text, and a column the table
+ * lacks as NULL. The backfill's INSERT, the baseline trigger and the unchanged rule all use it,
+ * so the three agree on any table.
+ */
+export function clinicalColumnsOf(table: GoalTableMapping, row = ''): string[] {
+  return CLINICAL_COLUMNS.map((column) => {
+    if (column !== 'description' && !table.has[column]) return 'NULL';
+    return column === 'therapist_id' || column === 'session_id'
+      ? `${row}${column}`
+      : `CAST(${row}${column} AS text)`;
+  });
+}
+
 // Each column is hashed with a seed of its own (its position), so a value moved to another
 // column changes the result, and NULL stands for the seed itself; the hashes are combined by
 // XOR. These are the hash functions hash partitioning relies on (PostgreSQL 11 and later), and
@@ -64,16 +81,33 @@ const fingerprintBody = CLINICAL_COLUMN_TYPES.map(([column, type], i) => {
   return `coalesce(${hash}(${column}, ${i + 1}), ${i + 1})`;
 }).join(' # ');
 
-/** The fingerprint of the row a trigger is about to store. */
-const NEW_ROW_FINGERPRINT = fingerprintSql(CLINICAL_COLUMNS.map((column) => `NEW.${column}`));
+type TriggerState = 'missing' | 'marked' | 'unmarked';
+
+/** Whether `trigger` is on treatment_goals, and whether it carries this package's mark. */
+async function triggerState(knex: Knex, trigger: string): Promise<TriggerState> {
+  const [row] = await sqlRunner(knex).rows<{ comment: string | null }>(
+    `SELECT obj_description(oid, 'pg_trigger') AS comment FROM pg_trigger
+      WHERE tgname = ? AND tgrelid = to_regclass(?) AND NOT tgisinternal`,
+    [trigger, TABLES.goals],
+  );
+  if (!row) return 'missing';
+  return row.comment === OWNERSHIP_MARK ? 'marked' : 'unmarked';
+}
 
 /**
- * Adds change tracking to treatment_goals: the two columns, the fingerprint function, the
- * BEFORE UPDATE trigger that marks a backfilled goal as touched and keeps its fingerprint, and
- * the BEFORE INSERT trigger that takes a backfilled goal's baseline from the row as stored.
- * Idempotent, so it can run again on a table that already has it.
+ * Adds change tracking to treatment_goals, whose provenance columns exist already
+ * (src/schema/goal-schema.ts adds them), as `table` maps it: the fingerprint function; the
+ * BEFORE UPDATE trigger that marks a backfilled goal as touched and keeps its fingerprint; and
+ * the BEFORE INSERT trigger that takes a backfilled goal's baseline from the row as stored. Both
+ * triggers are marked as this package's, act on backfilled goals only and only on this
+ * package's columns: they never refuse or alter what the app writes. Their creation waits for
+ * the table's lock under `lock_timeout`, tried again when the app holds it. Idempotent.
  */
-export async function createGoalChangeTracking(knex: Knex): Promise<void> {
+export async function createGoalChangeTracking(
+  knex: Knex,
+  settings: DdlSettings,
+  table: GoalTableMapping,
+): Promise<void> {
   const {
     touchedColumn,
     fingerprintColumn,
@@ -83,11 +117,6 @@ export async function createGoalChangeTracking(knex: Knex): Promise<void> {
     baselineFunction,
     baselineTrigger,
   } = GOAL_CHANGE_TRACKING;
-  await knex.raw(
-    `ALTER TABLE ${TABLES.goals}
-       ADD COLUMN IF NOT EXISTS ${touchedColumn} timestamptz,
-       ADD COLUMN IF NOT EXISTS ${fingerprintColumn} bigint`,
-  );
   await knex.raw(
     `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
        LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -108,60 +137,65 @@ export async function createGoalChangeTracking(knex: Knex): Promise<void> {
        END
        $$`,
   );
-  await knex.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
-  await knex.raw(
-    `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
-       FOR EACH ROW WHEN (OLD.origin = '${BACKFILL_ORIGIN}')
-       EXECUTE FUNCTION ${touchFunction}()`,
-  );
+  const newRowFingerprint = fingerprintSql(clinicalColumnsOf(table, 'NEW.'));
+  // A table without updated_at (an app's) has no second baseline: the rule judges it by the rest.
+  const updatedAt = table.has.updated_at ? 'NEW.updated_at' : 'NEW.backfilled_at';
   await knex.raw(
     `CREATE OR REPLACE FUNCTION ${baselineFunction}() RETURNS trigger
        LANGUAGE plpgsql
        AS $$
        BEGIN
-         NEW.backfilled_at := NEW.updated_at;
-         NEW.${fingerprintColumn} := ${NEW_ROW_FINGERPRINT};
+         NEW.backfilled_at := ${updatedAt};
+         NEW.${fingerprintColumn} := ${newRowFingerprint};
          RETURN NEW;
        END
        $$`,
   );
-  await knex.raw(`DROP TRIGGER IF EXISTS ${baselineTrigger} ON ${TABLES.goals}`);
-  // The condition spares the function call (some 4 µs a goal, a third more on the INSERT)
-  // whenever no app trigger changed the row from what the backfill's INSERT sends:
-  // updated_at = backfilled_at, and the fingerprint of what it writes. The condition itself did
-  // not show beside the noise (200,000 inserts: 0.98 s without the trigger, 0.99 s with it).
-  // The INSERT still sends both, so a table without this trigger keeps the old baselines.
-  await knex.raw(
-    `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON ${TABLES.goals}
-       FOR EACH ROW WHEN (NEW.origin = '${BACKFILL_ORIGIN}' AND (
-         NEW.updated_at IS DISTINCT FROM NEW.backfilled_at
-         OR NEW.${fingerprintColumn} IS DISTINCT FROM ${NEW_ROW_FINGERPRINT}))
-       EXECUTE FUNCTION ${baselineFunction}()`,
-  );
+  if ((await triggerState(knex, touchTrigger)) === 'missing') {
+    await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+      await trx.raw(
+        `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
+           FOR EACH ROW WHEN (OLD.origin = '${BACKFILL_ORIGIN}')
+           EXECUTE FUNCTION ${touchFunction}()`,
+      );
+      await markTriggerOwned(sqlRunner(trx), touchTrigger, TABLES.goals);
+    });
+  }
+  if ((await triggerState(knex, baselineTrigger)) === 'missing') {
+    // The condition spares the function call (some 4 µs a goal, a third more on the INSERT)
+    // whenever no app trigger changed the row from what the backfill's INSERT sends:
+    // updated_at = backfilled_at, and the fingerprint of what it writes. The condition itself
+    // did not show beside the noise (200,000 inserts: 0.98 s without the trigger, 0.99 s with
+    // it). The INSERT still sends both, so a table without this trigger keeps the old baselines.
+    await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+      await trx.raw(
+        `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON ${TABLES.goals}
+           FOR EACH ROW WHEN (NEW.origin = '${BACKFILL_ORIGIN}' AND (
+             ${updatedAt} IS DISTINCT FROM NEW.backfilled_at
+             OR NEW.${fingerprintColumn} IS DISTINCT FROM ${newRowFingerprint}))
+           EXECUTE FUNCTION ${baselineFunction}()`,
+      );
+      await markTriggerOwned(sqlRunner(trx), baselineTrigger, TABLES.goals);
+    });
+  }
 }
 
 /**
- * Removes what {@link createGoalChangeTracking} added, from a treatment_goals this package
- * created only; a no-op for what is already gone.
+ * Removes what {@link createGoalChangeTracking} added: each trigger (from a treatment_goals this
+ * package created, or one it adopted where the trigger carries its mark), under `lock_timeout`,
+ * and the three functions; a no-op for what is already gone.
  */
-export async function dropGoalChangeTracking(knex: Knex): Promise<void> {
-  const {
-    touchedColumn,
-    fingerprintColumn,
-    fingerprintFunction,
-    touchFunction,
-    touchTrigger,
-    baselineFunction,
-    baselineTrigger,
-  } = GOAL_CHANGE_TRACKING;
-  if ((await relationOwnership(sqlRunner(knex), TABLES.goals)) === 'ours') {
-    await knex.raw(`DROP TRIGGER IF EXISTS ${touchTrigger} ON ${TABLES.goals}`);
-    await knex.raw(`DROP TRIGGER IF EXISTS ${baselineTrigger} ON ${TABLES.goals}`);
-    await knex.raw(
-      `ALTER TABLE ${TABLES.goals}
-         DROP COLUMN IF EXISTS ${touchedColumn},
-         DROP COLUMN IF EXISTS ${fingerprintColumn}`,
-    );
+export async function dropGoalChangeTracking(knex: Knex, settings: DdlSettings): Promise<void> {
+  const { fingerprintFunction, touchFunction, touchTrigger, baselineFunction, baselineTrigger } =
+    GOAL_CHANGE_TRACKING;
+  const ours = (await relationOwnership(sqlRunner(knex), TABLES.goals)) === 'ours';
+  for (const trigger of [touchTrigger, baselineTrigger]) {
+    const state = await triggerState(knex, trigger);
+    if (state === 'marked' || (state === 'unmarked' && ours)) {
+      await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+        await trx.raw(`DROP TRIGGER IF EXISTS ${trigger} ON ${TABLES.goals}`);
+      });
+    }
   }
   await knex.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
   await knex.raw(`DROP FUNCTION IF EXISTS ${baselineFunction}()`);

@@ -1,38 +1,100 @@
 import type { Knex } from 'knex';
-import { BACKFILL_ORIGIN, GOAL_ORIGINS, GOAL_STATUSES } from './goal-vocabulary';
+import { GOAL_STATUSES } from './goal-vocabulary';
 import { INVOKERS, RUN_STATUSES } from './run-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
+import { AppSchemaIncompatibleError } from '../errors/app-schema-incompatible-error';
+import { ConfigError } from '../errors/config-error';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
 import { createGoalChangeTracking, dropGoalChangeTracking } from './goal-change-tracking';
-import { markOwned, relationOwnership } from './ownership';
+import {
+  goalTableProblems,
+  PROVENANCE_COLUMNS,
+  readGoalTableFacts,
+  readGoalTableMapping,
+} from './goal-table';
+import {
+  buildIndexConcurrently,
+  DEFAULT_DDL_SETTINGS,
+  type DdlSettings,
+  dropIndexConcurrently,
+  lockSafeDdl,
+} from './lock-safe-ddl';
+import { markColumnOwned, markOwned, relationOwnership } from './ownership';
 import { removeChangeCapture } from './session-change-capture';
-import { DESCRIPTION_KEY_FUNCTION, GOAL_DEDUP_INDEX, SESSION_READ_INDEX, TABLES } from './tables';
+import {
+  DESCRIPTION_KEY_FUNCTION,
+  GOAL_DEDUP_INDEX,
+  GOAL_LOOKUP_INDEX,
+  SESSION_READ_INDEX,
+  TABLES,
+} from './tables';
 
 function sqlList(values: readonly string[]): string {
   return values.map((value) => `'${value}'`).join(', ');
 }
 
-/** The tables {@link createGoalSchema} creates, in creation order. */
-const GOAL_SCHEMA_TABLES = [TABLES.runs, TABLES.failures, TABLES.goals] as const;
+/** The bookkeeping tables {@link createGoalSchema} creates, in creation order. */
+const BOOKKEEPING_TABLES = [TABLES.runs, TABLES.failures] as const;
+
+/** The index the backfill's dedup check reads: not unique, so it refuses no write of the app. */
+const LOOKUP_INDEX = {
+  name: GOAL_LOOKUP_INDEX,
+  table: TABLES.goals,
+  keys: `(patient_id, ${DESCRIPTION_KEY_FUNCTION}(description))`,
+};
+
+/** The index the backfill reads sessions by: patient, then date, then id. */
+const READ_INDEX = {
+  name: SESSION_READ_INDEX,
+  table: TABLES.sessions,
+  keys: '(patient_id, session_date, id)',
+};
+
+function refuseTransaction(knex: Knex, what: string): void {
+  if ((knex as unknown as { isTransaction?: boolean }).isTransaction === true) {
+    throw new ConfigError([
+      `${what} needs a Knex instance, not a transaction: it builds indexes CONCURRENTLY, ` +
+        'which PostgreSQL runs outside transactions. In a migration, export `const config = { transaction: false }`',
+    ]);
+  }
+}
 
 /**
- * Creates treatment_goals with the provenance the backfill needs, the backfill's bookkeeping
- * tables (goal_backfill_runs, goal_backfill_failures), the dedup key function and its unique
- * index, and the index the backfill reads sessions by. Expects users and therapy_sessions to
- * exist. Run it inside a transaction so the schema appears whole or not at all.
+ * Sets up treatment_goals for the backfill, whoever made it, and the backfill's bookkeeping
+ * tables (goal_backfill_runs, goal_backfill_failures). Expects users and therapy_sessions to
+ * exist.
  *
- * Every table and index it creates carries the ownership mark. It can run again over a schema
- * it created (a rollback keeps the schema while it holds clinical goals): what exists is kept,
- * what is missing is created. A table of the same name that this package did not create stops
- * it with {@link GoalSchemaConflictError} before anything changes.
+ * There is one path. When treatment_goals is missing, this package first creates it as an app
+ * would have it (marked as its own), and from there on treats it like a treatment_goals the app
+ * made: it checks that the backfill can write into it, adds the provenance columns (nullable,
+ * no defaults) and the change-tracking trigger, each marked as this package's, and builds the
+ * non-unique lookup index of the dedup check and the index the backfill reads sessions by, both
+ * CONCURRENTLY. Nothing it adds refuses or alters a write of the app.
+ *
+ * It checks everything before it changes anything: an app's treatment_goals the backfill cannot
+ * write into stops it with {@link AppSchemaIncompatibleError} naming each column, and a
+ * bookkeeping table of the same name that this package did not create stops it with
+ * {@link GoalSchemaConflictError}. Every change to a table the app writes runs under
+ * `lock_timeout` and is tried again when the app holds the table (see lock-safe-ddl.ts). It
+ * runs outside a transaction, step by step, and each step is idempotent: after a failure,
+ * running it again goes on from where it stopped.
  */
-export async function createGoalSchema(knex: Knex): Promise<void> {
+export async function createGoalSchema(
+  knex: Knex,
+  settings: DdlSettings = DEFAULT_DDL_SETTINGS,
+): Promise<void> {
+  refuseTransaction(knex, 'createGoalSchema');
   const db = sqlRunner(knex);
-  const existing = new Map<string, string>();
-  for (const name of GOAL_SCHEMA_TABLES) existing.set(name, await relationOwnership(db, name));
-  const foreign = GOAL_SCHEMA_TABLES.filter((name) => existing.get(name) === 'theirs');
+  const bookkeeping = new Map<string, string>();
+  for (const name of BOOKKEEPING_TABLES) bookkeeping.set(name, await relationOwnership(db, name));
+  const foreign = BOOKKEEPING_TABLES.filter((name) => bookkeeping.get(name) === 'theirs');
   if (foreign.length > 0) throw new GoalSchemaConflictError(foreign);
-  const missing = (name: string) => existing.get(name) === 'missing';
+  const goals = await relationOwnership(db, TABLES.goals);
+  const facts = await readGoalTableFacts(db);
+  if (goals !== 'missing' && facts) {
+    const problems = await goalTableProblems(knex, facts, goals);
+    if (problems.length > 0) throw new AppSchemaIncompatibleError(problems);
+  }
 
   await knex.raw(
     `CREATE OR REPLACE FUNCTION ${DESCRIPTION_KEY_FUNCTION}(description text) RETURNS bytea
@@ -43,25 +105,116 @@ export async function createGoalSchema(knex: Knex): Promise<void> {
     `COMMENT ON FUNCTION ${DESCRIPTION_KEY_FUNCTION}(text) IS
        'Dedup key of a goal description: SHA-256 of its UTF-8 bytes (btree cannot hold long text). Immutable because the database encoding cannot change.'`,
   );
-
-  if (missing(TABLES.runs)) await createRunsTable(knex);
-  if (missing(TABLES.failures)) await createFailuresTable(knex);
-  if (missing(TABLES.goals)) await createGoalsTable(knex);
-  for (const name of GOAL_SCHEMA_TABLES) if (missing(name)) await markOwned(db, 'TABLE', name);
-
-  await knex.raw(
-    `CREATE UNIQUE INDEX IF NOT EXISTS ${GOAL_DEDUP_INDEX}
-       ON ${TABLES.goals} (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description))`,
-  );
-  // Reading order of the backfill. On a large live table, create it CONCURRENTLY beforehand
-  // (docs/operations.md); it then stays the operator's, unmarked, and no rollback drops it.
-  if ((await relationOwnership(db, SESSION_READ_INDEX)) === 'missing') {
-    await knex.raw(
-      `CREATE INDEX ${SESSION_READ_INDEX} ON ${TABLES.sessions} (patient_id, session_date, id)`,
-    );
-    await markOwned(db, 'INDEX', SESSION_READ_INDEX);
+  for (const [name, create] of [
+    [TABLES.runs, createRunsTable],
+    [TABLES.failures, createFailuresTable],
+  ] as const) {
+    if (bookkeeping.get(name) !== 'missing') continue;
+    await knex.transaction(async (trx) => {
+      await create(trx);
+      await markOwned(sqlRunner(trx), 'TABLE', name);
+    });
   }
-  await createGoalChangeTracking(knex);
+  if (goals === 'missing') {
+    // Its foreign keys take a lock on users and therapy_sessions, briefly, under lock_timeout.
+    await lockSafeDdl(knex, settings, TABLES.users, async (trx) => {
+      await createGoalsTable(trx);
+      await markOwned(sqlRunner(trx), 'TABLE', TABLES.goals);
+    });
+  }
+  await addProvenanceColumns(knex, settings);
+  await createGoalChangeTracking(knex, settings, await readGoalTableMapping(db));
+  await buildIndexConcurrently(knex, settings, LOOKUP_INDEX);
+  // An index of that name built beforehand (docs/operations.md) stays the operator's, unmarked,
+  // and no rollback drops it.
+  await buildIndexConcurrently(knex, settings, READ_INDEX);
+}
+
+/**
+ * Adds the provenance columns treatment_goals lacks, in one ALTER TABLE that changes the catalog
+ * only (nullable, no default: no row is rewritten or scanned), and marks each as this package's,
+ * in the same short transaction under `lock_timeout`.
+ */
+async function addProvenanceColumns(knex: Knex, settings: DdlSettings): Promise<void> {
+  const facts = await readGoalTableFacts(sqlRunner(knex));
+  const missing = PROVENANCE_COLUMNS.filter((column) => !facts?.columns.has(column.name));
+  if (missing.length === 0) return;
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(
+      `ALTER TABLE ${TABLES.goals} ${missing
+        .map((column) => `ADD COLUMN IF NOT EXISTS ${column.name} ${column.type}`)
+        .join(', ')}`,
+    );
+    for (const column of missing) {
+      await markColumnOwned(sqlRunner(trx), TABLES.goals, column.name);
+    }
+  });
+}
+
+/**
+ * Whether treatment_goals is one that goal-backfill 0.1.0 created: its own table, whose
+ * provenance columns, unlike this version's, carry no mark of their own.
+ */
+async function createdByFirstVersion(knex: Knex): Promise<boolean> {
+  const db = sqlRunner(knex);
+  if ((await relationOwnership(db, TABLES.goals)) !== 'ours') return false;
+  const origin = (await readGoalTableFacts(db))?.columns.get('origin');
+  return origin !== undefined && !origin.marked;
+}
+
+/**
+ * The `up` of migration 20261101000001_treatment_goals_dedup_rule, for a treatment_goals that goal-backfill 0.1.0
+ * created: it had a unique index on (patient_id, description key), which made the backfill's
+ * dedup rule the app's too. The lookup index takes its place first, then the unique one is
+ * dropped, both CONCURRENTLY. Any other table is left as it is (this version never builds the
+ * unique index). Returns whether it dropped it.
+ */
+export async function dropGoalDedupIndex(
+  knex: Knex,
+  settings: DdlSettings = DEFAULT_DDL_SETTINGS,
+): Promise<boolean> {
+  refuseTransaction(knex, 'dropGoalDedupIndex');
+  if (!(await createdByFirstVersion(knex))) return false;
+  await buildIndexConcurrently(knex, settings, LOOKUP_INDEX);
+  return dropIndexConcurrently(
+    knex,
+    settings,
+    { name: GOAL_DEDUP_INDEX, table: TABLES.goals },
+    true,
+  );
+}
+
+/** What {@link restoreGoalDedupIndex} did. */
+export type DedupIndexRestore =
+  | { outcome: 'restored' | 'not_needed' }
+  | { outcome: 'repeated_pairs'; pairs: number };
+
+/**
+ * The `down` of migration 20261101000001_treatment_goals_dedup_rule: puts the unique index of goal-backfill 0.1.0 back on
+ * a table that version created, CONCURRENTLY, so that version's code runs on it again. When the
+ * table now holds a (patient, description) twice, which the app may do since the `up`, the index
+ * cannot be built: it changes nothing and says how many pairs repeat.
+ */
+export async function restoreGoalDedupIndex(
+  knex: Knex,
+  settings: DdlSettings = DEFAULT_DDL_SETTINGS,
+): Promise<DedupIndexRestore> {
+  refuseTransaction(knex, 'restoreGoalDedupIndex');
+  if (!(await createdByFirstVersion(knex))) return { outcome: 'not_needed' };
+  const [row] = await sqlRunner(knex).rows<{ pairs: unknown }>(
+    `SELECT count(*) AS pairs FROM (
+       SELECT 1 FROM ${TABLES.goals}
+        GROUP BY patient_id, ${DESCRIPTION_KEY_FUNCTION}(description) HAVING count(*) > 1) r`,
+  );
+  const pairs = Number(row?.pairs ?? 0);
+  if (pairs > 0) return { outcome: 'repeated_pairs', pairs };
+  await buildIndexConcurrently(knex, settings, {
+    name: GOAL_DEDUP_INDEX,
+    table: TABLES.goals,
+    keys: LOOKUP_INDEX.keys,
+    unique: true,
+  });
+  return { outcome: 'restored' };
 }
 
 function createRunsTable(knex: Knex): Knex.SchemaBuilder {
@@ -104,6 +257,11 @@ function createFailuresTable(knex: Knex): Knex.SchemaBuilder {
   });
 }
 
+/**
+ * treatment_goals as the app has it, with the app's columns and rules (statuses, foreign keys)
+ * and nothing of the backfill's: {@link createGoalSchema} then adds the provenance as it does to
+ * an app's own table.
+ */
 function createGoalsTable(knex: Knex): Knex.SchemaBuilder {
   return knex.schema.createTable(TABLES.goals, (table) => {
     table.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
@@ -126,36 +284,52 @@ function createGoalsTable(knex: Knex): Knex.SchemaBuilder {
     table.text('status').notNullable().defaultTo('assigned');
     table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    // Provenance: clinician-entered goals keep the defaults.
-    table.text('origin').notNullable().defaultTo('clinician');
-    table.uuid('backfill_run_id').nullable();
-    table.integer('source_item_index').nullable();
-    table.timestamp('backfilled_at', { useTz: true }).nullable();
     table.check(`status IN (${sqlList(GOAL_STATUSES)})`, [], 'treatment_goals_status_check');
-    table.check(`origin IN (${sqlList(GOAL_ORIGINS)})`, [], 'treatment_goals_origin_check');
-    table.check(
-      `origin <> '${BACKFILL_ORIGIN}' OR (backfilled_at IS NOT NULL AND source_item_index IS NOT NULL)`,
-      [],
-      'treatment_goals_backfill_provenance_check',
-    );
     table.index(['session_id'], 'treatment_goals_session_idx');
   });
 }
 
 /**
- * Drops what {@link createGoalSchema} created: only tables and indexes that carry the ownership
- * mark, so an index an operator built beforehand stays. It does not check what the table holds:
- * call {@link assertTeardownAllowed} first.
+ * Removes what {@link createGoalSchema} added. A treatment_goals this package created is
+ * dropped whole; from one the app made, it removes the change-tracking trigger, the lookup index
+ * and the provenance columns, each only when it carries this package's mark, so the table's
+ * columns, types, defaults, constraints, indexes and triggers are exactly the app's again. Then
+ * the bookkeeping tables, the read index (when this package built it), change capture and the
+ * functions. It does not check what the table holds: call {@link assertTeardownAllowed} first.
+ * Outside a transaction, like {@link createGoalSchema}.
  */
-export async function dropGoalSchema(knex: Knex): Promise<void> {
-  await dropGoalChangeTracking(knex);
+export async function dropGoalSchema(
+  knex: Knex,
+  settings: DdlSettings = DEFAULT_DDL_SETTINGS,
+): Promise<void> {
+  refuseTransaction(knex, 'dropGoalSchema');
   const db = sqlRunner(knex);
   await removeChangeCapture(db);
-  if ((await relationOwnership(db, SESSION_READ_INDEX)) === 'ours') {
-    await knex.raw(`DROP INDEX ${SESSION_READ_INDEX}`);
+  await dropGoalChangeTracking(knex, settings);
+  const goals = await relationOwnership(db, TABLES.goals);
+  if (goals === 'ours') {
+    await lockSafeDdl(knex, settings, TABLES.users, async (trx) => {
+      await trx.raw(`DROP TABLE ${TABLES.goals}`);
+    });
+  } else if (goals === 'theirs') {
+    await dropIndexConcurrently(knex, settings, LOOKUP_INDEX);
+    const facts = await readGoalTableFacts(db);
+    const added = [...(facts?.columns.values() ?? [])].filter((column) => column.marked);
+    if (added.length > 0) {
+      await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+        await trx.raw(
+          `ALTER TABLE ${TABLES.goals} ${added
+            .map((column) => `DROP COLUMN IF EXISTS ${column.name}`)
+            .join(', ')}`,
+        );
+      });
+    }
   }
-  for (const name of [...GOAL_SCHEMA_TABLES].reverse()) {
-    if ((await relationOwnership(db, name)) === 'ours') await knex.schema.dropTable(name);
+  await dropIndexConcurrently(knex, settings, READ_INDEX);
+  for (const name of [...BOOKKEEPING_TABLES].reverse()) {
+    if ((await relationOwnership(db, name)) === 'ours') {
+      await knex.raw(`DROP TABLE ${name}`);
+    }
   }
   await knex.raw(`DROP FUNCTION IF EXISTS ${DESCRIPTION_KEY_FUNCTION}(text)`);
 }

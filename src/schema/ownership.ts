@@ -20,6 +20,23 @@ export async function markOwned(
   await db.rows(`COMMENT ON ${kind} ${name} IS '${OWNERSHIP_MARK}'`);
 }
 
+/**
+ * Comments the column `table.column` as added by this package: a rollback of the schema removes
+ * from a table the app owns exactly the columns that carry the mark.
+ */
+export async function markColumnOwned(db: SqlRunner, table: string, column: string): Promise<void> {
+  await db.rows(`COMMENT ON COLUMN ${table}.${column} IS '${OWNERSHIP_MARK}'`);
+}
+
+/** Comments the trigger `trigger` on `table` as created by this package. */
+export async function markTriggerOwned(
+  db: SqlRunner,
+  trigger: string,
+  table: string,
+): Promise<void> {
+  await db.rows(`COMMENT ON TRIGGER ${trigger} ON ${table} IS '${OWNERSHIP_MARK}'`);
+}
+
 /** What exists under `name` in the search path, and whether this package created it. */
 export type RelationOwnership = 'missing' | 'ours' | 'theirs';
 

@@ -12,13 +12,23 @@ export const TABLES = {
 /** The index that reads sessions in backfill order: patient, then date, then id. */
 export const SESSION_READ_INDEX = 'therapy_sessions_patient_date_id_idx';
 
-/** The unique index that holds one goal per (patient_id, description). */
+/**
+ * The unique index on (patient_id, description key) that goal-backfill 0.1.0 built on the
+ * treatment_goals it created. It made the backfill's dedup rule the app's too; migration
+ * 20261101000001_treatment_goals_dedup_rule drops it.
+ */
 export const GOAL_DEDUP_INDEX = 'treatment_goals_patient_description_key';
+
+/**
+ * The index the backfill's dedup check reads: (patient_id, description key), not unique, so
+ * the app may enter a goal whose text a patient already has.
+ */
+export const GOAL_LOOKUP_INDEX = 'treatment_goals_patient_description_idx';
 
 /**
  * The immutable function that keys a description for deduplication: the SHA-256 of its UTF-8
  * bytes. A btree cannot index text longer than about 2,700 bytes, and no description may be
- * truncated, so the unique index holds this digest instead of the text.
+ * truncated, so the lookup index holds this digest instead of the text.
  */
 export const DESCRIPTION_KEY_FUNCTION = 'goal_description_key';
 

@@ -25,7 +25,7 @@ export async function countForeignRows(db: SqlRunner): Promise<ForeignRows> {
     `SELECT (SELECT count(*) FROM ${TABLES.users} WHERE NOT ${isSeededId('id')}) AS users,
             (SELECT count(*) FROM ${TABLES.sessions} WHERE NOT ${isSeededId('id')}) AS sessions,
             (SELECT count(*) FROM ${TABLES.goals}
-              WHERE origin NOT IN ('${SEED_ORIGIN}', '${BACKFILL_ORIGIN}')
+              WHERE origin IS NULL OR origin NOT IN ('${SEED_ORIGIN}', '${BACKFILL_ORIGIN}')
                  OR (origin = '${BACKFILL_ORIGIN}' AND NOT ${isSeededId('patient_id')})) AS goals`,
   );
   return {

@@ -39,7 +39,7 @@ describe.skipIf(onPglite)('every connection string node-postgres accepts', () =>
 
     expect(migrate.code).toBe(0);
     expect(status.code).toBe(0);
-    expect(await completedMigrations(db.knex)).toHaveLength(3);
+    expect(await completedMigrations(db.knex)).toHaveLength(4);
     for (const output of [migrate.stdout, migrate.stderr, status.stdout, status.stderr]) {
       expect(output).not.toContain(PASSWORD);
     }

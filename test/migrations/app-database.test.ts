@@ -46,7 +46,7 @@ describe('the chain on an app database whose tables exist before it', () => {
     await db.knex.migrate.latest();
 
     expect(await appTableDigests(db.knex)).toEqual(before);
-    expect(await completedMigrations(db.knex)).toHaveLength(3);
+    expect(await completedMigrations(db.knex)).toHaveLength(4);
     await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
   });
 
@@ -63,7 +63,7 @@ describe('the chain on an app database whose tables exist before it', () => {
         delete process.env.GOAL_BACKFILL_WORKERS;
       }
       expect(await appTableDigests(db.knex)).toEqual(before);
-      expect(await completedMigrations(db.knex)).toHaveLength(3);
+      expect(await completedMigrations(db.knex)).toHaveLength(4);
       await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
       const [run] = await db.knex('goal_backfill_runs').select('status', 'counts');
       expect(run).toMatchObject({ status: 'succeeded', counts: { sessionsProcessed: 24 } });
@@ -125,7 +125,7 @@ describe('the chain on a database it built itself', () => {
     expect(await tableExists(db.knex, 'treatment_goals')).toBe(false);
 
     await db.knex.migrate.latest();
-    expect(await completedMigrations(db.knex)).toHaveLength(3);
+    expect(await completedMigrations(db.knex)).toHaveLength(4);
   });
 
   it('rolling back the deploy batch with clinician goals keeps the schema and those goals, and migrate:latest restores the backfill', async () => {
@@ -152,7 +152,7 @@ describe('the chain on a database it built itself', () => {
     expect((await readGoals(db.knex)).map((goal) => goal.description)).toEqual(['By hand']);
 
     await db.knex.migrate.latest();
-    expect(await completedMigrations(db.knex)).toHaveLength(3);
+    expect(await completedMigrations(db.knex)).toHaveLength(4);
     const backfilled = (await readGoals(db.knex)).filter((goal) => goal.origin === 'backfill');
     expect(backfilled).toHaveLength(modelBackfill(sessions).goals.length);
   });

@@ -141,7 +141,7 @@ describe.skipIf(onPglite)('the Knex CLI on the paths users take', () => {
     const reset = await npmRun('db:reset');
 
     expect(reset.code).toBe(0);
-    expect(await completedMigrations(db.knex)).toHaveLength(3);
+    expect(await completedMigrations(db.knex)).toHaveLength(4);
     expect(await countOf(db.knex, 'SELECT count(*) AS n FROM users')).toBe(0);
     expect(await countOf(db.knex, 'SELECT count(*) AS n FROM therapy_sessions')).toBe(0);
     expect(await countOf(db.knex, 'SELECT count(*) AS n FROM treatment_goals')).toBe(0);
@@ -167,6 +167,6 @@ describe.skipIf(onPglite)('the Knex CLI on the paths users take', () => {
     expect(await countOf(db.knex, 'SELECT count(*) AS n FROM users')).toBe(1);
     expect(await countOf(db.knex, 'SELECT count(*) AS n FROM therapy_sessions')).toBe(1);
     expect(await countOf(db.knex, 'SELECT count(*) AS n FROM treatment_goals')).toBe(1);
-    expect(await completedMigrations(db.knex)).toHaveLength(3);
+    expect(await completedMigrations(db.knex)).toHaveLength(4);
   });
 });

@@ -37,7 +37,7 @@ describe.skipIf(onPglite)('the Knex commands, typed verbatim from the project ro
 
     const latest = await knex('migrate:latest');
     expect(latest.code).toBe(0);
-    expect(latest.stdout).toContain('Batch 2 run: 2 migrations');
+    expect(latest.stdout).toContain('Batch 2 run: 3 migrations');
     expect(latest.stderr).toMatch(/info\s+backfill\.finish .*goalsCreated=2/);
     expect((await readGoals(db.knex)).map((goal) => goal.description).sort()).toEqual([
       'Read',
@@ -45,13 +45,14 @@ describe.skipIf(onPglite)('the Knex commands, typed verbatim from the project ro
     ]);
   });
 
-  it('migrate:list shows the three migrations in order', async () => {
+  it('migrate:list shows the four migrations in order', async () => {
     const list = await knex('migrate:list');
     expect(list.code).toBe(0);
     const names = list.stdout.match(/2026\d+_\w+\.ts/g);
     expect(names).toEqual([
       '20261101000000_create_app_tables.ts',
       '20261101000001_create_treatment_goals.ts',
+      '20261101000001_treatment_goals_dedup_rule.ts',
       '20261101000002_backfill_treatment_goals.ts',
     ]);
   });

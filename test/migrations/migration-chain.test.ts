@@ -28,7 +28,7 @@ describe('the migration chain', () => {
   let sessions: ModelSession[];
   let patient: string;
 
-  it('creates the app tables first, then the goals schema and the backfill', async () => {
+  it('creates the app tables first, then the goals schema, its dedup rule and the backfill', async () => {
     await db.knex.migrate.up();
     expect(await completedMigrations()).toEqual(['20261101000000_create_app_tables.ts']);
     const patients = await insertUsers(db.knex, 3, 'patient');
@@ -48,7 +48,7 @@ describe('the migration chain', () => {
     );
 
     await db.knex.migrate.latest();
-    expect(await completedMigrations()).toHaveLength(3);
+    expect(await completedMigrations()).toHaveLength(4);
     await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
   });
 
@@ -60,7 +60,7 @@ describe('the migration chain', () => {
       .update({ status: 'completed' });
 
     await db.knex.migrate.down();
-    expect(await completedMigrations()).toHaveLength(2);
+    expect(await completedMigrations()).toHaveLength(3);
     expect((await readGoals(db.knex)).map((goal) => goal.description).sort()).toEqual([
       'By hand',
       'Own 1',
@@ -75,19 +75,21 @@ describe('the migration chain', () => {
   it('keeps treatment_goals while clinician goals are in it, changes nothing, and migrate:latest restores the chain', async () => {
     await db.knex.migrate.down();
     const before = await readGoals(db.knex);
+    await db.knex.migrate.down(); // the dedup rule: nothing to undo on a table this version made
     await db.knex.migrate.down();
     expect(await tableExists('treatment_goals')).toBe(true);
     expect(await readGoals(db.knex)).toEqual(before);
     expect(await completedMigrations()).toHaveLength(1);
 
     await db.knex.migrate.latest();
-    expect(await completedMigrations()).toHaveLength(3);
+    expect(await completedMigrations()).toHaveLength(4);
     const backfilled = (await readGoals(db.knex)).filter((goal) => goal.origin === 'backfill');
     expect(backfilled).toHaveLength(modelBackfill(sessions).goals.length);
   });
 
   it('drops it when the override says the loss is deliberate; the app tables and their rows stay', async () => {
     const sessionsBefore = await db.knex('therapy_sessions').count({ n: '*' });
+    await db.knex.migrate.down();
     await db.knex.migrate.down();
     process.env.GOAL_BACKFILL_ALLOW_TEARDOWN = '1';
     try {
@@ -103,7 +105,7 @@ describe('the migration chain', () => {
     expect(await completedMigrations()).toEqual([]);
 
     await db.knex.migrate.latest();
-    expect(await completedMigrations()).toHaveLength(3);
+    expect(await completedMigrations()).toHaveLength(4);
     expect((await readGoals(db.knex)).filter((goal) => goal.origin === 'backfill')).toHaveLength(
       modelBackfill(sessions).goals.length,
     );
@@ -137,14 +139,14 @@ describe('the migration chain', () => {
     expect(error).toMatchObject({ name: BackfillIncompleteError.name, code: 'INCOMPLETE' });
     expect(error.message).toMatch(/^1 session\(s\) failed to backfill in run [0-9a-f-]{36}; /);
     expect(error.message).toContain('goal_backfill_failures');
-    expect(await completedMigrations()).toHaveLength(2);
+    expect(await completedMigrations()).toHaveLength(3);
     expect((await readGoals(db.knex)).map((goal) => goal.description)).toEqual(['Keep me']);
     const [failure] = await db.knex('goal_backfill_failures').select('session_id');
     expect(failure?.session_id).toBe(inserted[1]?.id);
 
     await db.knex.raw('DROP TRIGGER reject_goal ON treatment_goals');
     await db.knex.migrate.latest();
-    expect(await completedMigrations()).toHaveLength(3);
+    expect(await completedMigrations()).toHaveLength(4);
     expect((await readGoals(db.knex)).map((goal) => goal.description).sort()).toEqual([
       'Keep me',
       'Reject me',

@@ -7,6 +7,8 @@ import {
   GOAL_CHANGE_TRACKING,
 } from '../../src/schema/goal-change-tracking';
 import { createGoalSchema, dropGoalSchema } from '../../src/schema/goal-schema';
+import { CREATED_GOAL_TABLE } from '../../src/schema/goal-table';
+import { DEFAULT_DDL_SETTINGS } from '../../src/schema/lock-safe-ddl';
 import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
@@ -147,22 +149,21 @@ describe('goal change tracking', () => {
 
   it('is idempotent, drops cleanly, and goes with the schema', async () => {
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
-    await createGoalChangeTracking(db.knex);
+    await createGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS, CREATED_GOAL_TABLE);
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
     expect(await tracking(backfilled)).toEqual({ touched: false, matches: true });
 
-    await dropGoalChangeTracking(db.knex);
-    expect(await trackingObjects()).toEqual({ columns: 0, functions: 0, triggers: 0 });
-    await dropGoalChangeTracking(db.knex);
-    await createGoalChangeTracking(db.knex);
+    // The columns are provenance, which goes with the schema; the triggers and functions go here.
+    await dropGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS);
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 0, triggers: 0 });
+    await dropGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS);
+    await createGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS, CREATED_GOAL_TABLE);
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
 
-    await db.knex.transaction(async (trx) => {
-      await trx.raw('TRUNCATE treatment_goals');
-      await dropGoalSchema(trx);
-    });
+    await db.knex.raw('TRUNCATE treatment_goals');
+    await dropGoalSchema(db.knex);
     expect(await trackingObjects()).toEqual({ columns: 0, functions: 0, triggers: 0 });
-    await db.knex.transaction((trx) => createGoalSchema(trx));
+    await createGoalSchema(db.knex);
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
   });
 });

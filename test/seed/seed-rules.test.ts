@@ -33,8 +33,10 @@ describe('the proportions', () => {
     expect(new Set(SESSION_SHAPES.map((shape) => shape.skipReason))).toEqual(
       new Set([null, ...SESSION_SKIP_REASONS]),
     );
+    // Values too long for a column occur only in an app's treatment_goals with varchar(n).
+    const limits = ['task_too_long', 'category_too_long', 'details_too_long'];
     expect(new Set(ITEM_KINDS.map((kind) => kind.invalidReason))).toEqual(
-      new Set([null, ...INVALID_ITEM_REASONS]),
+      new Set([null, ...INVALID_ITEM_REASONS.filter((reason) => !limits.includes(reason))]),
     );
   });
 

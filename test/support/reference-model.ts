@@ -48,12 +48,33 @@ function sessionSkipReason(notes: JsonValue | typeof SQL_NULL): string | null {
   return null;
 }
 
-function invalidReason(item: JsonValue): string | null {
+/** The most characters treatment_goals takes in each column (an app's varchar(n)); none when absent. */
+export interface ModelLimits {
+  description?: number;
+  category?: number;
+  details?: number;
+}
+
+const characters = (text: string) => [...text].length;
+
+function categoryOf(item: { category?: JsonValue }): string {
+  const category = typeof item.category === 'string' ? item.category.trim() : '';
+  return category === '' ? 'general' : category;
+}
+
+function invalidReason(item: JsonValue, limits: ModelLimits): string | null {
   if (!isObject(item)) return 'not_an_object';
   const task = item.task;
   if (task === undefined || task === null) return 'missing_task';
   if (typeof task !== 'string') return 'task_not_a_string';
   if (task.trim() === '') return 'blank_task';
+  const over = (text: string, limit: number | undefined) =>
+    limit !== undefined && characters(text) > limit;
+  if (over(task.trim(), limits.description)) return 'task_too_long';
+  if (over(categoryOf(item), limits.category)) return 'category_too_long';
+  if (typeof item.details === 'string' && over(item.details, limits.details)) {
+    return 'details_too_long';
+  }
   return null;
 }
 
@@ -72,11 +93,12 @@ function compareOccurrence(a: ModelGoal, b: ModelGoal): number {
 
 /**
  * The goals and counts a backfill must produce for `sessions`, given the (patient, description)
- * pairs that already have goals.
+ * pairs that already have goals and the length limits of the table's columns.
  */
 export function modelBackfill(
   sessions: readonly ModelSession[],
   existingPairs: ReadonlySet<string> = new Set(),
+  limits: ModelLimits = {},
 ): { goals: ModelGoal[]; counts: ModelCounts } {
   const counts: ModelCounts = {
     sessionsProcessed: 0,
@@ -101,7 +123,7 @@ export function modelBackfill(
     const items = (session.notes as { action_items: JsonValue[] }).action_items;
     items.forEach((item, index) => {
       counts.itemsSeen += 1;
-      const reason = invalidReason(item);
+      const reason = invalidReason(item, limits);
       if (reason !== null) {
         counts.invalidSkipped += 1;
         bump(counts.invalidByReason, reason);
@@ -109,13 +131,12 @@ export function modelBackfill(
       }
       validItems += 1;
       const fields = item as { task: string; category?: JsonValue; details?: JsonValue };
-      const category = typeof fields.category === 'string' ? fields.category.trim() : '';
       const goal: ModelGoal = {
         patient_id: session.patientId,
         therapist_id: session.therapistId ?? null,
         session_id: session.id,
         description: fields.task.trim(),
-        category: category === '' ? 'general' : category,
+        category: categoryOf(fields),
         details: typeof fields.details === 'string' ? fields.details : null,
         source_item_index: index,
         sessionDate: session.sessionDate,
