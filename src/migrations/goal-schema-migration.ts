@@ -15,6 +15,7 @@ import { type KnexMigration, safeMigration } from './safe-migration';
 export function ddlSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): DdlSettings {
   const { lockTimeoutMs, statementTimeoutMs } = readBackfillEnv(env);
   return {
+    ...DEFAULT_DDL_SETTINGS,
     lockTimeoutMs: lockTimeoutMs ?? DEFAULT_DDL_SETTINGS.lockTimeoutMs,
     statementTimeoutMs: statementTimeoutMs ?? DEFAULT_DDL_SETTINGS.statementTimeoutMs,
   };

@@ -10,23 +10,26 @@ import { markOwned, OWNERSHIP_MARK } from './ownership';
  * How the schema migration changes tables the app writes. Every statement that takes a lock the
  * app's writes would queue behind runs under `lock_timeout`, so a table held by a long
  * transaction costs the app at most one `lock_timeout` of waiting per try, never a stall; the
- * try is then made again after a pause, up to {@link DDL_ATTEMPTS} times.
+ * try is then made again after a pause, up to `attempts` times.
  */
 export interface DdlSettings {
-  /** `lock_timeout` of each try, in ms. @default 5000 */
+  /** `lock_timeout` of each try, in ms. @default 2000 */
   lockTimeoutMs: number;
   /** `statement_timeout` of each statement that runs in a transaction, in ms (0: none). @default 120000 */
   statementTimeoutMs: number;
+  /** Tries of one change before {@link SchemaChangeBlockedError}. @default 8 */
+  attempts: number;
 }
 
 /** The settings of the schema migration when GOAL_BACKFILL_LOCK_TIMEOUT_MS and _STATEMENT_TIMEOUT_MS are unset. */
 export const DEFAULT_DDL_SETTINGS: DdlSettings = {
-  lockTimeoutMs: 5000,
+  lockTimeoutMs: 2000,
   statementTimeoutMs: 120_000,
+  attempts: 8,
 };
 
-/** Tries of one change before {@link SchemaChangeBlockedError}. */
-export const DDL_ATTEMPTS = 5;
+/** The pause before the next try: longer each time, at most two seconds. */
+const pauseMs = (tries: number) => Math.min(250 * tries, 2000);
 
 const whole = (ms: number) => Math.max(0, Math.trunc(ms));
 
@@ -44,6 +47,7 @@ async function lockHolders(db: SqlRunner, table: string): Promise<number[]> {
 
 async function tryUntilLocked<T>(
   db: SqlRunner,
+  settings: DdlSettings,
   table: string,
   attempt: () => Promise<T>,
   beforeRetry?: () => Promise<void>,
@@ -53,12 +57,12 @@ async function tryUntilLocked<T>(
       return await attempt();
     } catch (err) {
       if (sqlStateOf(err) !== '55P03') throw err;
-      if (tries >= DDL_ATTEMPTS) {
+      if (tries >= Math.max(1, settings.attempts)) {
         throw new SchemaChangeBlockedError(table, await lockHolders(db, table), tries, {
           cause: err,
         });
       }
-      await delay(250 * tries);
+      await delay(pauseMs(tries));
       await beforeRetry?.();
     }
   }
@@ -75,7 +79,7 @@ export async function lockSafeDdl(
   table: string,
   work: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<void> {
-  await tryUntilLocked(sqlRunner(knex), table, () =>
+  await tryUntilLocked(sqlRunner(knex), settings, table, () =>
     knex.transaction(async (trx) => {
       await trx.raw(`SET LOCAL lock_timeout = ${whole(settings.lockTimeoutMs)}`);
       await trx.raw(`SET LOCAL statement_timeout = ${whole(settings.statementTimeoutMs)}`);
@@ -150,6 +154,7 @@ export async function buildIndexConcurrently(
     };
     await tryUntilLocked(
       db,
+      settings,
       index.table,
       async () => {
         await dropInvalid();
@@ -182,7 +187,7 @@ export async function dropIndexConcurrently(
       [index.name, index.name],
     );
     if (!row?.present || (!anyOwner && row.comment !== OWNERSHIP_MARK)) return false;
-    await tryUntilLocked(db, index.table, () =>
+    await tryUntilLocked(db, settings, index.table, () =>
       db.rows(`DROP INDEX CONCURRENTLY IF EXISTS ${index.name}`),
     );
     return true;
