@@ -2,17 +2,21 @@
 --   psql "$DATABASE_URL" -f docs/sql/verify-backfill.sql
 -- Each query is independent. The ones marked "expect 0" must return 0 on a healthy backfill.
 -- The whitespace set is JavaScript's String.prototype.trim set, as the backfill uses it.
+-- They run on a treatment_goals the app made too, with varchar(n) columns and an enum status;
+-- for one without category, details or status, put NULL in place of the missing column.
 
 -- 1. Goals by provenance: backfilled (unchanged), backfilled but changed since, clinician-entered.
 --    Unchanged is the rollback's rule: no UPDATE touched the goal and its clinical columns still
 --    match the fingerprint the backfill stored (docs/backfill-rules.md, "What counts as changed").
+--    The app's own goals leave origin NULL (a table goal-backfill 0.1.0 created says 'clinician').
 SELECT count(*) FILTER (WHERE origin = 'backfill' AND unchanged) AS backfilled_unchanged,
        count(*) FILTER (WHERE origin = 'backfill' AND unchanged IS NOT TRUE) AS backfilled_changed,
-       count(*) FILTER (WHERE origin = 'clinician') AS clinician_entered
+       count(*) FILTER (WHERE coalesce(origin, 'clinician') = 'clinician') AS clinician_entered
   FROM (SELECT origin,
                updated_at = backfilled_at AND clinician_touched_at IS NULL
-                 AND backfill_fingerprint = goal_clinical_fingerprint(description, category, details,
-                                                                      status, therapist_id, session_id) AS unchanged
+                 AND backfill_fingerprint = goal_clinical_fingerprint(
+                       CAST(description AS text), CAST(category AS text), CAST(details AS text),
+                       CAST(status AS text), therapist_id, session_id) AS unchanged
           FROM treatment_goals) AS goals;
 
 -- 2. The last runs and their counts.
@@ -32,14 +36,29 @@ SELECT g.id, g.patient_id, g.session_id, g.source_item_index, g.category, g.crea
 --    Queries 4 to 6 read each session's items once, in one pass, and join by key, so they
 --    take seconds even when one session holds 100,000 items.
 WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
+limits AS (
+  -- The most characters each column takes (an app's varchar(n)); an item that does not fit is
+  -- counted as invalid (task_too_long, category_too_long, details_too_long) and has no goal.
+  SELECT coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'description'), 2147483647) AS description,
+         coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'category'), 2147483647) AS category,
+         coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'details'), 2147483647) AS details
+    FROM information_schema.columns
+   WHERE table_schema = current_schema() AND table_name = 'treatment_goals'
+),
 pairs AS (
   SELECT DISTINCT s.patient_id, btrim(e.item ->> 'task', ws.chars) AS description
-    FROM therapy_sessions s CROSS JOIN ws
+    FROM therapy_sessions s CROSS JOIN ws CROSS JOIN limits
     CROSS JOIN LATERAL jsonb_array_elements(
       CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
             AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
            THEN s.extracted_notes -> 'action_items' END) AS e(item)
    WHERE jsonb_typeof(e.item -> 'task') = 'string'
+     AND char_length(btrim(e.item ->> 'task', ws.chars)) <= limits.description
+     AND char_length(coalesce(nullif(CASE WHEN jsonb_typeof(e.item -> 'category') = 'string'
+                                          THEN btrim(e.item ->> 'category', ws.chars) END, ''),
+                              'general')) <= limits.category
+     AND (jsonb_typeof(e.item -> 'details') IS DISTINCT FROM 'string'
+          OR char_length(e.item ->> 'details') <= limits.details)
 )
 SELECT count(*) AS source_pairs_without_goal
   FROM pairs p
@@ -68,15 +87,30 @@ SELECT count(*) AS goals_not_matching_their_source
 
 -- 6. Each backfilled goal comes from the earliest occurrence of its pair. Expect 0.
 WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
+limits AS (
+  -- The most characters each column takes (an app's varchar(n)); an item that does not fit is
+  -- counted as invalid (task_too_long, category_too_long, details_too_long) and has no goal.
+  SELECT coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'description'), 2147483647) AS description,
+         coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'category'), 2147483647) AS category,
+         coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'details'), 2147483647) AS details
+    FROM information_schema.columns
+   WHERE table_schema = current_schema() AND table_name = 'treatment_goals'
+),
 occurrences AS (
   SELECT s.patient_id, s.session_date, s.id AS session_id, e.ord - 1 AS item_index,
          btrim(e.item ->> 'task', ws.chars) AS description
-    FROM therapy_sessions s CROSS JOIN ws
+    FROM therapy_sessions s CROSS JOIN ws CROSS JOIN limits
     CROSS JOIN LATERAL jsonb_array_elements(
       CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
             AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
            THEN s.extracted_notes -> 'action_items' END) WITH ORDINALITY AS e(item, ord)
    WHERE jsonb_typeof(e.item -> 'task') = 'string'
+     AND char_length(btrim(e.item ->> 'task', ws.chars)) <= limits.description
+     AND char_length(coalesce(nullif(CASE WHEN jsonb_typeof(e.item -> 'category') = 'string'
+                                          THEN btrim(e.item ->> 'category', ws.chars) END, ''),
+                              'general')) <= limits.category
+     AND (jsonb_typeof(e.item -> 'details') IS DISTINCT FROM 'string'
+          OR char_length(e.item ->> 'details') <= limits.details)
 ),
 earliest AS (
   SELECT DISTINCT ON (patient_id, description)
@@ -92,10 +126,25 @@ SELECT count(*) AS goals_not_from_earliest_occurrence
    AND (o.session_date, o.session_id, o.item_index)
        < (gs.session_date, g.session_id, g.source_item_index);
 
--- 7. No pair has two goals. Expect 0 (the unique index guarantees it).
-SELECT count(*) AS duplicated_pairs FROM (
-  SELECT patient_id, description FROM treatment_goals GROUP BY 1, 2 HAVING count(*) > 1
-) d;
+-- 7. The backfill's dedup rule held. Expect 0 in both columns:
+--    written_twice: pairs the backfill wrote more than one goal for;
+--    beside_an_earlier_goal: backfilled goals whose pair already had a goal, entered before the
+--    backfill wrote it (judged by that goal's created_at). A clinician who enters the same text
+--    in the same instant as the backfill writes it is the one way to get one
+--    (docs/backfill-rules.md#duplicates). The app's own repeated goals, and a goal a clinician
+--    enters later with a backfilled goal's text, are the app's business and not counted.
+SELECT (SELECT count(*) FROM (
+          SELECT 1 FROM treatment_goals WHERE origin = 'backfill'
+           GROUP BY patient_id, goal_description_key(description) HAVING count(*) > 1) d
+       ) AS written_twice,
+       (SELECT count(*) FROM treatment_goals b
+         WHERE b.origin = 'backfill'
+           AND EXISTS (SELECT 1 FROM treatment_goals o
+                        WHERE o.patient_id = b.patient_id
+                          AND goal_description_key(o.description) = goal_description_key(b.description)
+                          AND o.origin IS DISTINCT FROM 'backfill'
+                          AND o.created_at < b.backfilled_at)
+       ) AS beside_an_earlier_goal;
 
 -- 8. Sessions that failed in the latest run, if any (ids and codes only).
 SELECT f.session_id, f.patient_id, f.sql_state, f.message

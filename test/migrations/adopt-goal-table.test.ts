@@ -20,6 +20,7 @@ import {
 import { insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import { type ModelSession, modelBackfill, pairKey } from '../support/reference-model';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
+import { verifyChecks } from '../support/verify-sql';
 
 /**
  * The chain on an app whose goal-tracking feature made treatment_goals before the backfill came:
@@ -160,6 +161,13 @@ describe("the chain on an app whose treatment_goals exists, with clinicians' goa
       "SELECT count(*) AS n FROM treatment_goals WHERE description = 'Journal nightly'",
     );
     expect(journal).toBe(2);
+    // The verification SQL of the migration guide holds on the app's table.
+    for (const check of await verifyChecks(db.knex)) {
+      expect(
+        check.values.every((value) => value === 0),
+        check.title,
+      ).toBe(true);
+    }
     // The columns the backfill does not know keep the app's defaults.
     const backfilled = await db.knex('treatment_goals').where({ origin: 'backfill' });
     for (const goal of backfilled)
