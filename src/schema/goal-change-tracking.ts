@@ -117,40 +117,42 @@ export async function createGoalChangeTracking(
     baselineFunction,
     baselineTrigger,
   } = GOAL_CHANGE_TRACKING;
-  await knex.raw(
-    `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
-       LANGUAGE sql IMMUTABLE PARALLEL SAFE
-       AS $$ SELECT ${fingerprintBody} $$`,
-  );
-  await knex.raw(
-    `COMMENT ON FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) IS
-       '64-bit hash of the clinical columns of a goal; the backfill stores it, and a goal whose columns no longer match it has been changed.'`,
-  );
-  await knex.raw(
-    `CREATE OR REPLACE FUNCTION ${touchFunction}() RETURNS trigger
-       LANGUAGE plpgsql
-       AS $$
-       BEGIN
-         NEW.${touchedColumn} := clock_timestamp();
-         NEW.${fingerprintColumn} := OLD.${fingerprintColumn};
-         RETURN NEW;
-       END
-       $$`,
-  );
   const newRowFingerprint = fingerprintSql(clinicalColumnsOf(table, 'NEW.'));
   // A table without updated_at (an app's) has no second baseline: the rule judges it by the rest.
   const updatedAt = table.has.updated_at ? 'NEW.updated_at' : 'NEW.backfilled_at';
-  await knex.raw(
-    `CREATE OR REPLACE FUNCTION ${baselineFunction}() RETURNS trigger
-       LANGUAGE plpgsql
-       AS $$
-       BEGIN
-         NEW.backfilled_at := ${updatedAt};
-         NEW.${fingerprintColumn} := ${newRowFingerprint};
-         RETURN NEW;
-       END
-       $$`,
-  );
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
+         LANGUAGE sql IMMUTABLE PARALLEL SAFE
+         AS $$ SELECT ${fingerprintBody} $$`,
+    );
+    await trx.raw(
+      `COMMENT ON FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) IS
+         '64-bit hash of the clinical columns of a goal; the backfill stores it, and a goal whose columns no longer match it has been changed.'`,
+    );
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${touchFunction}() RETURNS trigger
+         LANGUAGE plpgsql
+         AS $$
+         BEGIN
+           NEW.${touchedColumn} := clock_timestamp();
+           NEW.${fingerprintColumn} := OLD.${fingerprintColumn};
+           RETURN NEW;
+         END
+         $$`,
+    );
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${baselineFunction}() RETURNS trigger
+         LANGUAGE plpgsql
+         AS $$
+         BEGIN
+           NEW.backfilled_at := ${updatedAt};
+           NEW.${fingerprintColumn} := ${newRowFingerprint};
+           RETURN NEW;
+         END
+         $$`,
+    );
+  });
   if ((await triggerState(knex, touchTrigger)) === 'missing') {
     await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
       await trx.raw(
@@ -197,7 +199,9 @@ export async function dropGoalChangeTracking(knex: Knex, settings: DdlSettings):
       });
     }
   }
-  await knex.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
-  await knex.raw(`DROP FUNCTION IF EXISTS ${baselineFunction}()`);
-  await knex.raw(`DROP FUNCTION IF EXISTS ${fingerprintFunction}(${FINGERPRINT_PARAMETERS})`);
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
+    await trx.raw(`DROP FUNCTION IF EXISTS ${baselineFunction}()`);
+    await trx.raw(`DROP FUNCTION IF EXISTS ${fingerprintFunction}(${FINGERPRINT_PARAMETERS})`);
+  });
 }

@@ -96,21 +96,25 @@ export async function createGoalSchema(
     if (problems.length > 0) throw new AppSchemaIncompatibleError(problems);
   }
 
-  await knex.raw(
-    `CREATE OR REPLACE FUNCTION ${DESCRIPTION_KEY_FUNCTION}(description text) RETURNS bytea
-       LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-       AS $$ SELECT sha256(convert_to(description, 'UTF8')) $$`,
-  );
-  await knex.raw(
-    `COMMENT ON FUNCTION ${DESCRIPTION_KEY_FUNCTION}(text) IS
-       'Dedup key of a goal description: SHA-256 of its UTF-8 bytes (btree cannot hold long text). Immutable because the database encoding cannot change.'`,
-  );
+  // Every statement of the migration runs under the timeouts, even where it locks nothing of the
+  // app's, so that the migration's DDL reads (and lints, npm run lint:migrations) as one rule.
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${DESCRIPTION_KEY_FUNCTION}(description text) RETURNS bytea
+         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+         AS $$ SELECT sha256(convert_to(description, 'UTF8')) $$`,
+    );
+    await trx.raw(
+      `COMMENT ON FUNCTION ${DESCRIPTION_KEY_FUNCTION}(text) IS
+         'Dedup key of a goal description: SHA-256 of its UTF-8 bytes (btree cannot hold long text). Immutable because the database encoding cannot change.'`,
+    );
+  });
   for (const [name, create] of [
     [TABLES.runs, createRunsTable],
     [TABLES.failures, createFailuresTable],
   ] as const) {
     if (bookkeeping.get(name) !== 'missing') continue;
-    await knex.transaction(async (trx) => {
+    await lockSafeDdl(knex, settings, name, async (trx) => {
       await create(trx);
       await markOwned(sqlRunner(trx), 'TABLE', name);
     });
@@ -327,9 +331,12 @@ export async function dropGoalSchema(
   }
   await dropIndexConcurrently(knex, settings, READ_INDEX);
   for (const name of [...BOOKKEEPING_TABLES].reverse()) {
-    if ((await relationOwnership(db, name)) === 'ours') {
-      await knex.raw(`DROP TABLE ${name}`);
-    }
+    if ((await relationOwnership(db, name)) !== 'ours') continue;
+    await lockSafeDdl(knex, settings, name, async (trx) => {
+      await trx.raw(`DROP TABLE ${name}`);
+    });
   }
-  await knex.raw(`DROP FUNCTION IF EXISTS ${DESCRIPTION_KEY_FUNCTION}(text)`);
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(`DROP FUNCTION IF EXISTS ${DESCRIPTION_KEY_FUNCTION}(text)`);
+  });
 }

@@ -100,18 +100,21 @@ export async function startChangeCapture(
   if ((await relationOwnership(db, SESSION_CHANGES.table)) === 'theirs') {
     throw new GoalSchemaConflictError([SESSION_CHANGES.table]);
   }
-  await db.rows(
-    `CREATE TABLE IF NOT EXISTS ${SESSION_CHANGES.table} (
-       seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-       session_id uuid NOT NULL,
-       pass integer
-     )`,
-  );
-  await db.rows(
-    `CREATE INDEX IF NOT EXISTS ${SESSION_CHANGES.index}
-       ON ${SESSION_CHANGES.table} (session_id, pass)`,
-  );
-  await markOwned(db, 'TABLE', SESSION_CHANGES.table);
+  // One transaction: the index is built on a table no one else can see yet.
+  await db.transaction(async (trx) => {
+    await trx.raw(
+      `CREATE TABLE IF NOT EXISTS ${SESSION_CHANGES.table} (
+         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         session_id uuid NOT NULL,
+         pass integer
+       )`,
+    );
+    await trx.raw(
+      `CREATE INDEX IF NOT EXISTS ${SESSION_CHANGES.index}
+         ON ${SESSION_CHANGES.table} (session_id, pass)`,
+    );
+    await markOwned(sqlRunner(trx), 'TABLE', SESSION_CHANGES.table);
+  });
   for (let attempt = 1; ; attempt += 1) {
     try {
       await db.transaction(async (trx) => {
