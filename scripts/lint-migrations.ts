@@ -31,7 +31,7 @@ const APP_TABLES = [
      session_date timestamptz NOT NULL, extracted_notes jsonb)`,
 ];
 
-/** An app's own treatment_goals (as in docs/examples/consumer-goals). */
+/** An app's own treatment_goals (as in docs/examples/consumer/with-app-goals). */
 const APP_GOALS = [
   `CREATE TYPE goal_status AS ENUM ('assigned', 'in_progress', 'completed')`,
   `CREATE TABLE treatment_goals (id bigserial PRIMARY KEY,

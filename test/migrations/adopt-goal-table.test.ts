@@ -4,11 +4,11 @@ import { AppSchemaIncompatibleError } from '../../src/errors/app-schema-incompat
 import { silentLogger } from '../../src/logging/logger';
 import { countOf } from '../seed/seeded-data';
 import {
+  adoptedDefinition,
   appGoalRows,
   createAppGoalTable,
   insertAppGoals,
   packageObjects,
-  type TableDefinition,
   tableDefinition,
 } from '../support/app-goal-table';
 import { completedMigrations, createAppOwnedTables } from '../support/app-database';
@@ -29,14 +29,6 @@ import { verifyChecks } from '../support/verify-sql';
  */
 
 const LIMITS = { description: 40, category: 12, details: 30 };
-const OUR_COLUMNS = [
-  'origin text COMMENT goal-backfill: created by this package; dropped by its rollback',
-  'backfill_run_id uuid COMMENT goal-backfill: created by this package; dropped by its rollback',
-  'source_item_index integer COMMENT goal-backfill: created by this package; dropped by its rollback',
-  'backfilled_at timestamp with time zone COMMENT goal-backfill: created by this package; dropped by its rollback',
-  'clinician_touched_at timestamp with time zone COMMENT goal-backfill: created by this package; dropped by its rollback',
-  'backfill_fingerprint bigint COMMENT goal-backfill: created by this package; dropped by its rollback',
-];
 
 let db: TestDatabase;
 
@@ -106,23 +98,6 @@ async function appWorld(extraSessions = 0): Promise<AppWorld> {
   return { sessions, appGoalIds, existingPairs, patients };
 }
 
-/** What adoption adds to the app's definition: the marked provenance, lookup index and trigger. */
-function adopted(before: TableDefinition): TableDefinition {
-  const mark = 'COMMENT goal-backfill: created by this package; dropped by its rollback';
-  return {
-    ...before,
-    columns: [...before.columns, ...OUR_COLUMNS],
-    indexes: [
-      ...before.indexes,
-      `CREATE INDEX treatment_goals_patient_description_idx ON public.treatment_goals USING btree (patient_id, goal_description_key((description)::text)) ${mark}`,
-    ].sort(),
-    triggers: [
-      ...before.triggers,
-      `CREATE TRIGGER treatment_goals_mark_touched BEFORE UPDATE ON public.treatment_goals FOR EACH ROW WHEN ((old.origin = 'backfill'::text)) EXECUTE FUNCTION goal_mark_touched() ${mark}`,
-    ].sort(),
-  };
-}
-
 describe("the chain on an app whose treatment_goals exists, with clinicians' goals in it", () => {
   it("adopts it and backfills it by the same rules and counts, leaving the app's columns, rules and goals alone", async () => {
     const world = await appWorld();
@@ -153,7 +128,7 @@ describe("the chain on an app whose treatment_goals exists, with clinicians' goa
     });
     // The 40 characters of é fit: the limit counts characters, not bytes, and nothing is cut.
     expect(expected.goals.map((goal) => goal.description)).toContain('é'.repeat(40));
-    expect(await tableDefinition(db.knex, 'treatment_goals')).toEqual(adopted(before));
+    expect(await tableDefinition(db.knex, 'treatment_goals')).toEqual(adoptedDefinition(before));
     expect(await appGoalRows(db.knex, world.appGoalIds)).toEqual(appRows);
     // A pair with any goal of the app's gets none from the backfill, its duplicates included.
     const journal = await countOf(
@@ -216,7 +191,7 @@ describe("the chain on an app whose treatment_goals exists, with clinicians' goa
     expect(left.map(String)).toEqual([...world.appGoalIds, String(edited)]);
 
     await db.knex.migrate.latest();
-    expect(await tableDefinition(db.knex, 'treatment_goals')).toEqual(adopted(before));
+    expect(await tableDefinition(db.knex, 'treatment_goals')).toEqual(adoptedDefinition(before));
     const kept = new Set([...world.existingPairs, pairKey(p1, 'Walk daily')]);
     await expectGoalsToEqualModel(db.knex, modelBackfill(world.sessions, kept, LIMITS).goals);
   });

@@ -107,7 +107,43 @@ export async function tableDefinition(knex: Knex, table: string): Promise<TableD
        FROM pg_trigger WHERE tgrelid = to_regclass(?) AND NOT tgisinternal ORDER BY 1`,
   );
   const [comment] = await rows(`SELECT obj_description(to_regclass(?), 'pg_class') AS line`);
-  return { columns, constraints, indexes, triggers, comment: comment ?? null };
+  // Sorted here, not by the database's collation, to compare with lists built in JavaScript.
+  return {
+    columns,
+    constraints: constraints.sort(),
+    indexes: indexes.sort(),
+    triggers: triggers.sort(),
+    comment: comment ?? null,
+  };
+}
+
+const MARK = 'COMMENT goal-backfill: created by this package; dropped by its rollback';
+
+/**
+ * The definition of an app's treatment_goals once goal-backfill adopted it: the app's own, plus
+ * the marked provenance columns, the lookup index of the dedup check and the touch trigger.
+ */
+export function adoptedDefinition(before: TableDefinition): TableDefinition {
+  const columns = [
+    'origin text',
+    'backfill_run_id uuid',
+    'source_item_index integer',
+    'backfilled_at timestamp with time zone',
+    'clinician_touched_at timestamp with time zone',
+    'backfill_fingerprint bigint',
+  ];
+  return {
+    ...before,
+    columns: [...before.columns, ...columns.map((column) => `${column} ${MARK}`)],
+    indexes: [
+      ...before.indexes,
+      `CREATE INDEX treatment_goals_patient_description_idx ON public.treatment_goals USING btree (patient_id, goal_description_key((description)::text)) ${MARK}`,
+    ].sort(),
+    triggers: [
+      ...before.triggers,
+      `CREATE TRIGGER treatment_goals_mark_touched BEFORE UPDATE ON public.treatment_goals FOR EACH ROW WHEN ((old.origin = 'backfill'::text)) EXECUTE FUNCTION goal_mark_touched() ${MARK}`,
+    ].sort(),
+  };
 }
 
 /** The functions and tables of this package that exist now, by name. */

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import {
   type BackfillResult,
   backfillMigration,
+  dedupRuleMigration,
   GoalBackfillError,
   goalSchemaMigration,
   type KnexMigration,
@@ -11,7 +12,11 @@ import {
   silentLogger,
 } from 'goal-backfill';
 
-export const migrations: KnexMigration[] = [goalSchemaMigration(), backfillMigration()];
+export const migrations: KnexMigration[] = [
+  goalSchemaMigration(),
+  dedupRuleMigration(),
+  backfillMigration(),
+];
 
 export async function backfillQuietly(knex: Knex): Promise<number> {
   try {

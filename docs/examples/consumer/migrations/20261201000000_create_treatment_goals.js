@@ -1,3 +1,4 @@
-// treatment_goals and the backfill's bookkeeping, in Knex's transaction. Its down drops them
-// only while no clinician entered or changed a goal; otherwise it keeps them and says so.
+// treatment_goals (the app's own is adopted; none, and it is created) and the backfill's
+// bookkeeping. Outside Knex's transaction: its indexes are built CONCURRENTLY. Its down gives an
+// app's table back as it was, and drops one it created only while no clinician entered a goal.
 module.exports = require('goal-backfill').goalSchemaMigration();
