@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [--sessions N] [--repeats R] [--layout created-at|patient]
- *                  [--original-sample K] [--batch-size B] [--on-conflict] [--workers 2,3,4]
+ *                  [--original-sample K] [--batch-size B] [--workers 2,3,4]
+ *                  [--adopted]
  *
  * Generates N realistic sessions (the seed generator) into a scratch database, laid out as an
  * app writes them (by created_at, patients interleaved) unless `--layout patient`, then times,
@@ -9,10 +10,11 @@
  *   (aN) the same with `--workers N`, for each N of `--workers` (default 2), when the CLI has
  *        the option;
  *   (b)  the cheapest single statement found that writes the same goals (see
- *        cheapest-statement.ts); with `--on-conflict` also its ON CONFLICT variant, and the
- *        faster of the two is the reference;
+ *        cheapest-statement.ts);
  *   (b′) the lean form of the backfill's own page statement over every session;
- *   (c)  the original design, on a sample.
+ *   (c)  the original design, on a sample;
+ *   (aA) with `--adopted`, the backfill through the CLI into a treatment_goals the app made
+ *        (adopted-database.ts), in a second database seeded the same.
  * Checks that all of them wrote identical goals, prints each one's time and ratio to (b) and
  * every target with MET or MISSED, and writes the figures as JSON under bench-results/.
  */
@@ -24,7 +26,14 @@ import { parseArgs } from 'node:util';
 import { silentLogger } from '../src/logging/logger';
 import { seedDatabase } from '../src/seed/seed-database';
 import { runCheapestStatement } from './cheapest-statement';
-import { countDifferences, keepClinicianGoals, resetGoals, snapshotGoals } from './goal-snapshot';
+import { createAdoptedDatabase } from './adopted-database';
+import {
+  countDifferences,
+  goalDigest,
+  keepClinicianGoals,
+  resetGoals,
+  snapshotGoals,
+} from './goal-snapshot';
 import { cliHasWorkersOption, runOperatorCli } from './operator-cli-run';
 import { runOriginalDesign } from './original-design';
 import { MIGRATIONS_DIRECTORY } from './paths';
@@ -48,7 +57,7 @@ function parseOptions() {
       layout: { type: 'string', default: 'created-at' },
       'original-sample': { type: 'string', default: '2000' },
       'batch-size': { type: 'string' },
-      'on-conflict': { type: 'boolean', default: false },
+      adopted: { type: 'boolean', default: false },
       workers: { type: 'string', default: '2' },
       server: {
         type: 'string',
@@ -73,7 +82,7 @@ function parseOptions() {
     originalSample: whole('original-sample', values['original-sample'], 1),
     batchSize:
       values['batch-size'] === undefined ? null : whole('batch-size', values['batch-size'], 1),
-    onConflict: values['on-conflict'],
+    adopted: values.adopted,
     workers: [
       ...new Set(
         values.workers
@@ -123,6 +132,14 @@ async function main(): Promise<void> {
     options.server,
     `goal_backfill_bench_${process.pid}`,
   );
+  const adopted = options.adopted
+    ? await createAdoptedDatabase(
+        options.server,
+        `goal_backfill_bench_adopted_${process.pid}`,
+        options.sessions,
+        options.layout,
+      )
+    : null;
   try {
     const { knex } = database;
     await knex.migrate.latest({ directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] });
@@ -155,16 +172,18 @@ async function main(): Promise<void> {
     const batch = options.batchSize === null ? [] : ['--batch-size', String(options.batchSize)];
     const rss: number[] = [];
     const reported: number[] = [];
-    const cli = (args: readonly string[], keepRss: boolean) => async () => {
-      const real = await runOperatorCli(database.url, [...batch, ...args]);
-      if (real.summary.errors !== 0)
-        throw new Error(`the CLI failed ${real.summary.errors} sessions`);
-      if (keepRss) {
-        rss.push(real.peakRssKiB);
-        reported.push(real.summary.elapsedMs);
-      }
-      return { elapsedMs: real.elapsedMs, goals: real.summary.goalsCreated };
-    };
+    const cli =
+      (args: readonly string[], keepRss: boolean, url = database.url) =>
+      async () => {
+        const real = await runOperatorCli(url, [...batch, ...args]);
+        if (real.summary.errors !== 0)
+          throw new Error(`the CLI failed ${real.summary.errors} sessions`);
+        if (keepRss) {
+          rss.push(real.peakRssKiB);
+          reported.push(real.summary.elapsedMs);
+        }
+        return { elapsedMs: real.elapsedMs, goals: real.summary.goalsCreated };
+      };
     const statement =
       (run: () => Promise<{ goalsCreated: number; elapsedMs: number }>) => async () => {
         const result = await run();
@@ -181,7 +200,7 @@ async function main(): Promise<void> {
       contestant(
         'b_not_exists',
         'INSERT … SELECT DISTINCT ON … WHERE NOT EXISTS',
-        statement(() => runCheapestStatement(knex, 'not-exists')),
+        statement(() => runCheapestStatement(knex)),
       ),
       contestant(
         'b_lean',
@@ -190,16 +209,6 @@ async function main(): Promise<void> {
       ),
       contestant('a', 'goal-backfill run', cli([], true)),
     ];
-    if (options.onConflict)
-      contestants.splice(
-        1,
-        0,
-        contestant(
-          'b_on_conflict',
-          'INSERT … SELECT DISTINCT ON … ON CONFLICT DO NOTHING',
-          statement(() => runCheapestStatement(knex, 'on-conflict')),
-        ),
-      );
     if (cliHasWorkersOption()) {
       for (const n of options.workers) {
         contestants.push(
@@ -211,8 +220,22 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (adopted) {
+      const run = cli([], false, adopted.url);
+      contestants.push(
+        contestant(
+          'a_adopted',
+          'goal-backfill run, into the app’s own treatment_goals',
+          async () => {
+            await resetGoals(adopted.knex);
+            return run();
+          },
+        ),
+      );
+    }
     const dry: number[] = [];
     let dryGoals = -1;
+    let adoptedDigest = '';
 
     for (let repeat = 1; repeat <= options.repeats; repeat += 1) {
       // Rotate which goes first, so drift on a shared machine favours none of them.
@@ -225,7 +248,9 @@ async function main(): Promise<void> {
         if (c.goals !== -1 && c.goals !== goals)
           throw new Error(`${c.key} wrote ${goals} goals, then ${c.goals}`);
         c.goals = goals;
-        if (repeat === 1) await snapshotGoals(knex, `bench_goals_${c.key}`);
+        if (repeat === 1 && c.key === 'a_adopted' && adopted) {
+          adoptedDigest = await goalDigest(adopted.knex);
+        } else if (repeat === 1) await snapshotGoals(knex, `bench_goals_${c.key}`);
       }
       await resetGoals(knex);
       const dryRun = await cli(['--dry-run'], false)();
@@ -238,20 +263,17 @@ async function main(): Promise<void> {
     const a = contestants.find((c) => c.key === 'a') as Contestant;
     const mismatched: string[] = [];
     for (const c of contestants) {
-      if (
-        c.goals !== a.goals ||
-        (await countDifferences(knex, `bench_goals_${c.key}`, 'bench_goals_a')) !== 0
-      )
-        mismatched.push(c.key);
+      const differs =
+        c.key === 'a_adopted'
+          ? adoptedDigest !== (await goalDigest(knex, 'bench_goals_a'))
+          : (await countDifferences(knex, `bench_goals_${c.key}`, 'bench_goals_a')) !== 0;
+      if (c.goals !== a.goals || differs) mismatched.push(c.key);
     }
     if (dryGoals !== a.goals) mismatched.push('dry run count');
     await resetGoals(knex);
     const original = await runOriginalDesign(knex, options.originalSample);
 
-    const candidates = contestants.filter(
-      (c) => c.key === 'b_not_exists' || c.key === 'b_on_conflict',
-    );
-    const b = candidates.reduce((best, c) => (median(c.times) < median(best.times) ? c : best));
+    const b = contestants.find((c) => c.key === 'b_not_exists') as Contestant;
     const bMs = median(b.times);
     const aMs = median(a.times);
     const dryMs = median(dry);
@@ -272,7 +294,9 @@ async function main(): Promise<void> {
               ? '    '
               : c.key === 'a'
                 ? '(a) '
-                : `(a${c.label.split(' ').at(-1)})`.padEnd(4);
+                : c.key === 'a_adopted'
+                  ? '(aA)'
+                  : `(a${c.label.split(' ').at(-1)})`.padEnd(4);
       line(
         `${tag} ${c.label}`,
         median(c.times),
@@ -295,6 +319,7 @@ async function main(): Promise<void> {
 
     const smaller = smallerRunPeakRss(options.sessions, options.layout);
     const aWorkers = contestants.find((c) => c.key === 'a_workers');
+    const aAdopted = contestants.find((c) => c.key === 'a_adopted');
     const targets: [string, boolean][] = [
       [`goal-backfill run ≤ 1.15 × (b): ${(aMs / bMs).toFixed(2)}`, aMs / bMs <= 1.15],
       [`dry run ≤ 0.5 × real run: ${(dryMs / aMs).toFixed(2)}`, dryMs / aMs <= 0.5],
@@ -315,6 +340,14 @@ async function main(): Promise<void> {
             false,
           ],
       [`per session ≥ 30 × the original design: ${speedup.toFixed(1)}`, speedup >= 30],
+      ...(aAdopted
+        ? [
+            [
+              `into the app's own treatment_goals ≤ 1.10 × into a created one: ${(median(aAdopted.times) / aMs).toFixed(2)}`,
+              median(aAdopted.times) / aMs <= 1.1,
+            ] as [string, boolean],
+          ]
+        : []),
       ['identical goals from every statement and run', mismatched.length === 0],
     ];
     for (const [label, met] of targets) log(`target ${met ? 'MET   ' : 'MISSED'} ${label}`);
@@ -354,6 +387,7 @@ async function main(): Promise<void> {
     if (targets.some(([, met]) => !met)) process.exitCode = 1;
   } finally {
     await database.drop();
+    await adopted?.drop();
   }
 }
 

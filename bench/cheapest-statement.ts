@@ -4,9 +4,6 @@ import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from '../src/backfill/goal-rules
 import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../src/schema/goal-change-tracking';
 import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../src/schema/tables';
 
-/** How the cheapest statement leaves out a (patient, description) that already has a goal. */
-export type ExistingGoalCheck = 'not-exists' | 'on-conflict';
-
 function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
@@ -16,11 +13,9 @@ function literal(value: string): string {
  * rules, fingerprint and provenance included: it classifies nothing and counts nothing, keeps
  * only the items whose `task` is a string that is not blank once trimmed, keeps the earliest of
  * each (patient, description) with DISTINCT ON, and leaves out the pairs that already have a
- * goal with NOT EXISTS (an anti-join, no speculative insertion per row), which is exact while
- * nothing else writes goals. `on-conflict` is the same statement with ON CONFLICT DO NOTHING
- * instead, to measure what the speculative insertion costs.
+ * goal with NOT EXISTS (an anti-join), the backfill's own dedup rule.
  */
-export function cheapestStatementSql(check: ExistingGoalCheck = 'not-exists'): {
+export function cheapestStatementSql(): {
   sql: string;
   bindings: string[];
 } {
@@ -33,16 +28,9 @@ export function cheapestStatementSql(check: ExistingGoalCheck = 'not-exists'): {
     'f.therapist_id',
     'f.session_id',
   ]);
-  const notExists =
-    check === 'not-exists'
-      ? `WHERE NOT EXISTS (SELECT 1 FROM ${TABLES.goals} g
+  const notExists = `WHERE NOT EXISTS (SELECT 1 FROM ${TABLES.goals} g
            WHERE g.patient_id = f.patient_id
-             AND ${DESCRIPTION_KEY_FUNCTION}(g.description) = ${DESCRIPTION_KEY_FUNCTION}(f.description))`
-      : '';
-  const onConflict =
-    check === 'on-conflict'
-      ? `ON CONFLICT (patient_id, ${DESCRIPTION_KEY_FUNCTION}(description)) DO NOTHING`
-      : '';
+             AND ${DESCRIPTION_KEY_FUNCTION}(g.description) = ${DESCRIPTION_KEY_FUNCTION}(f.description))`;
   const sql = `INSERT INTO ${TABLES.goals}
       (patient_id, therapist_id, session_id, description, category, details, status,
        created_at, updated_at, origin, source_item_index, backfilled_at,
@@ -67,17 +55,15 @@ export function cheapestStatementSql(check: ExistingGoalCheck = 'not-exists'): {
            AND s.patient_id IS NOT NULL AND s.session_date IS NOT NULL
          ORDER BY s.patient_id, t.description COLLATE "C", s.session_date, s.id, e.ord
       ) f
-    ${notExists}
-    ${onConflict}`;
+    ${notExists}`;
   return { sql, bindings: [JS_TRIM_CHARACTERS, DEFAULT_CATEGORY, JS_TRIM_CHARACTERS] };
 }
 
 /** Runs the cheapest statement over every session; returns how many goals it wrote. */
 export async function runCheapestStatement(
   knex: Knex,
-  check: ExistingGoalCheck = 'not-exists',
 ): Promise<{ goalsCreated: number; elapsedMs: number }> {
-  const { sql, bindings } = cheapestStatementSql(check);
+  const { sql, bindings } = cheapestStatementSql();
   const startedAt = performance.now();
   const result = await knex.raw(sql, bindings);
   return { goalsCreated: Number(result.rowCount), elapsedMs: performance.now() - startedAt };

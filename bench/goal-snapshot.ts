@@ -41,3 +41,13 @@ export async function resetGoals(knex: Knex): Promise<void> {
   await knex.raw('INSERT INTO treatment_goals SELECT * FROM bench_clinician_goals');
   await knex.raw('VACUUM ANALYZE treatment_goals');
 }
+
+/** A digest of the backfilled goals, to compare runs in two databases. */
+export async function goalDigest(knex: Knex, table = 'treatment_goals'): Promise<string> {
+  const result = await knex.raw(
+    `SELECT count(*) || ':' || coalesce(md5(string_agg(g::text, '|' ORDER BY g::text)), '') AS digest
+       FROM (SELECT ${GOAL_COLUMNS.replace('status', 'CAST(status AS text) AS status')}
+               FROM ${table} WHERE origin = 'backfill') g`,
+  );
+  return String(result.rows[0].digest);
+}

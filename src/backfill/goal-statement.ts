@@ -4,7 +4,6 @@ import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table'
 import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../schema/goal-vocabulary';
 import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './goal-rules';
 import {
-  INVALID_ITEM_REASONS,
   type InvalidItemReason,
   SESSION_SKIP_REASONS,
   type SessionSkipReason,
@@ -127,23 +126,43 @@ const CATEGORY_OF_ITEM = (item: string) =>
                         THEN btrim(${item} ->> 'category', params.ws) END, ''),
             params.default_category)`;
 
-/**
- * Per-item checks, in the order of INVALID_ITEM_REASONS. The length checks compare with the
- * limits of the table's columns (NULL for none, which no length exceeds), so a value that does
- * not fit is counted, never truncated and never a failed session.
- */
-const INVALID_ITEM_CASE = reasonCase(
+/** The per-item checks, each with its reason, in the order of INVALID_ITEM_REASONS. */
+const INVALID_ITEM_CHECKS: readonly (readonly [string, InvalidItemReason])[] = [
+  ["jsonb_typeof(e.item) <> 'object'", 'not_an_object'],
+  ["coalesce(jsonb_typeof(e.item -> 'task'), 'null') = 'null'", 'missing_task'],
+  ["jsonb_typeof(e.item -> 'task') <> 'string'", 'task_not_a_string'],
+  ["btrim(e.item ->> 'task', params.ws) = ''", 'blank_task'],
+  ["char_length(btrim(e.item ->> 'task', params.ws)) > params.description_max", 'task_too_long'],
+  [`char_length(${CATEGORY_OF_ITEM('e.item')}) > params.category_max`, 'category_too_long'],
   [
-    "jsonb_typeof(e.item) <> 'object'",
-    "coalesce(jsonb_typeof(e.item -> 'task'), 'null') = 'null'",
-    "jsonb_typeof(e.item -> 'task') <> 'string'",
-    "btrim(e.item ->> 'task', params.ws) = ''",
-    "char_length(btrim(e.item ->> 'task', params.ws)) > params.description_max",
-    `char_length(${CATEGORY_OF_ITEM('e.item')}) > params.category_max`,
     "jsonb_typeof(e.item -> 'details') = 'string' AND char_length(e.item ->> 'details') > params.details_max",
+    'details_too_long',
   ],
-  INVALID_ITEM_REASONS,
-);
+];
+
+/** Which column's limit each length check compares with. */
+const LIMITED_COLUMN: Partial<Record<InvalidItemReason, keyof GoalTableMapping['maxLength']>> = {
+  task_too_long: 'description',
+  category_too_long: 'category',
+  details_too_long: 'details',
+};
+
+/**
+ * The CASE that names why an item is invalid. The length checks compare with the limits of the
+ * table's columns, so a value that does not fit is counted, never truncated and never a failed
+ * session; a column without a limit gets no check, which costs a table this package created
+ * nothing.
+ */
+function invalidItemCase(table: GoalTableMapping): string {
+  const checks = INVALID_ITEM_CHECKS.filter(([, reason]) => {
+    const column = LIMITED_COLUMN[reason];
+    return column === undefined || table.maxLength[column] !== null;
+  });
+  return reasonCase(
+    checks.map(([check]) => check),
+    checks.map(([, reason]) => reason),
+  );
+}
 
 function pageSource(selection: SessionSelection, mode: StatementMode, bindings: unknown[]): string {
   const from = `FROM ${TABLES.sessions} s`;
@@ -310,7 +329,7 @@ export function buildGoalStatement(
   ),
   items AS (
     SELECT p.id AS session_id, p.patient_id, p.therapist_id, p.session_date, p.in_page,
-           e.ord, e.item, ${INVALID_ITEM_CASE} AS invalid_reason
+           e.ord, e.item, ${invalidItemCase(table)} AS invalid_reason
       FROM page p
       CROSS JOIN params
       CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN p.skip_reason IS NULL THEN p.action_items END)

@@ -167,9 +167,9 @@ async function createdByFirstVersion(knex: Knex): Promise<boolean> {
 }
 
 /**
- * The `up` of migration 20261101000001_treatment_goals_dedup_rule, for a treatment_goals that goal-backfill 0.1.0
- * created: it had a unique index on (patient_id, description key), which made the backfill's
- * dedup rule the app's too. The lookup index takes its place first, then the unique one is
+ * The `up` of migration 20261101000001_treatment_goals_dedup_rule, for a treatment_goals that
+ * goal-backfill 0.1.0 created: it had a unique index on (patient_id, description key), which
+ * made the backfill's dedup rule the app's too. The lookup index takes its place first, then the unique one is
  * dropped, both CONCURRENTLY. Any other table is left as it is (this version never builds the
  * unique index). Returns whether it dropped it.
  */
@@ -194,8 +194,9 @@ export type DedupIndexRestore =
   | { outcome: 'repeated_pairs'; pairs: number };
 
 /**
- * The `down` of migration 20261101000001_treatment_goals_dedup_rule: puts the unique index of goal-backfill 0.1.0 back on
- * a table that version created, CONCURRENTLY, so that version's code runs on it again. When the
+ * The `down` of migration 20261101000001_treatment_goals_dedup_rule: puts the unique index of
+ * goal-backfill 0.1.0 back on a table that version created, CONCURRENTLY, so that version's
+ * code runs on it again. When the
  * table now holds a (patient, description) twice, which the app may do since the `up`, the index
  * cannot be built: it changes nothing and says how many pairs repeat.
  */
