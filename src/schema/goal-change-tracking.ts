@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { BACKFILL_ORIGIN } from './goal-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
-import type { GoalTableMapping } from './goal-table';
 import { type DdlSettings, lockSafeDdl } from './lock-safe-ddl';
 import { markTriggerOwned, OWNERSHIP_MARK, relationOwnership } from './ownership';
 import { TABLES } from './tables';
@@ -56,12 +55,25 @@ export function fingerprintSql(columns: readonly string[] = CLINICAL_COLUMNS): s
 }
 
 /**
+ * Which of the optional columns a treatment_goals has, as change tracking reads them
+ * (`GoalTableMapping` in goal-table.ts is one).
+ */
+export interface TrackedGoalTable {
+  has: Readonly<
+    Record<
+      'category' | 'details' | 'status' | 'therapist_id' | 'session_id' | 'updated_at',
+      boolean
+    >
+  >;
+}
+
+/**
  * The clinical columns of `table` as the fingerprint takes them, each prefixed with `row` (`NEW.`
  * in a trigger): text columns (varchar, an enum, a domain) cast to text, and a column the table
  * lacks as NULL. The backfill's INSERT, the baseline trigger and the unchanged rule all use it,
  * so the three agree on any table.
  */
-export function clinicalColumnsOf(table: GoalTableMapping, row = ''): string[] {
+export function clinicalColumnsOf(table: TrackedGoalTable, row = ''): string[] {
   return CLINICAL_COLUMNS.map((column) => {
     if (column !== 'description' && !table.has[column]) return 'NULL';
     return column === 'therapist_id' || column === 'session_id'
@@ -106,7 +118,7 @@ async function triggerState(knex: Knex, trigger: string): Promise<TriggerState> 
 export async function createGoalChangeTracking(
   knex: Knex,
   settings: DdlSettings,
-  table: GoalTableMapping,
+  table: TrackedGoalTable,
 ): Promise<void> {
   const {
     touchedColumn,
