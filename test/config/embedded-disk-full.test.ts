@@ -159,7 +159,7 @@ describe.skipIf(noPrivateTmpfs)('a full disk under the embedded database (a 2 MB
       // The half-created folder is all there is: no lock file is left beside it.
       expect(listing?.stdout.split('\n').filter(Boolean)).toEqual(['pglite']);
       expect(again?.code, again?.stderr).toBe(0);
-      expect(again?.stdout).toContain('Batch 1 run: 3 migrations');
+      expect(again?.stdout).toContain('Batch 1 run: 4 migrations');
     } finally {
       work.remove();
     }

@@ -385,5 +385,5 @@ describe.skipIf(onPglite)('the package in an app', () => {
     } finally {
       await ownChain.drop();
     }
-  });
+  }, 240_000);
 });

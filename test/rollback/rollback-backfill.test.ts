@@ -117,7 +117,7 @@ async function unchangedBackfilledIds(): Promise<string[]> {
 async function directCounts(): Promise<{ backfilled: number; clinician: number }> {
   const result = await db.knex.raw<{ rows: { backfilled: number; clinician: number }[] }>(
     `SELECT count(*) FILTER (WHERE origin = 'backfill')::int AS backfilled,
-            count(*) FILTER (WHERE origin = 'clinician')::int AS clinician
+            count(*) FILTER (WHERE coalesce(origin, 'clinician') = 'clinician')::int AS clinician
        FROM treatment_goals`,
   );
   return result.rows[0] ?? { backfilled: -1, clinician: -1 };

@@ -121,7 +121,8 @@ const MARK = 'COMMENT goal-backfill: created by this package; dropped by its rol
 
 /**
  * The definition of an app's treatment_goals once goal-backfill adopted it: the app's own, plus
- * the marked provenance columns, the lookup index of the dedup check and the touch trigger.
+ * the marked provenance columns, the lookup index of the dedup check, the touch trigger and the
+ * insert-time baseline trigger.
  */
 export function adoptedDefinition(before: TableDefinition): TableDefinition {
   const columns = [
@@ -132,6 +133,11 @@ export function adoptedDefinition(before: TableDefinition): TableDefinition {
     'clinician_touched_at timestamp with time zone',
     'backfill_fingerprint bigint',
   ];
+  // A text column goes into the fingerprint as it is; a varchar or an enum column cast to text.
+  const asText = (column: string) =>
+    before.columns.some((line) => line.startsWith(`${column} text`))
+      ? `new.${column}`
+      : `(new.${column})::text`;
   return {
     ...before,
     columns: [...before.columns, ...columns.map((column) => `${column} ${MARK}`)],
@@ -142,6 +148,7 @@ export function adoptedDefinition(before: TableDefinition): TableDefinition {
     triggers: [
       ...before.triggers,
       `CREATE TRIGGER treatment_goals_mark_touched BEFORE UPDATE ON public.treatment_goals FOR EACH ROW WHEN ((old.origin = 'backfill'::text)) EXECUTE FUNCTION goal_mark_touched() ${MARK}`,
+      `CREATE TRIGGER zz_treatment_goals_backfill_baseline BEFORE INSERT ON public.treatment_goals FOR EACH ROW WHEN (((new.origin = 'backfill'::text) AND ((new.updated_at IS DISTINCT FROM new.backfilled_at) OR (new.backfill_fingerprint IS DISTINCT FROM goal_clinical_fingerprint(${asText('description')}, ${asText('category')}, ${asText('details')}, ${asText('status')}, new.therapist_id, new.session_id))))) EXECUTE FUNCTION goal_backfill_baseline() ${MARK}`,
     ].sort(),
   };
 }
@@ -153,7 +160,7 @@ export async function packageObjects(knex: Knex): Promise<string[]> {
       `SELECT proname AS name FROM pg_proc
         WHERE pronamespace = CAST(current_schema() AS regnamespace)
           AND proname IN ('goal_description_key', 'goal_clinical_fingerprint', 'goal_mark_touched',
-                          'goal_backfill_capture_session_change')
+                          'goal_backfill_baseline', 'goal_backfill_capture_session_change')
        UNION ALL
        SELECT relname FROM pg_class
         WHERE relnamespace = CAST(current_schema() AS regnamespace)
