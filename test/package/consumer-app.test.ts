@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, renameSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/query-rows';
 import { appTableDigests } from '../support/app-database';
 import {
@@ -11,9 +9,20 @@ import {
   type TableDefinition,
   tableDefinition,
 } from '../support/app-goal-table';
-import { verifyChecks } from '../support/verify-sql';
+import { COMMONJS_APP, EXAMPLE } from '../support/app-kinds';
+import {
+  appDatabase,
+  backfilledGoals,
+  devDependency,
+  EXPECTED_GOALS,
+  exec,
+  knexMigrationNames,
+  ok,
+  usePackedPackage,
+} from '../support/packed-app';
 import { type CommandResult, PROJECT_ROOT, runCommand } from '../support/run-command';
-import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
+import { verifyChecks } from '../support/verify-sql';
+import { onPglite, type TestDatabase } from '../support/test-database';
 
 /**
  * The two documented ways to use goal-backfill, run end to end as docs/migration-guide.md tells
@@ -23,118 +32,10 @@ import { createTestDatabase, onPglite, type TestDatabase } from '../support/test
  * commands printed.
  */
 
-const EXAMPLE = path.join(PROJECT_ROOT, 'docs', 'examples', 'consumer');
-const APP_DATA = readFileSync(path.join(EXAMPLE, 'app-data.sql'), 'utf8');
 const VERIFY_SQL = path.join(PROJECT_ROOT, 'docs', 'sql', 'verify-backfill.sql');
-const OUR_MIGRATIONS = [
-  '20261201000000_create_treatment_goals.js',
-  '20261201000000_treatment_goals_dedup_rule.js',
-  '20261201000001_backfill_treatment_goals.js',
-];
-const APP_MIGRATIONS = ['20260101000000_app_tables.js', '20260301000000_app_invoices.js'];
-/** The goals the backfill rules give for app-data.sql: patient, description, category, details, source session. */
-const EXPECTED_GOALS = [
-  ['…0001', 'Read a chapter', 'general', null, '…0002'],
-  ['…0001', 'Walk daily', 'exercise', '20 min', '…0001'],
-  ['…0002', 'Journal', 'general', null, '…0003'],
-  ['…0002', 'Walk daily', 'general', null, '…0003'],
-];
-const DEV = (name: string) => {
-  const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
-  return `${name}@${manifest.devDependencies[name]}`;
-};
-
-function exec(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string | undefined> = {},
-): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      { cwd, env: { ...process.env, ...env }, timeout: 240_000, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-          stdout,
-          stderr,
-        });
-      },
-    );
-  });
-}
-
-async function ok(result: Promise<CommandResult>): Promise<CommandResult> {
-  const done = await result;
-  if (done.code !== 0)
-    throw new Error(`command failed (${done.code}): ${done.stderr.slice(-2000)}`);
-  return done;
-}
-
-async function goals(knex: Knex): Promise<unknown[][]> {
-  const rows = queryRows<Record<string, string | null>>(
-    await knex.raw(
-      `SELECT '…' || right(CAST(patient_id AS text), 4) AS patient, description, category, details,
-              '…' || right(CAST(session_id AS text), 4) AS session
-         FROM treatment_goals WHERE origin = 'backfill' ORDER BY 1, 2`,
-    ),
-  );
-  return rows.map((row) => [row.patient, row.description, row.category, row.details, row.session]);
-}
-
-async function knexMigrationNames(knex: Knex, table: string): Promise<string[]> {
-  const rows = queryRows<{ name: string }>(
-    await knex.raw('SELECT name FROM ?? ORDER BY id', [table]),
-  );
-  return rows.map((row) => row.name);
-}
-
-let work: string;
-let tarball: string;
-
-beforeAll(async () => {
-  if (onPglite) return;
-  work = mkdtempSync(path.join(tmpdir(), 'goal-backfill-consumer-'));
-  const packed = await ok(
-    exec('npm', ['pack', '--silent', '--pack-destination', work], PROJECT_ROOT),
-  );
-  tarball = path.join(work, packed.stdout.trim().split('\n').at(-1) ?? '');
-}, 240_000);
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
-
-/** A copy of the example app with the packed package and `knex@knexVersion` installed. */
-async function installApp(name: string, packages: string[]): Promise<string> {
-  const app = path.join(work, name);
-  cpSync(EXAMPLE, app, { recursive: true });
-  await ok(exec('npm', ['init', '-y'], app));
-  await ok(
-    exec(
-      'npm',
-      ['install', '--no-audit', '--no-fund', tarball, DEV('pg'), DEV('@types/node'), ...packages],
-      app,
-    ),
-  );
-  return app;
-}
-
-/** The app's database as it is before goal-backfill: its own migrations run, its rows in. */
-async function appDatabase(app: string): Promise<TestDatabase> {
-  const db = await createTestDatabase();
-  const parked = path.join(app, 'parked');
-  mkdirSync(parked, { recursive: true });
-  for (const file of OUR_MIGRATIONS)
-    renameSync(path.join(app, 'migrations', file), path.join(parked, file));
-  await ok(exec('npx', ['knex', 'migrate:latest'], app, { DATABASE_URL: db.url }));
-  for (const file of OUR_MIGRATIONS)
-    renameSync(path.join(parked, file), path.join(app, 'migrations', file));
-  await db.knex.raw(APP_DATA);
-  return db;
-}
+const OUR_MIGRATIONS = COMMONJS_APP.ourMigrations;
+const APP_MIGRATIONS = COMMONJS_APP.appMigrations;
+const packed = usePackedPackage();
 
 /** The variant of the example app whose own migration created treatment_goals. */
 const VARIANT = path.join(EXAMPLE, 'with-app-goals');
@@ -199,7 +100,7 @@ async function deployOnAppGoals(db: TestDatabase, deploy: DeployPath): Promise<v
 
   await deploy.latest();
   now = await goalTable(db.knex);
-  expect(await goals(db.knex)).toEqual(EXPECTED_WITH_APP_GOALS);
+  expect(await backfilledGoals(db.knex)).toEqual(EXPECTED_WITH_APP_GOALS);
   expect(now.rows.slice(0, 3)).toEqual(original.rows);
   expect(now.definition).toEqual(adoptedDefinition(original.definition));
   await ok(exec('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', db.url, '-f', VERIFY_SQL], VARIANT));
@@ -220,7 +121,7 @@ async function deployOnAppGoals(db: TestDatabase, deploy: DeployPath): Promise<v
 
   await deploy.rollback();
   now = await goalTable(db.knex);
-  expect(await goals(db.knex)).toEqual([]);
+  expect(await backfilledGoals(db.knex)).toEqual([]);
   expect(now.rows).toEqual(appRows);
   expect(now.definition).toEqual(adoptedDefinition(original.definition));
   for (let batch = 1; batch < deploy.batchesToSchema; batch += 1) await deploy.rollback();
@@ -229,7 +130,7 @@ async function deployOnAppGoals(db: TestDatabase, deploy: DeployPath): Promise<v
   expect(now.rows).toEqual(appRows);
 
   await deploy.latest();
-  expect(await goals(db.knex)).toEqual(
+  expect(await backfilledGoals(db.knex)).toEqual(
     EXPECTED_WITH_APP_GOALS.filter(
       ([patient, description]) => !(patient === '…0002' && description === 'Walk daily'),
     ),
@@ -238,13 +139,15 @@ async function deployOnAppGoals(db: TestDatabase, deploy: DeployPath): Promise<v
 }
 
 describe.skipIf(onPglite)('the package in an app', () => {
-  for (const knexVersion of ['3.1.0', DEV('knex').split('@')[1] ?? '']) {
+  for (const knexVersion of ['3.1.0', devDependency('knex').split('@')[1] ?? '']) {
     it(`type-checks and deploys through the app's own chain with knex ${knexVersion}`, async () => {
       const withCli = knexVersion !== '3.1.0';
-      const app = await installApp(`app-knex-${knexVersion}`, [
-        `knex@${knexVersion}`,
-        ...(withCli ? [DEV('yargs'), DEV('cli-progress')] : []),
-      ]);
+      const app = await packed.installApp(`app-knex-${knexVersion}`, {
+        packages: [
+          `knex@${knexVersion}`,
+          ...(withCli ? [devDependency('yargs'), devDependency('cli-progress')] : []),
+        ],
+      });
       await ok(
         exec(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app),
       );
@@ -276,10 +179,10 @@ describe.skipIf(onPglite)('the package in an app', () => {
             'goal-backfill: the CLI needs optional peer packages that are not installed: npm install yargs@18 cli-progress@3',
           ]);
         }
-        expect(await goals(db.knex)).toEqual([]);
+        expect(await backfilledGoals(db.knex)).toEqual([]);
         // Step 3: execute.
         await ok(exec('npx', ['knex', 'migrate:latest'], app, env));
-        expect(await goals(db.knex)).toEqual(EXPECTED_GOALS);
+        expect(await backfilledGoals(db.knex)).toEqual(EXPECTED_GOALS);
         expect(await appTableDigests(db.knex)).toEqual(appData);
         expect(await knexMigrationNames(db.knex, 'knex_migrations')).toEqual([
           ...APP_MIGRATIONS,
@@ -291,7 +194,7 @@ describe.skipIf(onPglite)('the package in an app', () => {
         );
         // Rollback: the backfill, then the schema; the app's data and history stay.
         await ok(exec('npx', ['knex', 'migrate:rollback'], app, env));
-        expect(await goals(db.knex)).toEqual([]);
+        expect(await backfilledGoals(db.knex)).toEqual([]);
         await ok(exec('npx', ['knex', 'migrate:rollback'], app, env));
         expect(await db.knex.schema.hasTable('treatment_goals')).toBe(false);
         expect(await appTableDigests(db.knex)).toEqual(appData);
@@ -303,7 +206,7 @@ describe.skipIf(onPglite)('the package in an app', () => {
   }
 
   it("deploys with this project's own chain against the app's database, leaving the app's migration history alone", async () => {
-    const app = await installApp('app-own-chain', [DEV('knex')]);
+    const app = await packed.installApp('app-own-chain', { packages: [devDependency('knex')] });
     const db = await appDatabase(app);
     try {
       const env = { DATABASE_URL: db.url, GOAL_BACKFILL_LOG_LEVEL: 'warn', NODE_ENV: undefined };
@@ -316,9 +219,9 @@ describe.skipIf(onPglite)('the package in an app', () => {
         runCommand('npm', ['run', '--silent', 'backfill', '--', 'run', '--dry-run', '--json'], env),
       );
       expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, goalsCreated: 4 });
-      expect(await goals(db.knex)).toEqual([]);
+      expect(await backfilledGoals(db.knex)).toEqual([]);
       await knex('migrate:latest');
-      expect(await goals(db.knex)).toEqual(EXPECTED_GOALS);
+      expect(await backfilledGoals(db.knex)).toEqual(EXPECTED_GOALS);
       expect(await appTableDigests(db.knex)).toEqual(appData);
       await ok(
         exec('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', db.url, '-f', VERIFY_SQL], PROJECT_ROOT),
@@ -335,7 +238,9 @@ describe.skipIf(onPglite)('the package in an app', () => {
   });
 
   it("adopts the app's own treatment_goals through both deploy paths, and gives it back as it was", async () => {
-    const app = await installApp('app-goals', [DEV('knex'), DEV('yargs'), DEV('cli-progress')]);
+    const app = await packed.installApp('app-goals', {
+      packages: [devDependency('knex'), devDependency('yargs'), devDependency('cli-progress')],
+    });
     const env = { DATABASE_URL: '', GOAL_BACKFILL_LOG_LEVEL: 'warn', NODE_ENV: undefined };
 
     // The library's migrations in the app's own chain, with the app's npx knex.

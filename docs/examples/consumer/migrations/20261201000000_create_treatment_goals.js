@@ -1,4 +1,3 @@
-// treatment_goals (the app's own is adopted; none, and it is created) and the backfill's
-// bookkeeping. Outside Knex's transaction: its indexes are built CONCURRENTLY. Its down gives an
-// app's table back as it was, and drops one it created only while no clinician entered a goal.
+// migrations/20261201000000_create_treatment_goals.js: creates treatment_goals (or adopts the
+// app's) and the backfill's bookkeeping, outside Knex's transaction: it builds indexes CONCURRENTLY.
 module.exports = require('goal-backfill').goalSchemaMigration();

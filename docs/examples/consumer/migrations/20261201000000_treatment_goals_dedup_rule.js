@@ -1,4 +1,3 @@
-// Makes the backfill's dedup rule its own on a database that goal-backfill 0.1.0 migrated (drops
-// the unique index that version built, CONCURRENTLY); a no-op otherwise. Its name sorts it between
-// the schema and the backfill, so migrate:down still undoes the backfill first.
+// migrations/20261201000000_treatment_goals_dedup_rule.js: drops the unique index goal-backfill
+// 0.1.0 built, CONCURRENTLY; on any other database it does nothing.
 module.exports = require('goal-backfill').dedupRuleMigration();

@@ -1,3 +1,3 @@
-// The backfill, outside Knex's transaction (it commits page by page, so a killed deploy
-// resumes). GOAL_BACKFILL_* variables tune it. Its down deletes the backfilled goals nobody changed.
+// migrations/20261201000001_backfill_treatment_goals.js: the backfill, outside Knex's transaction
+// (it commits page by page, so a killed deploy resumes). GOAL_BACKFILL_* variables tune it.
 module.exports = require('goal-backfill').backfillMigration();

@@ -1,0 +1,5 @@
+// migrations/20261201000000_treatment_goals_dedup_rule.ts: drops the unique index goal-backfill
+// 0.1.0 built, CONCURRENTLY; on any other database it does nothing.
+import { dedupRuleMigration } from 'goal-backfill';
+
+export const { up, down, config } = dedupRuleMigration();
