@@ -7,35 +7,38 @@ import { renderRunSummary } from '../src/report/run-summary';
 import { assertSeedingAllowed } from '../src/seed/assert-seeding-allowed';
 import { compareWithPlan } from '../src/seed/compare-with-plan';
 import { readSeedSettings, type SeedSettings } from '../src/seed/read-seed-settings';
-import { GoalBackfillError } from '../src/errors/goal-backfill-error';
+import { ConfigError } from '../src/errors/config-error';
 import { seedAndBackfill } from '../src/seed/seed-and-backfill';
 import { SeedMismatchError } from '../src/seed/seed-mismatch-error';
+import { SeedRefusedError } from '../src/seed/seed-refused-error';
 
 /**
  * `npx knex seed:run`: empties the seeded tables, fills them with a deterministic therapy
  * practice of SEED_SESSIONS sessions (default 2000), and runs the goal backfill on it, reading
- * the GOAL_BACKFILL_* variables like the migration does. Refuses under NODE_ENV=production.
- * See docs/seeding.md.
+ * the GOAL_BACKFILL_* variables like the migration does. Refuses under NODE_ENV=production,
+ * `--env production`, and on a database holding rows the seeds did not create. See
+ * docs/seeding.md.
  */
 export async function seed(knex: Knex): Promise<void> {
-  let settings: SeedSettings;
   try {
     assertSeedingAllowed(process.env, process.argv);
-    settings = readSeedSettings(process.env);
+    await seedPractice(knex, readSeedSettings(process.env));
   } catch (err) {
-    // Under `npx knex seed:run`, a refused or mistyped setting is one line and exit 2; Knex
-    // would wrap it in its own stack. Nothing has touched the database yet.
-    if (process.argv.includes('seed:run') && err instanceof GoalBackfillError) {
-      process.stderr.write(`knex seed:run: ${err.message}\n`);
-      process.exit(2);
+    const safe = toKnexCliError(err, 'seed 01_therapy_practice');
+    // Knex's seeder wraps whatever a seed throws in an error of its own and prints both stacks:
+    // three lines, a stack frame among them. Under `npx knex seed:run` the error is one line,
+    // exit 2 for a refusal or a setting to fix, 1 otherwise.
+    if (process.argv.includes('seed:run')) {
+      process.stderr.write(`knex seed:run: ${safe.message}\n`);
+      process.exit(isRefusal(err) ? 2 : 1);
     }
-    throw toKnexCliError(err, 'seed 01_therapy_practice');
+    throw safe;
   }
-  try {
-    await seedPractice(knex, settings);
-  } catch (err) {
-    throw toKnexCliError(err, 'seed 01_therapy_practice');
-  }
+}
+
+/** A refused seed or a bad setting: nothing was deleted or written. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof SeedRefusedError || err instanceof ConfigError;
 }
 
 async function seedPractice(knex: Knex, settings: SeedSettings): Promise<void> {

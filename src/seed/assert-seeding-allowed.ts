@@ -14,16 +14,24 @@ export function knexEnvironmentInArgv(argv: readonly string[]): string | undefin
 
 /**
  * Throws {@link SeedRefusedError} when NODE_ENV is production, or when the Knex CLI was told
- * `--env production`: seeding empties the tables first. Call it before touching the database.
+ * `--env production`: seeding empties the tables first. The message names each of the two
+ * that is set, and only the fix for those. Call it before touching the database.
  */
 export function assertSeedingAllowed(
   env: Readonly<Record<string, string | undefined>>,
   argv: readonly string[] = [],
 ): void {
+  const reasons: string[] = [];
+  const fixes: string[] = [];
   if (env.NODE_ENV?.trim() === PRODUCTION_ENVIRONMENT) {
-    throw new SeedRefusedError(`NODE_ENV is ${PRODUCTION_ENVIRONMENT}`);
+    reasons.push(`NODE_ENV is ${PRODUCTION_ENVIRONMENT}`);
+    fixes.push('unset NODE_ENV');
   }
   if (knexEnvironmentInArgv(argv) === PRODUCTION_ENVIRONMENT) {
-    throw new SeedRefusedError(`the Knex environment is ${PRODUCTION_ENVIRONMENT} (--env)`);
+    reasons.push(`the Knex environment is ${PRODUCTION_ENVIRONMENT} (--env)`);
+    fixes.push(`drop --env ${PRODUCTION_ENVIRONMENT}`);
+  }
+  if (reasons.length > 0) {
+    throw new SeedRefusedError(reasons.join(' and '), { fix: fixes.join(' and ') });
   }
 }

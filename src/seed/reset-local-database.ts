@@ -3,7 +3,7 @@ import { sqlRunner } from '../db/sql-runner';
 import type { Logger } from '../logging/logger';
 import { relationOwnership } from '../schema/ownership';
 import { TABLES } from '../schema/tables';
-import { countForeignRows } from './seeded-rows';
+import { assertOnlySeededRows } from './seeded-rows';
 import { SeedRefusedError } from './seed-refused-error';
 
 /** What {@link resetLocalDatabase} dropped before migrating up again. */
@@ -32,13 +32,7 @@ export async function resetLocalDatabase(options: {
     throw new SeedRefusedError(`${foreignTables.join(' and ')} were not created by this chain`);
   }
   if ((await relationOwnership(db, TABLES.goals)) === 'ours' && ownership.includes('ours')) {
-    const foreign = await countForeignRows(db);
-    if (foreign.users + foreign.sessions + foreign.goals > 0) {
-      throw new SeedRefusedError(
-        `the database holds rows the seeds did not create (${foreign.users} user(s), ` +
-          `${foreign.sessions} session(s), ${foreign.goals} goal(s))`,
-      );
-    }
+    await assertOnlySeededRows(db);
   }
   await knex.migrate.rollback(undefined, true);
   const droppedAppTables: string[] = [];

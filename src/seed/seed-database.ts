@@ -8,6 +8,7 @@ import { insertSeedUsers } from './insert-seed-users';
 import { patientChunks } from './patient-chunks';
 import { planPopulation } from './population';
 import { resetSeededTables } from './reset-seeded-tables';
+import { assertOnlySeededRows } from './seeded-rows';
 import { runConcurrently } from './run-concurrently';
 import { type SeedDatabaseOptions, resolveSeedOptions } from './seed-options';
 import { buildSeedPools } from './seed-pools';
@@ -16,8 +17,9 @@ import { expectedBackfillOf, type SeedStats } from './seed-stats';
 /**
  * Fills the database with a deterministic therapy practice: therapists, patients, a year of
  * sessions whose `extracted_notes` take every shape the backfill meets (see
- * seed-proportions.ts), and a few goals clinicians entered by hand. It empties the seeded
- * tables first, so running it again gives the same rows, ids included.
+ * seed-proportions.ts), and a few demo goals worded as clinicians enter them (origin 'seed').
+ * It refuses a database holding rows the seeds did not create, and deletes the seeded tables'
+ * rows first, so running it again gives the same rows, ids included.
  *
  * Every row is generated inside PostgreSQL by set-based statements over generate_series,
  * hashing each row's number instead of calling random(); Faker words the pools the rows draw
@@ -33,6 +35,8 @@ export async function seedDatabase(options: SeedDatabaseOptions): Promise<SeedSt
   const elapsedMs = () => Math.round(performance.now() - startedAt);
   const population = planPopulation(sessions);
   const input: GeneratorInput = { seed, sessions, population, pools: buildSeedPools(seed) };
+  // Refused before anything is logged, so that a refusal is one line.
+  await assertOnlySeededRows(sqlRunner(knex));
   logger.info('seed.start', { sessions, seed, concurrency, ...population });
 
   await resetSeededTables(sqlRunner(knex));

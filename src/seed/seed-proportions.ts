@@ -91,7 +91,10 @@ export const POPULATION = {
   carriedOverPercent: 60,
 } as const;
 
-/** Goals that clinicians entered by hand, before the backfill. */
+/**
+ * Demo goals worded as clinicians enter them by hand, inserted before the backfill with origin
+ * 'seed' (demo data, never clinical: they hold no rollback back).
+ */
 export const CLINICIAN_GOALS = {
   /** Patients with a first clinician goal, in thousandths. */
   firstGoalPerMille: 60,

@@ -7,12 +7,16 @@ export class SeedRefusedError extends GoalBackfillError {
   constructor(
     /** Why, e.g. `NODE_ENV is production`. */
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: {
+      /** What to change when it is a setting, e.g. `unset NODE_ENV`; shown in parentheses. */
+      fix?: string;
+      cause?: unknown;
+    },
   ) {
     super(
       `refusing to seed: ${reason}. Seeding replaces the seeded users, sessions and goals; ` +
-        'run it against a development or scratch database that only seeds have filled ' +
-        '(unset NODE_ENV, drop --env production)',
+        'run it against a development or scratch database that only seeds have filled' +
+        (options?.fix ? ` (${options.fix})` : ''),
       options,
     );
   }

@@ -30,7 +30,7 @@ export interface SeedStats {
   patients: number;
   /** Therapists and patients. */
   users: number;
-  /** Goals clinicians entered by hand (origin 'clinician'). */
+  /** Demo goals worded as clinicians enter them by hand; stored with origin 'seed'. */
   clinicianGoals: number;
   /** Of those, goals worded as a task of the patient's care plan, which the backfill meets again. */
   clinicianGoalsFromCarePlans: number;

@@ -2,6 +2,7 @@ import { BACKFILL_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
+import { SeedRefusedError } from './seed-refused-error';
 
 /**
  * True (in SQL) for an id the seeds generated: {@link seededUuid} stamps every seeded user,
@@ -33,4 +34,18 @@ export async function countForeignRows(db: SqlRunner): Promise<ForeignRows> {
     sessions: toCount(row?.sessions),
     goals: toCount(row?.goals),
   };
+}
+
+/**
+ * Throws {@link SeedRefusedError}, naming the counts, while users, therapy_sessions or
+ * treatment_goals hold a row the seeds did not create: the seeds never delete such a row.
+ */
+export async function assertOnlySeededRows(db: SqlRunner): Promise<void> {
+  const foreign = await countForeignRows(db);
+  if (foreign.users + foreign.sessions + foreign.goals > 0) {
+    throw new SeedRefusedError(
+      `the database holds rows the seeds did not create (${foreign.users} user(s), ` +
+        `${foreign.sessions} session(s), ${foreign.goals} goal(s))`,
+    );
+  }
 }

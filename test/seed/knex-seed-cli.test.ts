@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableCounts } from '../support/fixtures';
+import { insertUsers, tableCounts } from '../support/fixtures';
 import { runCommand } from '../support/run-command';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 
@@ -22,6 +22,16 @@ function seedRun(env: Record<string, string | undefined> = {}) {
     SEED_SESSIONS: undefined,
     ...env,
   });
+}
+
+/** stderr without blank lines and without npm's and Knex's own notices. */
+function meaningfulLines(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter(
+      (text) =>
+        text.trim() !== '' && !/^(npm warn|Requiring external|Using environment)/.test(text),
+    );
 }
 
 // The subprocess reaches the test database through DATABASE_URL, which needs a server.
@@ -63,33 +73,54 @@ describe.skipIf(onPglite)('npx knex seed:run, typed verbatim from the project ro
       const before = await tableCounts(db.knex);
       const run = await seedRun(env);
       expect(run.code).toBe(2);
-      const lines = run.stderr
-        .split('\n')
-        .filter(
-          (text) =>
-            text.trim() !== '' && !/^(npm warn|Requiring external|Using environment)/.test(text),
-        );
-      expect(lines).toEqual([line]);
+      expect(meaningfulLines(run.stderr)).toEqual([line]);
       expect(await tableCounts(db.knex)).toEqual(before);
     },
   );
 
-  it('refuses NODE_ENV=production and writes nothing', async () => {
-    const before = await tableCounts(db.knex);
-    const run = await seedRun({ NODE_ENV: 'production' });
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('refusing to seed: NODE_ENV is production.');
-    expect(await tableCounts(db.knex)).toEqual(before);
-  });
+  const REFUSAL_TAIL =
+    'Seeding replaces the seeded users, sessions and goals; run it against a development or ' +
+    'scratch database that only seeds have filled';
 
-  it('refuses --env production and writes nothing', async () => {
+  it.each([
+    [
+      'NODE_ENV=production',
+      { NODE_ENV: 'production' },
+      [],
+      `knex seed:run: refusing to seed: NODE_ENV is production. ${REFUSAL_TAIL} (unset NODE_ENV)`,
+    ],
+    [
+      '--env production',
+      {},
+      ['--env', 'production'],
+      `knex seed:run: refusing to seed: the Knex environment is production (--env). ${REFUSAL_TAIL} (drop --env production)`,
+    ],
+  ])(
+    'refuses %s with exit 2 and one line, its own fix only, and writes nothing',
+    async (_, env, args, line) => {
+      const before = await tableCounts(db.knex);
+      const run = await runCommand('npx', ['knex', 'seed:run', ...args], {
+        DATABASE_URL: db.url,
+        NODE_ENV: undefined,
+        ...env,
+      });
+      expect(run.code).toBe(2);
+      expect(meaningfulLines(run.stderr)).toEqual([line]);
+      expect(await tableCounts(db.knex)).toEqual(before);
+    },
+  );
+
+  it('refuses a database holding a row the seeds did not create: exit 2, one line, nothing deleted', async () => {
+    const [patient = ''] = await insertUsers(db.knex, 1);
     const before = await tableCounts(db.knex);
-    const run = await runCommand('npx', ['knex', 'seed:run', '--env', 'production'], {
-      DATABASE_URL: db.url,
-      NODE_ENV: undefined,
-    });
-    expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('refusing to seed: the Knex environment is production (--env).');
+    const run = await seedRun();
+    expect(run.code).toBe(2);
+    expect(meaningfulLines(run.stderr)).toEqual([
+      'knex seed:run: refusing to seed: the database holds rows the seeds did not create ' +
+        `(1 user(s), 0 session(s), 0 goal(s)). ${REFUSAL_TAIL}`,
+    ]);
     expect(await tableCounts(db.knex)).toEqual(before);
+    expect(await db.knex('users').where({ id: patient }).first()).toBeDefined();
+    await db.knex('users').where({ id: patient }).delete();
   });
 });

@@ -166,6 +166,27 @@ describe('the production guard', () => {
   });
 
   it.each([
+    [{ NODE_ENV: 'production' }, [], 'NODE_ENV is production', 'unset NODE_ENV'],
+    [
+      {},
+      ['knex', 'seed:run', '--env', 'production'],
+      'the Knex environment is production (--env)',
+      'drop --env production',
+    ],
+    [
+      { NODE_ENV: 'production' },
+      ['knex', 'seed:run', '--env=production'],
+      'NODE_ENV is production and the Knex environment is production (--env)',
+      'unset NODE_ENV and drop --env production',
+    ],
+  ])('refuses %j with argv %j naming only what is set, and its fix', (env, argv, reason, fix) => {
+    expect(() => assertSeedingAllowed(env, argv)).toThrow(
+      `refusing to seed: ${reason}. Seeding replaces the seeded users, sessions and goals; ` +
+        `run it against a development or scratch database that only seeds have filled (${fix})`,
+    );
+  });
+
+  it.each([
     [{}, []],
     [{ NODE_ENV: 'development' }, ['node', 'knex', 'seed:run']],
     [{ NODE_ENV: 'test' }, ['node', 'knex', 'seed:run', '--env', 'test']],
