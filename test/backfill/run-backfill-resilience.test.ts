@@ -10,7 +10,7 @@ import {
 import { CapturingLogger } from '../support/capturing-logger';
 import { insertSessions, insertUsers, readGoals, type SessionSpec } from '../support/fixtures';
 import { modelBackfill, type ModelSession } from '../support/reference-model';
-import { PROJECT_ROOT, runCommand } from '../support/run-command';
+import { PROJECT_ROOT, runCommand, userEnvironment } from '../support/run-command';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 
 /** Planted in task text and details: it must never reach a log, an error or a report. */
@@ -120,7 +120,7 @@ describe.skipIf(onPglite)('a backfill whose connection is terminated mid-run', (
 function spawnGroup(args: string[], env: Record<string, string>) {
   const child = spawn('npx', args, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
+    env: userEnvironment(env),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

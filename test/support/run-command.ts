@@ -9,6 +9,18 @@ export interface CommandResult {
   stderr: string;
 }
 
+/**
+ * The environment of a command a user types: this process's, without TEST_DATABASE_URL, then
+ * `env`. Vitest sets NODE_ENV=test, under which the knexfile reads TEST_DATABASE_URL before
+ * DATABASE_URL, so a command left with it would reach the test server's maintenance database
+ * rather than the `DATABASE_URL` its test gives it.
+ */
+export function userEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string | undefined> {
+  return { ...process.env, TEST_DATABASE_URL: undefined, ...env };
+}
+
 /** Runs a command from the project root, as a user would type it, and never rejects. */
 export function runCommand(
   command: string,
@@ -22,7 +34,7 @@ export function runCommand(
       [...args],
       {
         cwd: PROJECT_ROOT,
-        env: { ...process.env, ...env },
+        env: userEnvironment(env),
         timeout: timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
       },

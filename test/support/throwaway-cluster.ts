@@ -10,9 +10,31 @@ const run = promisify(execFile);
 /** The server binaries of the machine's own PostgreSQL (Debian's packages). */
 export const DEBIAN_BIN_DIR = '/usr/lib/postgresql/15/bin';
 
-/** Whether a throwaway cluster can be made here: the server binaries are installed. */
-export function canMakeClusters(binDir = DEBIAN_BIN_DIR): boolean {
-  return existsSync(path.join(binDir, 'initdb'));
+/**
+ * The server binaries the tests' own clusters use: TEST_PG_BIN_DIR (another major's `bin`
+ * folder, as `npm run test:pg-matrix` sets it), else the machine's PostgreSQL 15.
+ */
+export const TEST_PG_BIN_DIR = process.env.TEST_PG_BIN_DIR ?? DEBIAN_BIN_DIR;
+
+/**
+ * Whether a throwaway cluster can be made from `binDir`: it holds the server binaries and the
+ * other `tools` the caller runs (`pg_resetwal`, `vacuumdb`, …).
+ */
+export function canMakeClusters(tools: readonly string[] = [], binDir = TEST_PG_BIN_DIR): boolean {
+  return ['initdb', 'pg_ctl', 'postgres', ...tools].every((name) =>
+    existsSync(path.join(binDir, name)),
+  );
+}
+
+/** How {@link createThrowawayCluster} makes a cluster. */
+export interface ThrowawayClusterOptions {
+  /**
+   * The folder of `initdb`, `pg_ctl`, `postgres` and the tools {@link ThrowawayCluster.tool} runs.
+   * @default TEST_PG_BIN_DIR
+   */
+  binDir?: string;
+  /** Server settings beyond `listen_addresses` and `fsync=off`, as `-c name=value`. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** A PostgreSQL cluster in a temporary folder, on a free port of 127.0.0.1, for one test file. */
@@ -43,11 +65,14 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Creates and starts a cluster with `initdb` (trust authentication, user postgres). The
- * server refuses to run as root, so as root every binary runs as the `postgres` user, who owns
- * the folder.
+ * Creates and starts a cluster with `initdb` (trust authentication, user postgres, UTF8 in the
+ * C.UTF-8 locale, as the machine's own server). The server refuses to run as root, so as root
+ * every binary runs as the `postgres` user, who owns the folder.
  */
-export async function createThrowawayCluster(binDir = DEBIAN_BIN_DIR): Promise<ThrowawayCluster> {
+export async function createThrowawayCluster(
+  options: ThrowawayClusterOptions = {},
+): Promise<ThrowawayCluster> {
+  const binDir = options.binDir ?? TEST_PG_BIN_DIR;
   const folder = mkdtempSync(path.join(tmpdir(), 'goal-backfill-cluster-'));
   const data = path.join(folder, 'data');
   const asRoot = process.getuid?.() === 0;
@@ -65,8 +90,23 @@ export async function createThrowawayCluster(binDir = DEBIAN_BIN_DIR): Promise<T
     return stdout;
   };
   const port = await freePort();
-  await tool('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  const options = `-p ${port} -k ${folder} -c listen_addresses=127.0.0.1 -c fsync=off -c autovacuum=off`;
+  await tool('initdb', [
+    '-D',
+    data,
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+    '--no-sync',
+  ]);
+  const settings = { listen_addresses: '127.0.0.1', fsync: 'off', ...options.settings };
+  const serverOptions = [
+    `-p ${port} -k ${folder}`,
+    ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
+  ].join(' ');
   const cluster: ThrowawayCluster = {
     dataDir: data,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
@@ -76,7 +116,7 @@ export async function createThrowawayCluster(binDir = DEBIAN_BIN_DIR): Promise<T
         '-D',
         data,
         '-o',
-        options,
+        serverOptions,
         '-l',
         path.join(folder, 'log'),
         '-w',
