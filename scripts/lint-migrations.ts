@@ -151,7 +151,7 @@ function lint(files: string[]): Violation[] {
   try {
     output = execFileSync(
       path.join(ROOT, 'node_modules', '.bin', 'squawk'),
-      ['--reporter', 'json', '--pg-version', '13.0', ...files],
+      ['--reporter', 'json', '--pg-version', '14.0', ...files],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
   } catch (err) {
