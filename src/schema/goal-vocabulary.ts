@@ -5,7 +5,10 @@ export const BACKFILLED_GOAL_STATUS = 'assigned';
 
 /** The `origin` of goals the backfill creates. */
 export const BACKFILL_ORIGIN = 'backfill';
-/** The `origin` of goals clinicians entered (the column's default): clinical data, never deleted. */
+/**
+ * The `origin` of goals clinicians entered: clinical data, never deleted. The app leaves `origin`
+ * NULL, which counts as this; a treatment_goals goal-backfill 0.1.0 created defaults it to this.
+ */
 export const CLINICIAN_ORIGIN = 'clinician';
 /** The `origin` of the demo goals the seeds create in a local database: not clinical data. */
 export const SEED_ORIGIN = 'seed';
