@@ -28,6 +28,18 @@ const KNOWN_DRIVER_MESSAGES = [
 ] as const;
 
 /**
+ * The table an undefined_table error names, which PostgreSQL puts only in its message
+ * (`relation "app.therapy_sessions" does not exist`), without the schema. Its caller repeats it
+ * only when it is one of this package's own names, as for the identifier fields.
+ */
+function missingRelation(err: unknown): string | undefined {
+  if (sqlStateOf(err) !== '42P01') return undefined;
+  const text = err instanceof Error ? err.message : stringField(err, 'message');
+  const quoted = /relation "([^"]+)" does not exist/.exec(text ?? '')?.[1];
+  return quoted?.split('.').at(-1);
+}
+
+/**
  * An error as log fields. `message` is not used as a field name because winston folds a
  * `message` field into the event name.
  */
@@ -49,7 +61,7 @@ export function describeErrorSafely(err: unknown): SafeErrorDescription {
   const sqlState = sqlStateOf(err);
   if (sqlState !== undefined) {
     const identifiers = IDENTIFIER_FIELDS.flatMap((name) => {
-      const value = stringField(err, name);
+      const value = stringField(err, name) ?? (name === 'table' ? missingRelation(err) : undefined);
       return value !== undefined && isOwnIdentifier(name, value) ? [`${name} ${value}`] : [];
     });
     const where = identifiers.length > 0 ? ` (${identifiers.join(', ')})` : '';

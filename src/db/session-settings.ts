@@ -79,3 +79,36 @@ export async function resetSessionSettings(db: SqlRunner): Promise<void> {
   // Last: while a format may still be pinned, the next run must find the app's value kept.
   for (const format of PINNED_FORMATS) await db.rows(`RESET ${format.saved}`);
 }
+
+/** Where the app's search_path is kept while a connection resolves names in one schema. */
+const SAVED_SEARCH_PATH = 'goal_backfill.app_search_path';
+
+/**
+ * Makes the session resolve every unqualified name in `schema` alone (PostgreSQL still looks in
+ * pg_catalog first), keeping the app's search_path in a custom setting of its own, as the
+ * pinned formats are kept, until {@link restoreSearchPath}. What is already kept stays, so a
+ * connection pinned twice still gets the app's value back. The name is quoted by the server,
+ * so any spelling the catalog holds works.
+ */
+export async function pinSearchPath(db: SqlRunner, schema: string): Promise<void> {
+  await db.rows(
+    `SELECT set_config('${SAVED_SEARCH_PATH}',
+                       coalesce(nullif(current_setting('${SAVED_SEARCH_PATH}', true), ''),
+                                current_setting('search_path')), false),
+            set_config('search_path', quote_ident(?), false)`,
+    [schema],
+  );
+}
+
+/**
+ * Gives the session back the search_path it had before {@link pinSearchPath} (the app's
+ * knexfile `searchPath`, its own `SET`, a role's default), in one statement; a session with
+ * nothing kept is left as it is.
+ */
+export async function restoreSearchPath(db: SqlRunner): Promise<void> {
+  await db.rows(
+    `SELECT CASE WHEN saved <> '' THEN set_config('search_path', saved, false) END,
+            set_config('${SAVED_SEARCH_PATH}', '', false)
+       FROM (SELECT coalesce(current_setting('${SAVED_SEARCH_PATH}', true), '') AS saved) AS kept`,
+  );
+}

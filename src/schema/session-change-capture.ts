@@ -30,6 +30,12 @@ export const SESSION_CHANGES = {
   trigger: 'goal_backfill_capture_session_change',
 } as const;
 
+/**
+ * The schema an unqualified CREATE FUNCTION lands in, by name as the catalog spells it: a cast
+ * to regnamespace would parse the name as SQL, folding `App` to `app` and refusing `my schema`.
+ */
+const CURRENT_SCHEMA_OID = '(SELECT oid FROM pg_namespace WHERE nspname = current_schema())';
+
 /** The session columns a goal is derived from: an update of any other column changes no goal. */
 const CAPTURED_COLUMNS = 'id, patient_id, therapist_id, session_date, extracted_notes';
 
@@ -73,7 +79,7 @@ async function sessionTableWriters(db: SqlRunner): Promise<number[]> {
 export async function changeCaptureActive(db: SqlRunner): Promise<boolean> {
   const [row] = await db.rows<{ capturing: boolean }>(
     `SELECT position('INSERT INTO' IN prosrc) > 0 AS capturing FROM pg_proc
-      WHERE proname = ? AND pronamespace = CAST(current_schema() AS regnamespace)`,
+      WHERE proname = ? AND pronamespace = ${CURRENT_SCHEMA_OID}`,
     [SESSION_CHANGES.function],
   );
   return row?.capturing === true && (await triggerExists(db));
@@ -174,7 +180,7 @@ export async function removeChangeCapture(db: SqlRunner): Promise<void> {
   const [state] = await db.rows<{ sessions: boolean; fn: boolean }>(
     `SELECT to_regclass(?) IS NOT NULL AS sessions,
             EXISTS (SELECT 1 FROM pg_proc WHERE proname = ?
-                       AND pronamespace = CAST(current_schema() AS regnamespace)) AS fn`,
+                       AND pronamespace = ${CURRENT_SCHEMA_OID}) AS fn`,
     [TABLES.sessions, SESSION_CHANGES.function],
   );
   if (state?.fn) await db.rows(functionSql(false));

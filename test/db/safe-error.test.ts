@@ -25,6 +25,16 @@ describe('describeErrorSafely', () => {
       },
     ],
     [
+      'a missing table of ours, named only in the message (schema-qualified or not)',
+      pgError({ code: '42P01', message: 'relation "app.therapy_sessions" does not exist' }),
+      { code: '42P01', message: 'undefined_table (table therapy_sessions)' },
+    ],
+    [
+      'a missing table that is not ours, or a message a trigger wrote to look like one',
+      pgError({ code: '42P01', message: 'relation "SECRET text" does not exist' }),
+      { code: '42P01', message: 'undefined_table' },
+    ],
+    [
       'a not-null violation on a column of ours',
       pgError({ code: '23502', table: 'treatment_goals', column: 'category', dataType: 'text' }),
       { code: '23502', message: 'not_null_violation (table treatment_goals, column category)' },
