@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import winston from 'winston';
+import type { LogFields } from './logger';
 
 /** Field names that could carry health text. They are removed from every event as a last guard. */
 const HEALTH_FIELD_NAMES = new Set([
@@ -11,6 +12,9 @@ const HEALTH_FIELD_NAMES = new Set([
   'extracted_notes',
   'action_items',
 ]);
+
+/** Where winston's formats leave the finished line (triple-beam's MESSAGE). */
+const MESSAGE = Symbol.for('message');
 
 /** How log lines are written: `text` for people, `json` for log pipelines. */
 export type LogFormat = 'text' | 'json';
@@ -50,6 +54,19 @@ const textLine = winston.format.printf((info) => {
 });
 
 /**
+ * How every line this project writes is formed. `json`: one object per line with `level`,
+ * `message` (the event's dotted name), `timestamp` (ISO 8601, UTC) and the event's fields, keys
+ * in alphabetical order (winston's `json`). `text`: `<timestamp> <level> <event> key=value …`.
+ */
+function lineFormat(format: LogFormat): winston.Logform.Format {
+  return winston.format.combine(
+    dropHealthFields(),
+    winston.format.timestamp(),
+    format === 'json' ? winston.format.json() : textLine,
+  );
+}
+
+/**
  * Builds the project's default winston logger. Only entry points (the CLI, the migrations and
  * the seeds) call this; the library receives whatever logger its caller passes in.
  */
@@ -58,11 +75,23 @@ export function createLogger(options: CreateLoggerOptions = {}): winston.Logger 
   return winston.createLogger({
     level,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
-    format: winston.format.combine(
-      dropHealthFields(),
-      winston.format.timestamp(),
-      format === 'json' ? winston.format.json() : textLine,
-    ),
+    format: lineFormat(format),
     transports: [new winston.transports.Stream({ stream })],
   });
+}
+
+/**
+ * One event as the line {@link createLogger} would write for it, newline included, for the
+ * lines an entry point writes itself, at once, as the process ends (a fatal error, a refused
+ * setting): the same fields in the same format as every other line.
+ */
+export function renderLogLine(
+  format: LogFormat,
+  level: LogLevel,
+  event: string,
+  fields: LogFields = {},
+): string {
+  const info = lineFormat(format).transform({ ...fields, level, message: event });
+  const line = typeof info === 'object' ? (info as Record<symbol, unknown>)[MESSAGE] : '';
+  return `${String(line)}\n`;
 }

@@ -29,3 +29,29 @@ export const silentLogger: Logger = Object.freeze({
   info: () => undefined,
   debug: () => undefined,
 });
+
+/**
+ * A logger whose methods take the fields first and the message second, as pino's do
+ * (`pino.info({ runId }, 'backfill.start')`); winston's and this package's take the message
+ * first. Only the four methods are used.
+ */
+export interface FieldsFirstLogger {
+  error(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+/**
+ * A {@link Logger} over a pino logger (or any {@link FieldsFirstLogger}): each event is logged
+ * with its fields as the object and its name as the message, so
+ * `goalSchemaMigration({ logger: fieldsFirst(pino()) })` writes pino's own lines.
+ */
+export function fieldsFirst(target: FieldsFirstLogger): Logger {
+  return {
+    error: (event, fields = {}) => target.error({ ...fields }, event),
+    warn: (event, fields = {}) => target.warn({ ...fields }, event),
+    info: (event, fields = {}) => target.info({ ...fields }, event),
+    debug: (event, fields = {}) => target.debug({ ...fields }, event),
+  };
+}
