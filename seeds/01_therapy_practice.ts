@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { backfillEnvOptions } from '../src/config/backfill-env';
+import { backfillEnvOptions, logSettingsFromEnv } from '../src/config/backfill-env';
 import { BackfillIncompleteError } from '../src/errors/backfill-incomplete-error';
 import { createLogger } from '../src/logging/create-logger';
 import { toKnexCliError } from '../src/migrations/safe-migration';
@@ -24,12 +24,18 @@ export async function seed(knex: Knex): Promise<void> {
     assertSeedingAllowed(process.env, process.argv);
     await seedPractice(knex, readSeedSettings(process.env));
   } catch (err) {
-    const safe = toKnexCliError(err, 'seed 01_therapy_practice');
+    // In json format (GOAL_BACKFILL_LOG_FORMAT), this writes the failure as one event itself.
+    const safe = toKnexCliError(err, 'seed 01_therapy_practice', {
+      event: 'seed.failed',
+      fields: { seed: '01_therapy_practice' },
+    });
     // Knex's seeder wraps whatever a seed throws in an error of its own and prints both stacks:
     // three lines, a stack frame among them. Under `npx knex seed:run` the error is one line,
     // exit 2 for a refusal or a setting to fix, 1 otherwise.
     if (process.argv.includes('seed:run')) {
-      process.stderr.write(`knex seed:run: ${safe.message}\n`);
+      if (logSettingsFromEnv(process.env).logFormat === 'text') {
+        process.stderr.write(`knex seed:run: ${safe.message}\n`);
+      }
       process.exit(isRefusal(err) ? 2 : 1);
     }
     throw safe;

@@ -44,7 +44,7 @@ export { GoalSchemaConflictError } from './errors/goal-schema-conflict-error';
 export { MigrationFailedError } from './errors/migration-failed-error';
 export { RollbackFailedError } from './errors/rollback-failed-error';
 export { SchemaChangeBlockedError } from './errors/schema-change-blocked-error';
-export { SchemaNotReadyError } from './errors/schema-not-ready-error';
+export { type NameLookup, SchemaNotReadyError } from './errors/schema-not-ready-error';
 export { TeardownRefusedError } from './errors/teardown-refused-error';
 export type { GoalCensus } from './goals/goal-census';
 export {
@@ -60,7 +60,14 @@ export {
   type LogFormat,
   type LogLevel,
 } from './logging/create-logger';
-export { type LogFields, type Logger, silentLogger } from './logging/logger';
+export { type KnexLogHooks, knexLogHooks } from './logging/knex-log-hooks';
+export {
+  type FieldsFirstLogger,
+  fieldsFirst,
+  type LogFields,
+  type Logger,
+  silentLogger,
+} from './logging/logger';
 export {
   type RollbackOptions,
   type RollbackResult,
@@ -69,7 +76,7 @@ export {
 export { backfillMigration } from './migrations/backfill-migration';
 export { dedupRuleMigration } from './migrations/dedup-rule-migration';
 export { goalSchemaMigration } from './migrations/goal-schema-migration';
-export type { KnexMigration } from './migrations/safe-migration';
+export type { KnexMigration, MigrationOptions } from './migrations/safe-migration';
 export { assertAppSchemaCompatible } from './schema/assert-app-schema-compatible';
 export {
   createGoalSchema,

@@ -4,7 +4,12 @@ import type { SessionFailure } from '../bookkeeping/failure-store';
 import { INVOKERS, type Invoker } from '../schema/run-vocabulary';
 import { ConfigError } from '../errors/config-error';
 import type { Logger } from '../logging/logger';
-import { checkOption, OPTION_SPECS, optionOrDefault } from '../config/option-spec';
+import {
+  checkOption,
+  OPTION_SPECS,
+  optionOrDefault,
+  schemaNameProblem,
+} from '../config/option-spec';
 
 /** A progress report, sent after every page. */
 export interface BackfillProgress {
@@ -75,11 +80,20 @@ export interface BackfillOptions {
   onSessionFailed?: (failure: SessionFailure) => void;
   /** Names this process in goal_backfill_runs. @default `<hostname> pid <pid>` */
   runner?: string;
+  /**
+   * The PostgreSQL schema that holds therapy_sessions, treatment_goals and this package's
+   * tables. The backfill's connections resolve every name in it alone while it holds them, and
+   * get the app's search_path back when it lets go. It must exist. Unset, names resolve by the
+   * connection's own search_path (a knexfile's `searchPath`, a role's or database's setting).
+   * @default undefined
+   */
+  schema?: string;
 }
 
 /** {@link BackfillOptions} after validation, with every default applied. */
 export interface ResolvedBackfillOptions
-  extends Required<Omit<BackfillOptions, 'signal' | 'onProgress' | 'onSessionFailed'>> {
+  extends Required<Omit<BackfillOptions, 'signal' | 'onProgress' | 'onSessionFailed' | 'schema'>> {
+  schema: string | null;
   signal: AbortSignal | undefined;
   onProgress: ((progress: BackfillProgress) => void) | undefined;
   onSessionFailed: ((failure: SessionFailure) => void) | undefined;
@@ -127,6 +141,8 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
   ) {
     problems.push('healthQuery must be SQL text, or null for none');
   }
+  const schemaProblem = schemaNameProblem(options.schema);
+  if (schemaProblem !== null) problems.push(`schema ${schemaProblem}`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -152,5 +168,6 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
     onProgress: options.onProgress,
     onSessionFailed: options.onSessionFailed,
     runner: options.runner ?? `${hostname()} pid ${process.pid}`,
+    schema: options.schema ?? null,
   };
 }

@@ -28,6 +28,7 @@ import {
   shortfallOfRun,
 } from './pass-census';
 import { claimChanges, type ReadPass } from '../bookkeeping/read-window';
+import { inSchema } from '../db/schema-scope';
 import { sqlRunner } from '../db/sql-runner';
 import {
   changeCaptureActive,
@@ -348,13 +349,20 @@ async function stopCapture(connection: LockedConnection, options: ResolvedBackfi
  *
  * The caller owns `knex` and `logger`; the backfill borrows one pooled connection, holds the
  * backfill advisory lock on it, and gives it back. It returns its counts rather than throwing
- * when sessions fail: check `errors`. It throws {@link ConfigError} for bad options,
- * {@link SchemaNotReadyError} before the migrations, {@link BackfillLockedError} when another
+ * when sessions fail: check `errors`. With `schema`, every name resolves in that schema (see
+ * {@link BackfillOptions.schema}). It throws {@link ConfigError} for bad options or a schema
+ * that does not exist, {@link SchemaNotReadyError} (naming the schema it looked in) before the
+ * migrations, {@link BackfillLockedError} when another
  * backfill holds the lock, and {@link BackfillRunFailedError} when an error stops the run
  * (its checkpoint is kept).
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
   const resolved = resolveBackfillOptions(options);
+  return inSchema(resolved.knex, resolved.schema, (knex) => backfill({ ...resolved, knex }));
+}
+
+/** {@link runBackfill} on a Knex whose connections resolve names where the run works. */
+async function backfill(resolved: ResolvedBackfillOptions): Promise<BackfillResult> {
   const startedAt = performance.now();
   assertPoolAllowsWorkers(resolved.knex, resolved.workers);
   const settings: SessionSettings = {

@@ -16,10 +16,16 @@ function runFromProcess(): void {
       return [spec];
     }
   });
+  // Neither loads yargs: these lines come before the CLI's own packages are known to be there.
+  const { cliLogFormat } = require('./cli-options') as typeof import('./cli-options');
+  const { renderLogLine } =
+    require('../logging/create-logger') as typeof import('../logging/create-logger');
+  const json = cliLogFormat(process.argv.slice(2), process.env) === 'json';
+  const say = (level: 'error' | 'warn', event: string, notice: string, plain: string) =>
+    process.stderr.write(json ? renderLogLine('json', level, event, { notice }) : `${plain}\n`);
   if (missing.length > 0) {
-    process.stderr.write(
-      `goal-backfill: the CLI needs optional peer packages that are not installed: npm install ${missing.join(' ')}\n`,
-    );
+    const notice = `the CLI needs optional peer packages that are not installed: npm install ${missing.join(' ')}`;
+    say('error', 'cli.error', notice, `goal-backfill: ${notice}`);
     process.exitCode = 2;
     return;
   }
@@ -33,7 +39,12 @@ function runFromProcess(): void {
       controller.abort(signal);
       return;
     }
-    process.stderr.write(`goal-backfill: ${signal} again: stopping now\n`);
+    say(
+      'warn',
+      'cli.warning',
+      `${signal} again: stopping now`,
+      `goal-backfill: ${signal} again: stopping now`,
+    );
     process.exit(130);
   };
   process.on('SIGINT', onSignal);

@@ -1,5 +1,12 @@
 import type { Argv, Options } from 'yargs';
-import { OPTION_SPECS, type OptionName, parseOption } from '../config/option-spec';
+import { schemaFromEnv } from '../config/backfill-env';
+import {
+  OPTION_SPECS,
+  type OptionName,
+  parseOption,
+  SCHEMA_OPTION,
+  schemaNameProblem,
+} from '../config/option-spec';
 import type { LogFormat } from '../logging/create-logger';
 
 /** The help group of the options every command takes. */
@@ -17,9 +24,14 @@ export const EXIT_CODES_EPILOGUE =
 export interface GlobalFlags {
   /** Debug logging, and stack traces on unexpected errors. @default false */
   verbose: boolean;
-  /** How stderr lines are written. @default 'text' */
+  /** How stderr lines are written. @default GOAL_BACKFILL_LOG_FORMAT, else 'text' */
   logFormat: LogFormat;
+  /** The schema of the app's tables and this package's. @default GOAL_BACKFILL_SCHEMA */
+  schema?: string;
 }
+
+/** The variable that sets `--log-format` when the flag is not given. */
+const LOG_FORMAT_VARIABLE = 'GOAL_BACKFILL_LOG_FORMAT';
 
 /** The yargs options behind {@link GlobalFlags}. */
 export const GLOBAL_OPTIONS = {
@@ -31,13 +43,65 @@ export const GLOBAL_OPTIONS = {
   },
   'log-format': {
     choices: ['text', 'json'],
-    default: 'text',
     global: true,
     requiresArg: true,
     group: GLOBAL_GROUP,
-    describe: 'stderr lines for people (text) or log pipelines (json)',
+    describe: `Every stderr line for people (text) or log pipelines (json) [default: ${LOG_FORMAT_VARIABLE}, else text]`,
+  },
+  [SCHEMA_OPTION.flag]: {
+    type: 'string',
+    global: true,
+    requiresArg: true,
+    group: GLOBAL_GROUP,
+    describe: `${SCHEMA_OPTION.placeholder}  ${SCHEMA_OPTION.describe} [default: ${SCHEMA_OPTION.env}]`,
   },
 } as const satisfies Record<string, Options>;
+
+/**
+ * The log format of an invocation: `--log-format` as written before any `--`, else
+ * GOAL_BACKFILL_LOG_FORMAT, else text; json only when every `--log-format` given says json.
+ * Read from the command line as typed, so that an error found before yargs has read the flags
+ * (or one about the flags themselves) is written in it too.
+ */
+export function cliLogFormat(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): LogFormat {
+  const end = argv.indexOf('--');
+  const args = argv.slice(0, end === -1 ? undefined : end);
+  const given = args.flatMap((arg, index) => {
+    if (arg === '--log-format' || arg === '--logFormat') return [args[index + 1]];
+    return /^--log-?[fF]ormat=/.test(arg) ? [arg.slice(arg.indexOf('=') + 1)] : [];
+  });
+  const formats = given.length > 0 ? given : [env[LOG_FORMAT_VARIABLE]];
+  return formats.every((format) => format === 'json') ? 'json' : 'text';
+}
+
+/** The schema a command works in: `--schema`, which wins, else GOAL_BACKFILL_SCHEMA. */
+export function cliSchema(
+  flagValue: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  return flagValue ?? schemaFromEnv(env).value;
+}
+
+/** What is wrong with `--schema` and the variables the CLI reads, if anything. */
+function settingProblems(
+  schema: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const problems: string[] = [];
+  const fromFlag =
+    typeof schema === 'string' && schema.trim() !== '' ? schemaNameProblem(schema) : null;
+  if (fromFlag !== null) problems.push(`--${SCHEMA_OPTION.flag} ${fromFlag}`);
+  const fromEnv = schemaFromEnv(env).problem;
+  if (schema === undefined && fromEnv !== null) problems.push(fromEnv);
+  const format = env[LOG_FORMAT_VARIABLE];
+  if (format !== undefined && format !== 'text' && format !== 'json') {
+    problems.push(`${LOG_FORMAT_VARIABLE} must be text or json (got ${JSON.stringify(format)})`);
+  }
+  return problems;
+}
 
 /**
  * The yargs option for a numeric option of the spec: its flag, placeholder, range, default.
@@ -99,6 +163,7 @@ export function declareOptions(
         ...afterDoubleDash(argv['--']),
         ...flagsNpmTook(command, invocation.io.env, every, written),
         ...booleanProblems(written, every),
+        ...settingProblems(argv.schema, invocation.io.env),
       ];
       for (const name of Object.keys(every)) {
         const value = argv[name];

@@ -3,7 +3,8 @@ import path from 'node:path';
 import yargs from 'yargs/yargs';
 import { describeErrorSafely } from '../db/safe-error';
 import { UsageError } from '../errors/usage-error';
-import { EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS } from './cli-options';
+import { renderLogLine } from '../logging/create-logger';
+import { cliLogFormat, EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS } from './cli-options';
 import { rollbackCommand } from './commands/rollback';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
@@ -84,8 +85,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       });
   } catch (err) {
     const usage = err instanceof UsageError;
+    const { code, message } = describeErrorSafely(err);
     io.stderr.write(
-      `goal-backfill: error: ${usage ? err.message : describeErrorSafely(err).message}\n`,
+      cliLogFormat(argv, io.env) === 'json'
+        ? renderLogLine('json', 'error', 'cli.error', {
+            notice: message,
+            code: usage ? null : code,
+          })
+        : `goal-backfill: error: ${message}\n`,
     );
     return usage ? EXIT_CODES.usage : EXIT_CODES.failed;
   }

@@ -10,7 +10,7 @@ import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
 import { UsageError } from '../errors/usage-error';
 import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
 import { renderFailureTrace } from '../report/failure-trace';
-import type { GlobalFlags } from './cli-options';
+import { cliLogFormat, type GlobalFlags } from './cli-options';
 import { type CliOutput, openCliOutput } from './output/cli-output';
 
 /** The exit codes of `goal-backfill`, documented in docs/cli.md. */
@@ -101,7 +101,7 @@ export function wrapHandler<T extends Partial<GlobalFlags>>(
 ): (args: T) => Promise<void> {
   return async (args) => {
     const verbose = args.verbose === true;
-    const flags: GlobalFlags = { verbose, logFormat: args.logFormat === 'json' ? 'json' : 'text' };
+    const flags: GlobalFlags = { verbose, logFormat: cliLogFormat(context.argv, context.io.env) };
     const output = openCliOutput(context.io.stderr, context.signal, flags);
     try {
       context.exitCode = await action(args, output);

@@ -1,6 +1,12 @@
 import { ConfigError } from '../errors/config-error';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/create-logger';
-import { OPTION_SPECS, type OptionName, parseOption } from './option-spec';
+import {
+  OPTION_SPECS,
+  type OptionName,
+  parseOption,
+  SCHEMA_OPTION,
+  schemaNameProblem,
+} from './option-spec';
 
 /** The variable that holds the backfill's own health query (SQL). */
 export const HEALTH_QUERY_VARIABLE = 'GOAL_BACKFILL_HEALTH_QUERY';
@@ -38,6 +44,8 @@ export interface BackfillEnv {
   workers: number | undefined;
   /** SQL run after every full page, answering milliseconds to wait. */
   healthQuery: string | undefined;
+  /** The schema of the app's tables and this package's (GOAL_BACKFILL_SCHEMA). */
+  schema: string | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -52,6 +60,7 @@ export const BACKFILL_ENV_VARIABLES: Readonly<Record<string, string>> = {
   ),
   [HEALTH_QUERY_VARIABLE]:
     'SQL run after each full page; the first value of its first row is milliseconds to wait (default none)',
+  [SCHEMA_OPTION.env]: SCHEMA_OPTION.describe,
   GOAL_BACKFILL_LOG_LEVEL: 'error, warn, info or debug (default info)',
   GOAL_BACKFILL_LOG_FORMAT: 'text or json (default text)',
 };
@@ -68,6 +77,40 @@ function readEnvOption(
   if (raw === undefined || raw === '') return { value: undefined, problem: null };
   const { value, problem } = parseOption(name, raw);
   return { value, problem: problem === null ? null : `${variable} ${problem}` };
+}
+
+/**
+ * GOAL_BACKFILL_SCHEMA: undefined when unset or blank (the connection's search_path applies), or
+ * the problem with it. Spaces around it are dropped, as for every variable.
+ */
+export function schemaFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  value: string | undefined;
+  problem: string | null;
+} {
+  const raw = env[SCHEMA_OPTION.env]?.trim();
+  if (raw === undefined || raw === '') return { value: undefined, problem: null };
+  const problem = schemaNameProblem(raw);
+  return problem === null
+    ? { value: raw, problem: null }
+    : { value: undefined, problem: `${SCHEMA_OPTION.env} ${problem}` };
+}
+
+/**
+ * GOAL_BACKFILL_LOG_LEVEL and GOAL_BACKFILL_LOG_FORMAT where a bad value cannot be reported yet
+ * (the knexfile, a fatal error's own line): each as set when valid, else its default.
+ * {@link readBackfillEnv} reports a bad value with every other problem.
+ */
+export function logSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+} {
+  const level = env.GOAL_BACKFILL_LOG_LEVEL;
+  return {
+    logLevel: (LOG_LEVELS as readonly (string | undefined)[]).includes(level)
+      ? (level as LogLevel)
+      : 'info',
+    logFormat: env.GOAL_BACKFILL_LOG_FORMAT === 'json' ? 'json' : 'text',
+  };
 }
 
 /**
@@ -99,6 +142,8 @@ export function readBackfillEnv(env: Readonly<Record<string, string | undefined>
         'wait, or unset it for none',
     );
   }
+  const schema = schemaFromEnv(env);
+  if (schema.problem !== null) problems.push(schema.problem);
   const level = env.GOAL_BACKFILL_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     problems.push(
@@ -113,6 +158,7 @@ export function readBackfillEnv(env: Readonly<Record<string, string | undefined>
   return {
     ...options,
     healthQuery,
+    schema: schema.value,
     logLevel: level as LogLevel,
     logFormat: format as LogFormat,
   };

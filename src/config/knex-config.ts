@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import { ConfigError } from '../errors/config-error';
 import { parseDatabaseUrl } from './database-url';
 import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
-import { workersFromEnv } from './backfill-env';
+import { createLogger } from '../logging/create-logger';
+import { knexLogHooks } from '../logging/knex-log-hooks';
+import { logSettingsFromEnv, schemaFromEnv, workersFromEnv } from './backfill-env';
 import { embeddedDataDirectory, embeddedKnexConfig } from './embedded-database';
 
 /** The environments knexfile.ts defines. */
@@ -78,19 +80,12 @@ export function connectionConfigFor(
   };
 }
 
-const ignore = () => undefined;
-
-/**
- * Knex prints driver errors whole (stack and server text included). The errors that matter
- * reach the caller as exceptions and are reported there, so Knex's own warnings stay silent;
- * deprecation notices still print.
- */
-export const QUIET_KNEX_LOG: Knex.Config['log'] = { warn: ignore, error: ignore, debug: ignore };
-
 /**
  * The Knex configuration for one environment: the server at DATABASE_URL (TEST_DATABASE_URL
  * first for `test`), or, when none is set outside production, the embedded database. Its pool
- * fits GOAL_BACKFILL_WORKERS, which the embedded database refuses above 1.
+ * fits GOAL_BACKFILL_WORKERS, which the embedded database refuses above 1. GOAL_BACKFILL_SCHEMA
+ * becomes its `searchPath` and the schema of its migrations table; Knex's lines follow
+ * GOAL_BACKFILL_LOG_LEVEL and GOAL_BACKFILL_LOG_FORMAT.
  */
 export function knexConfigFor(
   environment: KnexEnvironment,
@@ -99,16 +94,23 @@ export function knexConfigFor(
 ): Knex.Config {
   const workers = workersFromEnv(env);
   const setting = `GOAL_BACKFILL_WORKERS=${workers}`;
+  const schema = schemaFromEnv(env);
+  if (schema.problem !== null) throw new ConfigError([schema.problem]);
+  const { logLevel, logFormat } = logSettingsFromEnv(env);
   return {
     // The embedded database sets its own: opening it is no network wait.
     acquireConnectionTimeout: 15_000,
     ...connectionConfigFor(environment, env, paths.embeddedData, { workers, setting }),
-    log: QUIET_KNEX_LOG,
+    // Every connection resolves names in the schema, and Knex keeps the chain's record there.
+    ...(schema.value === undefined ? {} : { searchPath: [schema.value] }),
+    // Knex's own lines in the format of every other line, without driver or server text.
+    log: knexLogHooks(createLogger({ level: logLevel, format: logFormat })),
     migrations: {
       directory: paths.migrations,
       extension: 'ts',
       loadExtensions: ['.ts'],
       tableName: CHAIN_MIGRATIONS_TABLE,
+      ...(schema.value === undefined ? {} : { schemaName: schema.value }),
     },
     seeds: { directory: paths.seeds, extension: 'ts', loadExtensions: ['.ts'] },
   };

@@ -194,3 +194,42 @@ export function checkOption(
 export function optionOrDefault(name: OptionName, value: number | undefined): number {
   return value ?? OPTION_SPECS[name].default;
 }
+
+/** The longest name PostgreSQL keeps whole (NAMEDATALEN - 1 bytes); a longer one is cut. */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * The one text option: the PostgreSQL schema that holds the app's tables (users,
+ * therapy_sessions, treatment_goals) and this package's own. Named once, like the numeric
+ * options: the CLI's flag, the variable the migrations, the seeds and the CLI read, and the
+ * library's `schema` option all take it from here.
+ */
+export const SCHEMA_OPTION = {
+  flag: 'schema',
+  placeholder: '<name>',
+  env: 'GOAL_BACKFILL_SCHEMA',
+  describe:
+    "PostgreSQL schema of the app's tables and this package's (default: the connection's search_path)",
+} as const;
+
+/**
+ * What a schema name should have been, or null when it can be used: one schema, as spelled
+ * in the catalog (no quotes, case kept), at most 63 bytes. A comma is refused, since it reads as
+ * a search_path (`app,public`), which this setting is not.
+ */
+export function schemaNameProblem(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || value.trim() === '') {
+    return `must name a schema (got ${JSON.stringify(value) ?? String(value)})`;
+  }
+  if (value !== value.trim()) {
+    return `must be a schema name without spaces around it (got ${JSON.stringify(value)})`;
+  }
+  if (value.includes(',')) {
+    return `must name one schema, not a search_path (got ${JSON.stringify(value)})`;
+  }
+  if (value.includes('\0') || Buffer.byteLength(value, 'utf8') > MAX_IDENTIFIER_BYTES) {
+    return `must be a schema name of at most ${MAX_IDENTIFIER_BYTES} bytes (got ${JSON.stringify(value)})`;
+  }
+  return null;
+}

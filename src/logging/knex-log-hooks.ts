@@ -45,16 +45,22 @@ function safeNotice(message: unknown): string | null {
  * (with this package's default logger and GOAL_BACKFILL_LOG_FORMAT=json, one JSON object a
  * line, like every other line): `knex.deprecation` at warn, and `knex.warning`, `knex.error`
  * and `knex.debug` at debug, since what they report reaches the caller as an error too (the
- * migration's failure, the pool's), which is logged once, without the server's text. Each
- * carries `notice`, Knex's text when it is one of the messages known to hold no database text,
- * else null; debug output (queries and their bindings) is logged as its `method` only.
- * Give them to a knexfile: `log: knexLogHooks(logger)`.
+ * migration's failure, the pool's), which is logged once, without the server's text. An event
+ * carries `notice`, Knex's text, for its messages known to hold no database text; any other
+ * warning or error is dropped, since nothing of it may be said (a pool's `Acquire connection
+ * error: …` while it shuts down, a driver's `Connection Error: …`). Debug output (queries and
+ * their bindings) is logged as its `method` only. Give them to a knexfile:
+ * `log: knexLogHooks(logger)`.
  */
 export function knexLogHooks(logger: Logger): KnexLogHooks {
+  const known = (event: string) => (message: unknown) => {
+    const notice = safeNotice(message);
+    if (notice !== null) logger.debug(event, { notice });
+  };
   return {
     deprecate: (message) => logger.warn('knex.deprecation', { notice: safeNotice(message) }),
-    warn: (message) => logger.debug('knex.warning', { notice: safeNotice(message) }),
-    error: (message) => logger.debug('knex.error', { notice: safeNotice(message) }),
+    warn: known('knex.warning'),
+    error: known('knex.error'),
     debug: (message) => {
       const method = (message as { method?: unknown } | null)?.method;
       logger.debug('knex.debug', { method: typeof method === 'string' ? method : null });

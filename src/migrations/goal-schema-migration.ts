@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { readBackfillEnv } from '../config/backfill-env';
+import type { BackfillEnv } from '../config/backfill-env';
 import { sqlRunner } from '../db/sql-runner';
 import { TEARDOWN_OVERRIDE_VARIABLE, teardownGoalSchema } from '../goals/teardown-guard';
 import { rollbackBackfill } from '../rollback/rollback-backfill';
@@ -8,12 +8,15 @@ import { createGoalSchema } from '../schema/goal-schema';
 import { DEFAULT_DDL_SETTINGS, type DdlSettings } from '../schema/lock-safe-ddl';
 import { relationOwnership } from '../schema/ownership';
 import { TABLES } from '../schema/tables';
-import { migrationLogger } from './migration-logger';
-import { type KnexMigration, safeMigration } from './safe-migration';
+import {
+  type KnexMigration,
+  type MigrationOptions,
+  migrationArguments,
+  safeMigration,
+} from './safe-migration';
 
 /** The lock_timeout and statement_timeout of the migrations' changes to the app's tables. */
-export function ddlSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): DdlSettings {
-  const { lockTimeoutMs, statementTimeoutMs } = readBackfillEnv(env);
+export function ddlSettingsFrom({ lockTimeoutMs, statementTimeoutMs }: BackfillEnv): DdlSettings {
   return {
     ...DEFAULT_DDL_SETTINGS,
     lockTimeoutMs: lockTimeoutMs ?? DEFAULT_DDL_SETTINGS.lockTimeoutMs,
@@ -26,7 +29,8 @@ export function ddlSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): DdlSet
  * has none, adopts the app's own otherwise (see {@link createGoalSchema}), and creates the
  * backfill's bookkeeping. Not in Knex's transaction, on purpose: its indexes are built
  * CONCURRENTLY so the app's writes never wait for them, and each step is idempotent, so a failed
- * run is completed by running it again.
+ * run is completed by running it again. Takes an optional name and {@link MigrationOptions}
+ * (`{ logger, schema }`), or the options alone.
  *
  * Its `down` drops a treatment_goals this package created only while no clinician entered or
  * changed a goal; otherwise it keeps the schema and says so in one line (see
@@ -34,26 +38,38 @@ export function ddlSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): DdlSet
  * treatment_goals is never dropped: the backfilled goals nobody changed are deleted, and the
  * table gets back exactly the columns, indexes and triggers it had.
  */
-export function goalSchemaMigration(name = 'create_treatment_goals'): KnexMigration {
-  return safeMigration(name, {
-    config: { transaction: false },
-    async up(knex: Knex) {
-      await assertAppSchemaCompatible(sqlRunner(knex));
-      await createGoalSchema(knex, ddlSettingsFromEnv());
+export function goalSchemaMigration(
+  nameOrOptions?: string | MigrationOptions,
+  maybeOptions?: MigrationOptions,
+): KnexMigration {
+  const [name, options] = migrationArguments('create_treatment_goals', nameOrOptions, maybeOptions);
+  return safeMigration(
+    name,
+    {
+      config: { transaction: false },
+      async up(knex: Knex, { logger, env }) {
+        const db = sqlRunner(knex);
+        await assertAppSchemaCompatible(db);
+        const before = await relationOwnership(db, TABLES.goals);
+        await createGoalSchema(knex, ddlSettingsFrom(env));
+        logger.info('migration.goal_schema', {
+          treatmentGoals: { missing: 'created', theirs: 'adopted', ours: 'kept' }[before],
+        });
+      },
+      async down(knex: Knex, { logger, env }) {
+        const db = sqlRunner(knex);
+        const adopted =
+          (await relationOwnership(db, TABLES.goals)) === 'theirs' &&
+          (await relationOwnership(db, TABLES.runs)) === 'ours';
+        // Normally the backfill migration's down has done it; a run outside the chain may not have.
+        if (adopted) await rollbackBackfill({ knex, logger });
+        await teardownGoalSchema(knex, {
+          allow: process.env[TEARDOWN_OVERRIDE_VARIABLE] === '1',
+          logger,
+          settings: ddlSettingsFrom(env),
+        });
+      },
     },
-    async down(knex: Knex) {
-      const logger = migrationLogger();
-      const db = sqlRunner(knex);
-      const adopted =
-        (await relationOwnership(db, TABLES.goals)) === 'theirs' &&
-        (await relationOwnership(db, TABLES.runs)) === 'ours';
-      // Normally the backfill migration's down has done it; a run outside the chain may not have.
-      if (adopted) await rollbackBackfill({ knex, logger });
-      await teardownGoalSchema(knex, {
-        allow: process.env[TEARDOWN_OVERRIDE_VARIABLE] === '1',
-        logger,
-        settings: ddlSettingsFromEnv(),
-      });
-    },
-  });
+    options,
+  );
 }

@@ -4,7 +4,8 @@ import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { LockedConnection } from '../db/locked-connection';
 import { toCount } from '../db/query-rows';
-import { checkOption, optionOrDefault } from '../config/option-spec';
+import { checkOption, optionOrDefault, schemaNameProblem } from '../config/option-spec';
+import { inSchema } from '../db/schema-scope';
 import { ConfigError } from '../errors/config-error';
 import { RollbackFailedError } from '../errors/rollback-failed-error';
 import { databaseErrorKind } from '../db/database-error-kind';
@@ -39,6 +40,11 @@ export interface RollbackOptions {
    * nothing and throws {@link BackfillLockedError}. After that it finishes its batches.
    */
   signal?: AbortSignal;
+  /**
+   * The schema of treatment_goals and this package's tables; names resolve in it alone, as in
+   * `runBackfill`. @default undefined (the connection's search_path)
+   */
+  schema?: string;
 }
 
 /**
@@ -65,6 +71,8 @@ function validate(options: RollbackOptions): void {
   for (const name of ['batchSize', 'lockWaitMs', 'statementTimeoutMs', 'lockTimeoutMs'] as const) {
     checkOption(problems, name, options[name]);
   }
+  const schemaProblem = schemaNameProblem(options.schema);
+  if (schemaProblem !== null) problems.push(`schema ${schemaProblem}`);
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
@@ -186,6 +194,11 @@ async function deleteAndCount(
  */
 export async function rollbackBackfill(options: RollbackOptions): Promise<RollbackResult> {
   validate(options);
+  return inSchema(options.knex, options.schema ?? null, (knex) => rollback({ ...options, knex }));
+}
+
+/** {@link rollbackBackfill} on a Knex whose connections resolve names where it works. */
+async function rollback(options: RollbackOptions): Promise<RollbackResult> {
   const { knex, logger, dryRun = false, includeChanged = false } = options;
   const batchSize = optionOrDefault('batchSize', options.batchSize);
   const startedAt = performance.now();

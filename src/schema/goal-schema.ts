@@ -5,6 +5,7 @@ import { sqlRunner } from '../db/sql-runner';
 import { AppSchemaIncompatibleError } from '../errors/app-schema-incompatible-error';
 import { ConfigError } from '../errors/config-error';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
+import { assertAppTablesPresent } from './assert-schema-ready';
 import { createGoalChangeTracking, dropGoalChangeTracking } from './goal-change-tracking';
 import {
   goalTableProblems,
@@ -62,7 +63,8 @@ function refuseTransaction(knex: Knex, what: string): void {
 /**
  * Sets up treatment_goals for the backfill, whoever made it, and the backfill's bookkeeping
  * tables (goal_backfill_runs, goal_backfill_failures). Expects users and therapy_sessions to
- * exist.
+ * exist where the connection's search_path looks, and throws {@link SchemaNotReadyError}
+ * naming that schema otherwise, before it changes anything.
  *
  * There is one path. When treatment_goals is missing, this package first creates it as an app
  * would have it (marked as its own), and from there on treats it like a treatment_goals the app
@@ -85,6 +87,7 @@ export async function createGoalSchema(
 ): Promise<void> {
   refuseTransaction(knex, 'createGoalSchema');
   const db = sqlRunner(knex);
+  await assertAppTablesPresent(db);
   const bookkeeping = new Map<string, string>();
   for (const name of BOOKKEEPING_TABLES) bookkeeping.set(name, await relationOwnership(db, name));
   const foreign = BOOKKEEPING_TABLES.filter((name) => bookkeeping.get(name) === 'theirs');

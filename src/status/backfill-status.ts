@@ -2,7 +2,10 @@ import type { Knex } from 'knex';
 import type { RunRecord } from '../bookkeeping/run-record';
 import { runStore } from '../bookkeeping/run-store';
 import { findLockHolderPid } from '../db/advisory-lock';
+import { schemaNameProblem } from '../config/option-spec';
+import { inSchema } from '../db/schema-scope';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
+import { ConfigError } from '../errors/config-error';
 import { type GoalCensus, takeGoalCensus } from '../goals/goal-census';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
 import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
@@ -13,10 +16,16 @@ export interface StatusOptions {
   /** How many recent runs to list. @default 10 */
   limit?: number;
   /**
-   * The Knex migrations table whose `_lock` table is checked.
+   * The Knex migrations table whose `_lock` table is checked, found by the search_path, or
+   * qualified with its schema (`public.knex_migrations`) when the app keeps it elsewhere.
    * @default both this chain's `goal_backfill_migrations` and Knex's default `knex_migrations`
    */
   migrationsTableName?: string;
+  /**
+   * The schema of treatment_goals and this package's tables; names resolve in it alone, as in
+   * `runBackfill`. @default undefined (the connection's search_path)
+   */
+  schema?: string;
 }
 
 /** Where the backfill stands. */
@@ -53,7 +62,11 @@ async function isKnexMigrationLocked(db: SqlRunner, migrationsTableName: string)
  * The run that the next real run would resume: unfinished, with a checkpoint, and not held by
  * a live backfill. Cheaper than {@link getBackfillStatus}, which also counts the goals.
  */
-export async function findResumableRun(knex: Knex): Promise<RunRecord | null> {
+export async function findResumableRun(knex: Knex, schema?: string): Promise<RunRecord | null> {
+  return inSchema(knex, checkedSchema(schema), resumableRunOn);
+}
+
+async function resumableRunOn(knex: Knex): Promise<RunRecord | null> {
   const db = sqlRunner(knex);
   await assertSchemaReady(db);
   const [lockHolder, unfinished] = await Promise.all([
@@ -74,6 +87,19 @@ function resumable(lockHolder: unknown, unfinished: RunRecord | null): RunRecord
 
 /** Reads the run history, the goal counts and the lock, without taking the lock. */
 export async function getBackfillStatus(options: StatusOptions): Promise<BackfillStatus> {
+  return inSchema(options.knex, checkedSchema(options.schema), (knex) =>
+    statusOn({ ...options, knex }),
+  );
+}
+
+/** The schema to resolve names in, or null for the search_path; ConfigError for a bad name. */
+function checkedSchema(schema: string | undefined): string | null {
+  const problem = schemaNameProblem(schema);
+  if (problem !== null) throw new ConfigError([`schema ${problem}`]);
+  return schema ?? null;
+}
+
+async function statusOn(options: StatusOptions): Promise<BackfillStatus> {
   const db = sqlRunner(options.knex);
   await assertSchemaReady(db);
   const [recentRuns, goals, lockHolder, unfinished, knexLocked] = await Promise.all([

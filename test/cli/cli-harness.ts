@@ -55,3 +55,31 @@ export async function runCli(argv: string[], options: CliRunOptions = {}): Promi
 export function linesOf(text: string): string[] {
   return text.split('\n').filter((line) => line !== '');
 }
+
+/**
+ * A stderr line as the plain text format writes it: a `cli.error` or `cli.warning` JSON event
+ * (`--log-format json`) becomes `goal-backfill: error: <notice>` or `goal-backfill: WARNING:
+ * <notice>`, any other line stays as it is. For checks that hold in both formats.
+ */
+export function asPlainLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  const event = JSON.parse(line) as { message?: unknown; notice?: unknown; code?: unknown };
+  const code = typeof event.code === 'string' ? ` [${event.code}]` : '';
+  if (event.message === 'cli.error') return `goal-backfill: error: ${String(event.notice)}${code}`;
+  if (event.message === 'cli.warning') return `goal-backfill: WARNING: ${String(event.notice)}`;
+  return line;
+}
+
+/** Whether `argv` asks for JSON lines, as the CLI reads it (`--log-format json`). */
+export function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  const args = argv.slice(0, end === -1 ? undefined : end);
+  const given = args.flatMap((arg, index) =>
+    arg === '--log-format'
+      ? [args[index + 1]]
+      : arg.startsWith('--log-format=')
+        ? [arg.slice(13)]
+        : [],
+  );
+  return given.length > 0 && given.every((format) => format === 'json');
+}

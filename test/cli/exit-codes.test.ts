@@ -22,7 +22,11 @@ describe('exitCodeForError', () => {
     ['a usage error', 2, new UsageError('bad flag')],
     ['a config error', 2, new ConfigError(['DATABASE_URL is not set'])],
     ['an unreachable database', 2, new DatabaseUnreachableError('postgres://h/db', 'refused')],
-    ['a missing schema', 2, new SchemaNotReadyError(['treatment_goals'])],
+    [
+      'a missing schema',
+      2,
+      new SchemaNotReadyError(['treatment_goals'], { searchPath: 'app', schemas: ['app'] }),
+    ],
     ['a held lock', 3, new BackfillLockedError(holder, 0)],
     ['change capture kept from starting', 3, new ChangeCaptureBlockedError([42], 5)],
     ['a failed run', 1, new BackfillRunFailedError('r', 5, { code: 'X', message: 'm' })],

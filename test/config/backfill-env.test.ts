@@ -34,6 +34,7 @@ describe('readBackfillEnv', () => {
       maxReplicationLagMs: undefined,
       workers: undefined,
       healthQuery: undefined,
+      schema: undefined,
       logLevel: 'info',
       logFormat: 'text',
     });
@@ -167,6 +168,32 @@ describe('readBackfillEnv', () => {
   });
 });
 
+describe('GOAL_BACKFILL_SCHEMA', () => {
+  it.each([
+    [{}, undefined],
+    [{ GOAL_BACKFILL_SCHEMA: '' }, undefined],
+    [{ GOAL_BACKFILL_SCHEMA: '  ' }, undefined],
+    [{ GOAL_BACKFILL_SCHEMA: 'app' }, 'app'],
+    [{ GOAL_BACKFILL_SCHEMA: ' app ' }, 'app'],
+    // Spelled as the catalog has it: case and spaces inside are kept, never folded.
+    [{ GOAL_BACKFILL_SCHEMA: 'Tenant A' }, 'Tenant A'],
+    [{ GOAL_BACKFILL_SCHEMA: 'é'.repeat(31) }, 'é'.repeat(31)],
+  ])('%j -> %j', (env, schema) => {
+    expect(readBackfillEnv(env).schema).toBe(schema);
+    expect(backfillEnvOptions(readBackfillEnv(env)).schema).toBe(schema);
+  });
+
+  it.each([
+    ['app,public', 'must name one schema, not a search_path (got "app,public")'],
+    ['x'.repeat(64), 'must be a schema name of at most 63 bytes'],
+    ['é'.repeat(32), 'must be a schema name of at most 63 bytes'],
+  ])('%j is refused with the rest, in one line', (value, problem) => {
+    const problems = problemsOf({ GOAL_BACKFILL_SCHEMA: value, GOAL_BACKFILL_BATCH_SIZE: '0' });
+    expect(problems).toHaveLength(2);
+    expect(problems[1]).toContain(`GOAL_BACKFILL_SCHEMA ${problem}`);
+  });
+});
+
 describe('workersFromEnv', () => {
   it.each([
     [{}, 1],
@@ -195,6 +222,7 @@ describe('BACKFILL_ENV_VARIABLES', () => {
         'GOAL_BACKFILL_MAX_REPLICATION_LAG_MS',
         'GOAL_BACKFILL_WORKERS',
         'GOAL_BACKFILL_HEALTH_QUERY',
+        'GOAL_BACKFILL_SCHEMA',
         'GOAL_BACKFILL_LOG_LEVEL',
         'GOAL_BACKFILL_LOG_FORMAT',
       ].sort(),

@@ -71,8 +71,10 @@ export function rollbackCommand(context: CliContext): CommandModule<object, Roll
           'Also delete changed goals',
         ) as never,
     handler: wrapHandler(context, async (args, output) => {
-      const result = await withDatabase(context.io.env, (knex) =>
-        rollback(knex, args, context, output),
+      const result = await withDatabase(
+        context.io.env,
+        (knex) => rollback(knex, args, context, output),
+        { schema: args.schema, logger: output.logger },
       );
       context.io.stdout.write(
         args.json ? renderRollbackJson(result) : renderRollbackReport(result),

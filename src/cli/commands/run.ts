@@ -164,7 +164,7 @@ export function runCommand(context: CliContext, asDefault = true): CommandModule
       const result = await withDatabase(
         context.io.env,
         (knex) => backfill(knex, args, context, output),
-        { workers: args.workers },
+        { workers: args.workers, schema: args.schema, logger: output.logger },
       );
       context.io.stdout.write(
         args.json

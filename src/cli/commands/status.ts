@@ -28,7 +28,10 @@ export function statusCommand(context: CliContext): CommandModule<object, Status
     handler: wrapHandler(context, async (args, output) => {
       const stopping = 'status finishes its reads; press Ctrl-C again to stop at once';
       const status = await output.warnOnAbort(stopping, () =>
-        withDatabase(context.io.env, (knex) => getBackfillStatus({ knex, limit: args.limit })),
+        withDatabase(context.io.env, (knex) => getBackfillStatus({ knex, limit: args.limit }), {
+          schema: args.schema,
+          logger: output.logger,
+        }),
       );
       context.io.stdout.write(args.json ? renderStatusJson(status) : renderStatusReport(status));
       return EXIT_CODES.ok;

@@ -1,9 +1,13 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { parseDatabaseUrl } from '../../config/database-url';
-import { backfillPoolSize, connectionConfigFor, QUIET_KNEX_LOG } from '../../config/knex-config';
+import { backfillPoolSize, connectionConfigFor } from '../../config/knex-config';
 import { embeddedDataDirectory } from '../../config/embedded-database';
 import { asDatabaseUnreachable } from '../../db/connection-failure';
+import { inSchema } from '../../db/schema-scope';
+import { knexLogHooks } from '../../logging/knex-log-hooks';
+import { type Logger, silentLogger } from '../../logging/logger';
+import { cliSchema } from '../cli-options';
 
 /** The database the CLI works on. */
 export interface CliDatabase {
@@ -19,6 +23,13 @@ export interface CliDatabaseOptions {
    * than one. @default 1
    */
   workers?: number;
+  /** Where Knex's own lines go (see knexLogHooks). @default none */
+  logger?: Logger;
+  /**
+   * `--schema`: the library's connections resolve names in it; GOAL_BACKFILL_SCHEMA when not
+   * given, else the connection's search_path. @default undefined
+   */
+  schema?: string;
 }
 
 /** How long to wait for a connection before calling the database unreachable. */
@@ -33,8 +44,9 @@ export const CONNECT_TIMEOUT_MS = 15_000;
  */
 export function createCliKnex(
   env: Readonly<Record<string, string | undefined>>,
-  { workers = 1 }: CliDatabaseOptions = {},
+  { workers = 1, logger = silentLogger }: CliDatabaseOptions = {},
 ): CliDatabase {
+  const log = knexLogHooks(logger);
   const environment = env.NODE_ENV === 'production' ? 'production' : 'development';
   // .data/pglite under the working directory, as knexfile.ts uses.
   const defaultFolder = path.join('.data', 'pglite');
@@ -44,7 +56,7 @@ export function createCliKnex(
   });
   if (connection.client !== 'pg') {
     // The embedded database's own acquire timeout: opening it is no network wait.
-    const knex = knexFactory({ ...connection, log: QUIET_KNEX_LOG });
+    const knex = knexFactory({ ...connection, log });
     const dataDirectory = embeddedDataDirectory(env, defaultFolder);
     const where = path.relative(process.cwd(), dataDirectory) || dataDirectory;
     return { knex, target: `embedded PGlite in ${where}` };
@@ -70,13 +82,14 @@ export function createCliKnex(
       destroyTimeoutMillis: 5_000,
     },
     acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
-    log: QUIET_KNEX_LOG,
+    log,
   });
   return { knex, target: url.description };
 }
 
 /**
- * Opens the database at DATABASE_URL, hands it to `work`, and destroys it afterwards, however
+ * Opens the database at DATABASE_URL, hands it to `work` (resolving names in the schema of
+ * `--schema` or GOAL_BACKFILL_SCHEMA, when either is set), and destroys it afterwards, however
  * `work` ends. A failure to connect becomes a DatabaseUnreachableError naming the host.
  */
 export async function withDatabase<T>(
@@ -91,7 +104,7 @@ export async function withDatabase<T>(
     connected = true;
   });
   try {
-    return await work(knex);
+    return await inSchema(knex, cliSchema(options.schema, env) ?? null, work);
   } catch (err) {
     throw asDatabaseUnreachable(err, target, { connected }) ?? err;
   } finally {

@@ -78,7 +78,7 @@ describe.skipIf(withoutServer)('a server that answers but cannot serve the CLI',
       expect(run.stdout).toBe('');
       const errors = linesOf(run.stderr).filter((line) => line.startsWith('goal-backfill: error:'));
       expect(errors).toEqual([
-        'goal-backfill: error: missing table(s) therapy_sessions, treatment_goals, goal_backfill_runs, goal_backfill_failures: run `npx knex migrate:latest` first [SCHEMA_NOT_READY]',
+        'goal-backfill: error: therapy_sessions, treatment_goals, goal_backfill_runs, goal_backfill_failures not found in schema "public" (search_path "$user", public): set GOAL_BACKFILL_SCHEMA (--schema in the CLI) or the knexfile searchPath to the app\'s schema, or run `npx knex migrate:latest` first [SCHEMA_NOT_READY]',
       ]);
       expect(run.stderr).not.toMatch(/^\s+at /m);
     },

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { linesOf, runCli } from '../cli-harness';
+import { asksForJson, asPlainLine, linesOf, runCli } from '../cli-harness';
 
 /** Nothing listens there: a command line that passed every check fails on the connection. */
 const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
+
+/**
+ * The stderr lines of a run of `argv`, each checked to be in the format `argv` asks for (a JSON
+ * event under --log-format json), as the plain text format writes them.
+ */
+function plainLines(argv: readonly string[], stderr: string): string[] {
+  const lines = linesOf(stderr);
+  for (const line of lines) expect(line.startsWith('{')).toBe(asksForJson(argv));
+  return lines.map(asPlainLine);
+}
 
 /** The one line a loose boolean gets, for the help of `command` (none: the top-level help). */
 function looseLine(flag: string, value: string, command?: string): string {
@@ -19,7 +29,7 @@ describe('a boolean flag takes only true or false, wherever it stands', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     const command = argv.find((arg) => ['run', 'rollback', 'status'].includes(arg));
-    expect(linesOf(run.stderr)).toEqual([looseLine(flag, value, command)]);
+    expect(plainLines(argv, run.stderr)).toEqual([looseLine(flag, value, command)]);
   }
 
   it.each([
@@ -49,7 +59,7 @@ describe('a boolean flag takes only true or false, wherever it stands', () => {
     const argv = ['--log-format', 'json', '--json=yes', 'rollback', '--include-changed=1'];
     const run = await runCli(argv, { env });
     expect(run.code).toBe(2);
-    expect(linesOf(run.stderr)).toEqual([
+    expect(plainLines(argv, run.stderr)).toEqual([
       `${looseLine('json', 'yes').replace(/; see .*$/, '')}; ${looseLine('include-changed', '1', 'rollback').replace(/^goal-backfill: error: /, '')}`,
     ]);
   });
@@ -95,7 +105,7 @@ describe('a boolean flag takes only true or false, wherever it stands', () => {
     expect(run.stderr).toContain('DATABASE_UNREACHABLE');
     const wrong = await runCli(refused, { env });
     expect(wrong.code).toBe(2);
-    expect(linesOf(wrong.stderr)).toEqual([
+    expect(plainLines(refused, wrong.stderr)).toEqual([
       expect.stringMatching(/^goal-backfill: error: --[a-z-]+ (accepts only|was given)/),
     ]);
   });
@@ -118,7 +128,7 @@ describe('a flag given twice', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     const command = argv.find((arg) => ['run', 'rollback', 'status'].includes(arg));
-    expect(linesOf(run.stderr)).toEqual([
+    expect(plainLines(argv, run.stderr)).toEqual([
       `goal-backfill: error: --${flag} was given ${times} times: give it once; see 'goal-backfill ${command} --help'`,
     ]);
   });
