@@ -1,32 +1,8 @@
 #!/usr/bin/env node
+import { requireEsmQuietly } from '../logging/require-esm-quietly';
+
 /** The CLI's own packages: optional peers, so an app using only the migrations lacks them. */
 const CLI_DEPENDENCIES = { yargs: 'yargs@18', 'cli-progress': 'cli-progress@3' };
-
-/**
- * Loads the CLI. Node 22.12 warns on stderr (three lines, at exit) when a CommonJS module outside
- * node_modules loads an ES module with require(), as the checkout's src/cli/main.ts does with
- * yargs 18 (`npm run backfill`); an installed package sits under node_modules and is never
- * warned about, nor is anything on Node 20.19+ or a later 22. Only that warning, and only while
- * main loads, is dropped, so an error stays one stderr line on every Node that `engines` admits.
- */
-function loadMain(): typeof import('./main') {
-  const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === 'string' ? warning : warning.message;
-    const options = rest[0];
-    const type =
-      typeof options === 'string' ? options : (options as { type?: unknown } | undefined)?.type;
-    if (type === 'ExperimentalWarning' && /is loading ES Module .* using require\(\)/.test(text)) {
-      return;
-    }
-    emitWarning.call(process, warning as string, ...(rest as []));
-  }) as typeof process.emitWarning;
-  try {
-    return require('./main') as typeof import('./main');
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
 
 /**
  * Runs `goal-backfill` on this process. The first SIGINT or SIGTERM asks the command to stop
@@ -49,8 +25,8 @@ function runFromProcess(): void {
     process.exitCode = 2;
     return;
   }
-  // Loaded only once its packages are known to be there.
-  const { main } = loadMain();
+  // Loaded only once its packages are known to be there; main requires yargs, an ES module.
+  const { main } = requireEsmQuietly(() => require('./main') as typeof import('./main'));
   const controller = new AbortController();
   let signalsReceived = 0;
   const onSignal = (signal: NodeJS.Signals) => {
