@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { requireEsmQuietly } from '../logging/require-esm-quietly';
+
 /** The CLI's own packages: optional peers, so an app using only the migrations lacks them. */
 const CLI_DEPENDENCIES = { yargs: 'yargs@18', 'cli-progress': 'cli-progress@3' };
 
@@ -29,8 +31,8 @@ function runFromProcess(): void {
     process.exitCode = 2;
     return;
   }
-  // Loaded only once its packages are known to be there.
-  const { main } = require('./main') as typeof import('./main');
+  // Loaded only once its packages are known to be there; main requires yargs, an ES module.
+  const { main } = requireEsmQuietly(() => require('./main') as typeof import('./main'));
   const controller = new AbortController();
   let signalsReceived = 0;
   const onSignal = (signal: NodeJS.Signals) => {

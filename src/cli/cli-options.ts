@@ -3,6 +3,7 @@ import { schemaFromEnv } from '../config/backfill-env';
 import {
   OPTION_SPECS,
   type OptionName,
+  type OptionSpec,
   parseOption,
   SCHEMA_OPTION,
   schemaNameProblem,
@@ -15,10 +16,11 @@ export const GLOBAL_GROUP = 'Global options:';
 /** What every command's help ends with. */
 export const EXIT_CODES_EPILOGUE =
   'DATABASE_URL names the database (postgres://user:password@host:5432/database); without it, ' +
-  'outside production, the embedded database in .data/pglite.\n' +
+  'outside production, the embedded database in .data/pglite, when its dev-only packages are ' +
+  'installed.\n' +
   'Exit codes: 0 done; 1 some sessions failed (or an unexpected error); 2 bad usage, ' +
   'configuration, unreachable database or missing schema; 3 another backfill holds the lock; ' +
-  '130 interrupted. See docs/cli.md.';
+  '130 interrupted. See docs/cli.md (in an app: node_modules/goal-backfill/docs/cli.md).';
 
 /** Flags every command accepts. */
 export interface GlobalFlags {
@@ -109,9 +111,10 @@ function settingProblems(
  * as 0 and `0x10` as 16, so the text reaches {@link parseOption}, the variables' parser. A
  * value it refuses stays text, for the check to name.
  */
-function numericOption(name: OptionName): [string, Options] {
-  const spec = OPTION_SPECS[name];
-  const none = 'zeroMeansNone' in spec ? '0 (none) or ' : '';
+function numericOption(name: OptionName, command: string): [string, Options] {
+  const spec: OptionSpec = OPTION_SPECS[name];
+  const none = spec.zeroMeansNone ? '0 (none) or ' : '';
+  const describe = spec.describeFor?.[command] ?? spec.describe;
   return [
     spec.flag,
     {
@@ -119,7 +122,7 @@ function numericOption(name: OptionName): [string, Options] {
       default: spec.default,
       coerce: (given: unknown) =>
         typeof given === 'string' ? (parseOption(name, given).value ?? given) : given,
-      describe: `${spec.placeholder}  ${spec.describe} [${none}${spec.min} to ${spec.max}]`,
+      describe: `${spec.placeholder}  ${describe} [${none}${spec.min} to ${spec.max}]`,
     },
   ];
 }
@@ -149,7 +152,10 @@ export function declareOptions(
   flags: Readonly<Record<string, Options>>,
   numeric: readonly OptionName[],
 ): Argv {
-  const options = { ...flags, ...Object.fromEntries(numeric.map(numericOption)) };
+  const options = {
+    ...flags,
+    ...Object.fromEntries(numeric.map((name) => numericOption(name, command))),
+  };
   const every: Readonly<Record<string, Options>> = { ...GLOBAL_OPTIONS, ...options };
   const numericByFlag = new Map<string, OptionName>(
     numeric.map((name) => [OPTION_SPECS[name].flag, name]),

@@ -25,13 +25,46 @@ const MESSAGES: Record<string, unknown> = {
     one: 'unknown flag or command: %s',
     other: 'unknown flags or commands: %s',
   },
+  'Did you mean %s?': 'did you mean %s?',
 };
+
+/** The help's width in columns, whatever the terminal's. */
+const HELP_WIDTH = 100;
+
+/** An option's help line whose type column (`[string]`, `[default: …]`) touches its text. */
+const RUN_TOGETHER =
+  /^(.*\S)(\[(?:boolean|string|number|array|count|required|choices:|default:|deprecated)[^\n]*\])$/;
+
+/**
+ * Moves a type column that touches its description to a line of its own, right-aligned as the
+ * others are. yargs' layout (cliui) puts it on the description's last line when it fits, and
+ * when it fits exactly it leaves no space between them (`…to this file[string]`).
+ */
+function separateTypeColumns(help: string): string {
+  return help
+    .split('\n')
+    .map((line) => {
+      const [, text, types] = RUN_TOGETHER.exec(line) ?? [];
+      if (text === undefined || types === undefined) return line;
+      return `${text}\n${' '.repeat(line.length - types.length)}${types}`;
+    })
+    .join('\n');
+}
+
+/**
+ * `goal-backfill help [command]` as the `--help` it means: yargs reads the word `help` as the
+ * default command's help too, so both helps would print, one after the other.
+ */
+function helpWordAsFlag(argv: readonly string[]): readonly string[] {
+  return argv[0] === 'help' ? [...argv.slice(1), '--help'] : argv;
+}
 
 /**
  * Runs `goal-backfill` with `argv` (the arguments after the script name) and answers the exit
  * code. It never exits the process: bin.ts does, and tests call this directly.
  */
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(typed: readonly string[], io: CliIo): Promise<number> {
+  const argv = helpWordAsFlag(typed);
   const signal = io.signal ?? new AbortController().signal;
   const context: CliContext = { argv, io, signal, exitCode: EXIT_CODES.ok };
   // Only for the help it points at: each command checks its own flags, once yargs chose it.
@@ -39,6 +72,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const command = argv.slice(0, end === -1 ? undefined : end).find((arg) => COMMANDS.includes(arg));
   const help = `see 'goal-backfill${command ? ` ${command}` : ''} --help'`;
   const topLevelHelp = argv.length > 0 && argv.every((arg) => arg === '--help' || arg === '-h');
+  // `run` is the default command only when the command line starts with a flag (or is empty):
+  // a first word that names no command is then an unknown command, which yargs can only
+  // recommend a command for (`rn`: did you mean run?) when no default command would take it.
+  const firstWord = argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
+  const runIsDefault = !topLevelHelp && firstWord === undefined;
+  // Named as typed only when it is a word: it could be a URL with a password, typed by mistake.
+  const unknownCommand =
+    firstWord === undefined || COMMANDS.includes(firstWord)
+      ? undefined
+      : /^[\w.-]{1,40}$/.test(firstWord)
+        ? firstWord
+        : '(not shown)';
   try {
     // package.json sits two directories up both in src/cli and in the built dist/cli.
     const pkg = readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
@@ -56,10 +101,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .strict()
       .recommendCommands()
       .showHelpOnFail(false)
-      .wrap(100)
+      .wrap(HELP_WIDTH)
       .options(GLOBAL_OPTIONS)
       // For the top-level help, run is not the default, so its flags stay in its own help.
-      .command(runCommand(context, !topLevelHelp))
+      .command(runCommand(context, runIsDefault))
       .command(rollbackCommand(context))
       .command(statusCommand(context))
       .version(
@@ -76,12 +121,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       .fail((message, error) => {
         // yargs' own errors are YErrors, a check's are strings; anything else is not usage.
         if (error instanceof Error && error.name !== 'YError') throw error;
-        const text = (message ?? String(error)).replace(/\s+/g, ' ');
-        throw new UsageError(`${text.trim()}; ${help}`);
+        let text = (message ?? String(error)).replace(/\s+/g, ' ').trim();
+        if (unknownCommand !== undefined) {
+          // No command ran, so its flags were never read: the command is what to fix.
+          const recommended = text.startsWith('did you mean ') ? `: ${text}` : '';
+          text = `unknown command ${unknownCommand}${recommended}`;
+        }
+        throw new UsageError(`${text}; ${help}`);
       })
       .parseAsync([...argv], {}, (_error, _parsed, output) => {
         // Help and version text arrive here instead of yargs printing them itself.
-        if (output) io.stdout.write(`${output}\n`);
+        if (output) io.stdout.write(`${separateTypeColumns(output)}\n`);
       });
   } catch (err) {
     const usage = err instanceof UsageError;

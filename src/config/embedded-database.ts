@@ -10,10 +10,43 @@ import { DataDirectoryLockedError, lockDataDirectory } from './data-directory-lo
 const nextTurnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
+ * The embedded database's packages and the versions this package is tested with (its optional
+ * peers in package.json; test/package/installed-cli.test.ts checks they agree).
+ */
+export const EMBEDDED_PACKAGES = {
+  '@electric-sql/pglite': '0.5.16',
+  'knex-pglite': '0.14.0',
+} as const;
+
+/**
+ * Refuses, with the one line that says what to set, an embedded database whose packages are not
+ * installed: an app that installed goal-backfill has neither (they are dev-only optional peers).
+ */
+function assertEmbeddedPackagesInstalled(): void {
+  const missing = Object.entries(EMBEDDED_PACKAGES).filter(([name]) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return;
+  const install = missing.map(([name, version]) => `${name}@${version}`).join(' ');
+  throw new ConfigError([
+    'DATABASE_URL is not set and the embedded database is not installed: set ' +
+      'DATABASE_URL=postgres://user:password@host:5432/database, or, for local development ' +
+      `only, npm install --save-dev ${install}`,
+  ]);
+}
+
+/**
  * The embedded database's packages are optional peers of the library: they are loaded here,
- * when an embedded database is asked for, never when this module is imported.
+ * when an embedded database is asked for, never when this module is imported. Refused with a
+ * ConfigError when they are not installed.
  */
 function embeddedPackages() {
+  assertEmbeddedPackagesInstalled();
   const { PGlite: PGliteClass } =
     require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
   const dialect = require('knex-pglite') as { default?: unknown };
@@ -288,14 +321,16 @@ function lockOrRefuse(dataDirectory: string): () => void {
  * {@link lockDataDirectory}). Destroying the Knex instance closes PGlite and releases the lock
  * (so does the process ending). A process may end without closing PGlite (the Knex CLI exits
  * that way): every commit has reached the folder's WAL by then, since the backfill never turns
- * synchronous_commit off, and the next open replays it. Before any of that, a folder PGlite
- * must not open is refused with a one-line {@link ConfigError} and left as it is; the parent
+ * synchronous_commit off, and the next open replays it. Before any of that, missing embedded
+ * packages are refused with a one-line {@link ConfigError}, and a folder PGlite must not open
+ * is refused with a one-line {@link ConfigError} and left as it is; the parent
  * folder of a new one is created, since PGlite does not create it. A failure to write the
  * folder when PGlite opens it (a full disk) rejects as {@link EmbeddedStorageError}.
  */
 export function embeddedKnexConfig(dataDirectory: string): Knex.Config {
-  prepareDataFolder(dataDirectory);
+  // Before the folder is looked at or created: without the packages, nothing is left behind.
   const embedded = embeddedPackages();
+  prepareDataFolder(dataDirectory);
   const release = lockOrRefuse(dataDirectory);
   const connection = { pglite: embedded.open(dataDirectory, release) };
   const connect = () => connection;

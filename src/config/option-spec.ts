@@ -18,7 +18,10 @@ export interface OptionSpec {
   zeroMeansNone?: boolean;
   /** The environment variable the migration and the seeds read it from, if any. */
   env?: string;
+  /** The help line of the flag, as the backfill (`run`, the migration) reads the option. */
   describe: string;
+  /** The help line under a command that reads the option differently, by command name. */
+  describeFor?: Readonly<Record<string, string>>;
 }
 
 /** Every numeric option, by the name the library takes it under. */
@@ -33,7 +36,8 @@ export const OPTION_SPECS = {
     // Bigger pages hold locks and memory for too long.
     max: 100_000,
     env: 'GOAL_BACKFILL_BATCH_SIZE',
-    describe: 'Sessions per page (goals per delete for rollback); each is one transaction',
+    describe: 'Sessions per page; each page is one statement and one transaction',
+    describeFor: { rollback: 'Goals deleted per statement' },
   },
   progressEvery: {
     flag: 'progress-every',

@@ -24,6 +24,10 @@ const CONNECTION_FAILURES: Readonly<Record<string, string>> = {
   '57P03': 'the server is starting up or shutting down',
 };
 
+/** What a password the server asks for and the connection lacks means, and how to give it. */
+const NO_PASSWORD =
+  'the server asks for a password and none was given: put it in DATABASE_URL or PGPASSWORD';
+
 /**
  * The driver's own fixed messages (node-postgres) for a connection that never came up. Only
  * these exact phrases are compared; no other message text is read.
@@ -33,6 +37,9 @@ const DRIVER_CONNECT_FAILURES: ReadonlyArray<readonly [string, string]> = [
     'The server does not support SSL connections',
     'the server does not support SSL (check sslmode)',
   ],
+  // The server asked for a SCRAM password and the connection has none (or an empty one).
+  ['SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string', NO_PASSWORD],
+  ['SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a non-empty string', NO_PASSWORD],
   ['Connection terminated due to connection timeout', 'connection timed out'],
   ['timeout expired', 'connection timed out'],
   ['Connection terminated unexpectedly', 'connection closed by the server'],

@@ -1,4 +1,5 @@
-import { base, en, Faker } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
+import { requireEsmQuietly } from '../logging/require-esm-quietly';
 import { buildActionItemPool } from './action-item-pool';
 import type { PoolJson, PoolTask } from './pool-json';
 import {
@@ -14,6 +15,11 @@ import {
   wordDetails,
   wordNoteTemplate,
 } from './therapy-phrases';
+
+// faker is an ES module, which the Knex CLI's seeds reach through require().
+const fakerModule = requireEsmQuietly(
+  () => require('@faker-js/faker') as typeof import('@faker-js/faker'),
+);
 
 /**
  * Everything the SQL generator picks from, worded by a seeded Faker. The pools have a fixed
@@ -99,7 +105,7 @@ function taskPool(faker: Faker): PoolTask[] {
  * The Faker instance is created here and dropped after, so nothing leaks between calls.
  */
 export function buildSeedPools(seed: number): SeedPools {
-  const faker = new Faker({ locale: [en, base] });
+  const faker = new fakerModule.Faker({ locale: [fakerModule.en, fakerModule.base] });
   faker.seed(seed);
   const tasks = taskPool(faker);
   const taskTexts = new Set(tasks.map((task) => task.task));

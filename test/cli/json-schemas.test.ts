@@ -7,7 +7,7 @@ import { runBackfill } from '../../src/backfill/run-backfill';
 import { silentLogger } from '../../src/logging/logger';
 import { runStoppedAfterFirstPage } from '../support/backfill-assertions';
 import { holdBackfillLock } from '../support/database-faults';
-import { tableCounts } from '../support/fixtures';
+import { insertClinicianGoal, tableCounts } from '../support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 import { seedKnownSessions } from './cli-fixtures';
 import { runCli, withoutServer } from './cli-harness';
@@ -31,6 +31,7 @@ describe.skipIf(withoutServer)('the JSON output matches its published schema', (
   const env = () => ({ DATABASE_URL: db.url });
   const runResult = schema('run-result.schema.json');
   const status = schema('status.schema.json');
+  const rollbackResult = schema('rollback-result.schema.json');
 
   useMigratedDatabase((created) => {
     db = created;
@@ -54,6 +55,61 @@ describe.skipIf(withoutServer)('the JSON output matches its published schema', (
     const row = await db.knex('goal_backfill_runs').where({ id: result.runId }).first();
     expect(row).toMatchObject({ status: 'succeeded' });
     expect(row.counts.goalsCreated).toBe(result.goalsCreated);
+  });
+
+  it('rollback --dry-run --json and rollback --json: the counts the table holds after', async () => {
+    const [session] = await seedKnownSessions(db.knex);
+    expect((await runCli(['run'], { env: env() })).code).toBe(0);
+    // A second run left interrupted, with a checkpoint for the rollback to drop.
+    const interrupted = await runStoppedAfterFirstPage(db.knex, 2);
+    expect(interrupted.outcome).toBe('interrupted');
+    await db
+      .knex('treatment_goals')
+      .where({ description: 'Read' })
+      .update({ status: 'in_progress' });
+    await insertClinicianGoal(db.knex, {
+      patientId: session?.patientId ?? '',
+      description: 'Sleep',
+    });
+    const before = await tableCounts(db.knex);
+
+    const dry = await runCli(['rollback', '--dry-run', '--json'], { env: env() });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const dryResult = JSON.parse(dry.stdout);
+    expectValid(rollbackResult, dryResult);
+    expect(dryResult).toMatchObject({
+      dryRun: true,
+      includeChanged: false,
+      deleted: 2,
+      keptChanged: 1,
+      keptClinician: 1,
+      checkpointsAbandoned: 0,
+    });
+    expect(await tableCounts(db.knex)).toEqual(before);
+
+    const real = await runCli(['rollback', '--json'], { env: env() });
+    expect(real.code).toBe(0);
+    const result = JSON.parse(real.stdout);
+    expectValid(rollbackResult, result);
+    expect(result).toMatchObject({
+      dryRun: false,
+      includeChanged: false,
+      deleted: 2,
+      keptChanged: 1,
+      keptClinician: 1,
+      checkpointsAbandoned: 1,
+    });
+    const left = await db
+      .knex('treatment_goals')
+      .select('description', db.knex.raw("origin IS NOT DISTINCT FROM 'backfill' AS backfilled"))
+      .orderBy('description');
+    expect(left).toEqual([
+      { description: 'Read', backfilled: true },
+      { description: 'Sleep', backfilled: false },
+    ]);
+    const run = await db.knex('goal_backfill_runs').where({ id: interrupted.runId }).first();
+    expect(run).toMatchObject({ status: 'abandoned', cursor_session_id: null });
   });
 
   it('status --json: ISO 8601 UTC timestamps from the database, whatever the session TimeZone', async () => {

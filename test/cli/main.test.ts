@@ -62,6 +62,38 @@ describe('goal-backfill --version and --help', () => {
     for (const flag of flags) expect(run.stdout).toContain(`${flag} `);
   });
 
+  it('prints the help once for `help`, as for --help, and `help <command>` as `<command> --help`', async () => {
+    const top = await runCli(['--help'], { env });
+    const word = await runCli(['help'], { env });
+    expect(word).toEqual(top);
+    for (const heading of ['Usage: ', 'Commands:', 'Examples:', 'Exit codes: ']) {
+      expect(word.stdout.split(heading), heading).toHaveLength(2);
+    }
+    expect(await runCli(['help', 'rollback'], { env })).toEqual(
+      await runCli(['rollback', '--help'], { env }),
+    );
+  });
+
+  it.each([[[]], [['run']], [['rollback']], [['status']]])(
+    'lays out %j --help in 100 columns, a space before every type column',
+    async (command) => {
+      const run = await runCli([...command, '--help'], { env });
+      const lines = run.stdout.split('\n');
+      expect(lines.filter((line) => line.length > 100)).toEqual([]);
+      expect(
+        lines.filter((line) => /\S\[(string|boolean|number|default|choices)/.test(line)),
+      ).toEqual([]);
+    },
+  );
+
+  it('describes --batch-size as each command reads it', async () => {
+    const run = await runCli(['run', '--help'], { env });
+    const rollback = await runCli(['rollback', '--help'], { env });
+    expect(run.stdout).toMatch(/--batch-size +<n> {2}Sessions per page;/);
+    expect(rollback.stdout).toMatch(/--batch-size +<n> {2}Goals deleted per statement \[/);
+    expect(`${run.stdout}${rollback.stdout}`).not.toContain('for rollback');
+  });
+
   it('shows the defaults in the help', async () => {
     const run = await runCli(['run', '--help'], { env });
     expect(run.stdout).toMatch(/--batch-size .*\n?.*\[default: 5000\]/);
@@ -73,8 +105,12 @@ describe('goal-backfill --version and --help', () => {
 describe('a command line that cannot be used', () => {
   it.each([
     [['--frm-start'], 'unknown flags or commands: frm-start'],
-    [['rollbak'], 'unknown flag or command: rollbak'],
-    [['deploy'], 'unknown flag or command: deploy'],
+    [['rollbak'], 'unknown command rollbak: did you mean rollback?'],
+    [['rn'], 'unknown command rn: did you mean run?'],
+    [['statu', '--json'], 'unknown command statu: did you mean status?'],
+    [['deploy'], 'unknown command deploy'],
+    [['deploy', '--dry-run'], 'unknown command deploy'],
+    [['postgres://u:typed-secret@h/d'], 'unknown command (not shown)'],
     [['status', '--dry-run'], 'unknown flags or commands: dry-run'],
     [['rollback', '--from-start'], 'unknown flags or commands: from-start'],
     [['--lock-wait', '5'], 'unknown flags or commands: lock-wait'],
@@ -123,6 +159,7 @@ describe('a command line that cannot be used', () => {
     expect(lines[0]).toContain(fix);
     expect(lines[0]).toMatch(/see 'goal-backfill( \w+)? --help'$/);
     expect(run.stderr).not.toContain('Options:');
+    expect(run.stderr).not.toContain('typed-secret');
   });
 
   it('names every bad flag in the same line', async () => {

@@ -43,6 +43,13 @@ describe('connectionFailureReason', () => {
       'connection timed out',
     ],
     [systemError('ECONNRESET'), 'connection reset [ECONNRESET]'],
+    ...[
+      'SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string',
+      'SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a non-empty string',
+    ].map((message) => [
+      new Error(message),
+      'the server asks for a password and none was given: put it in DATABASE_URL or PGPASSWORD',
+    ]),
     [
       Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
       'the server certificate is not trusted (check sslmode) [DEPTH_ZERO_SELF_SIGNED_CERT]',

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   cpSync,
   existsSync,
@@ -19,10 +20,12 @@ import { type CommandResult, PROJECT_ROOT } from './run-command';
 import { createTestDatabase, onPglite, type TestDatabase } from './test-database';
 
 /**
- * The package as an app gets it: packed with `npm pack` once per test file, its tarball
+ * The package as an app gets it: packed as `npm pack` packs it once per test file, its tarball
  * installed into copies of the example app (docs/examples/consumer), and the app's database as
  * it is before goal-backfill.
  */
+
+const run = promisify(execFile);
 
 const APP_DATA = readFileSync(path.join(EXAMPLE, 'app-data.sql'), 'utf8');
 const OVERLAYS = new Set(APP_KINDS.map((kind) => kind.overlay).filter(Boolean));
@@ -106,10 +109,48 @@ export interface PackedPackage {
   installApp(name: string, options: InstallOptions): Promise<string>;
 }
 
+/** The paths `npm pack` puts in the tarball, from package.json's `files` (without building). */
+export async function packedFiles(): Promise<string[]> {
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--dry-run', '--json', '--ignore-scripts', '--loglevel=error'],
+    { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 },
+  );
+  const [pack] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+  return pack.files.map((file) => file.path);
+}
+
 /**
- * Packs the package once before the calling file's tests (`prepack` builds it) into a
- * temporary folder, which it removes after them. Skipped on PGlite, where the package tests,
- * which need a server, skip themselves.
+ * Packs the package as `npm pack` does into `destination` and answers the tarball's path. The
+ * build (`prepack`'s `tsc -p tsconfig.build.json`) goes to a copy of the files the tarball
+ * ships, never to the checkout's dist/, so test files that pack at the same time never rebuild
+ * one folder under each other.
+ */
+async function packTarball(destination: string): Promise<string> {
+  const stage = path.join(destination, 'package-stage');
+  for (const file of await packedFiles()) {
+    if (file.startsWith('dist/')) continue;
+    const target = path.join(stage, file);
+    mkdirSync(path.dirname(target), { recursive: true });
+    cpSync(path.join(PROJECT_ROOT, file), target);
+  }
+  await run(
+    path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'),
+    ['-p', path.join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', path.join(stage, 'dist')],
+    { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 },
+  );
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--ignore-scripts', '--silent', '--pack-destination', destination],
+    { cwd: stage, maxBuffer: 16 << 20 },
+  );
+  return path.join(destination, stdout.trim().split('\n').at(-1) ?? '');
+}
+
+/**
+ * Packs the package once before the calling file's tests into a temporary folder, which it
+ * removes after them. Skipped on PGlite, where the package tests, which need a server, skip
+ * themselves.
  */
 export function usePackedPackage(): PackedPackage {
   let work = '';
@@ -117,10 +158,7 @@ export function usePackedPackage(): PackedPackage {
   beforeAll(async () => {
     if (onPglite) return;
     work = mkdtempSync(path.join(tmpdir(), 'goal-backfill-consumer-'));
-    const packed = await ok(
-      exec('npm', ['pack', '--silent', '--pack-destination', work], PROJECT_ROOT),
-    );
-    tarball = path.join(work, packed.stdout.trim().split('\n').at(-1) ?? '');
+    tarball = await packTarball(work);
   }, 240_000);
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });

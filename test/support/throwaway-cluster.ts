@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,13 +35,19 @@ export interface ThrowawayClusterOptions {
   binDir?: string;
   /** Server settings beyond `listen_addresses` and `fsync=off`, as `-c name=value`. */
   settings?: Readonly<Record<string, string>>;
+  /**
+   * The password of user postgres, which connections to 127.0.0.1 must give by SCRAM
+   * (`scram-sha-256` in pg_hba.conf), as most servers an app meets do; the cluster's own
+   * socket, which its tools use, stays trust. @default none: trust everywhere
+   */
+  scramPassword?: string;
 }
 
 /** A PostgreSQL cluster in a temporary folder, on a free port of 127.0.0.1, for one test file. */
 export interface ThrowawayCluster {
   /** The data directory, for `pg_resetwal` and `pg_controldata`. */
   dataDir: string;
-  /** The URL of `database` on this cluster. */
+  /** The URL of `database` on this cluster, as user postgres without a password. */
   url(database?: string): string;
   /** Runs one of the cluster's binaries (`pg_resetwal`, `vacuumdb`, …) as its owner. */
   tool(name: string, args: readonly string[]): Promise<string>;
@@ -65,9 +71,10 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Creates and starts a cluster with `initdb` (trust authentication, user postgres, UTF8 in the
- * C.UTF-8 locale, as the machine's own server). The server refuses to run as root, so as root
- * every binary runs as the `postgres` user, who owns the folder.
+ * Creates and starts a cluster with `initdb` (user postgres, UTF8 in the C.UTF-8 locale, as the
+ * machine's own server; trust authentication, or SCRAM over TCP with `options.scramPassword`).
+ * The server refuses to run as root, so as root every binary runs as the `postgres` user, who
+ * owns the folder.
  */
 export async function createThrowawayCluster(
   options: ThrowawayClusterOptions = {},
@@ -90,11 +97,18 @@ export async function createThrowawayCluster(
     return stdout;
   };
   const port = await freePort();
+  const passwordFile = path.join(folder, 'password');
+  if (options.scramPassword !== undefined) {
+    writeFileSync(passwordFile, `${options.scramPassword}\n`, { mode: 0o644 });
+  }
+  const auth =
+    options.scramPassword === undefined
+      ? ['-A', 'trust']
+      : ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${passwordFile}`];
   await tool('initdb', [
     '-D',
     data,
-    '-A',
-    'trust',
+    ...auth,
     '-U',
     'postgres',
     '-E',

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { parseDatabaseUrl } from '../../config/database-url';
@@ -14,6 +15,8 @@ export interface CliDatabase {
   knex: Knex;
   /** Where it is, safe to print: `postgres://user@host:port/database`, never the password. */
   target: string;
+  /** Destroys the Knex instance, then closes any socket a failed connect left open. */
+  close(): Promise<void>;
 }
 
 /** What the command will do with the database, when that shapes the connection. */
@@ -34,6 +37,28 @@ export interface CliDatabaseOptions {
 
 /** How long to wait for a connection before calling the database unreachable. */
 export const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * The sockets of the CLI's connections. node-postgres does not close the socket of a connection
+ * that fails during authentication on its own side (a server asking for a SCRAM password the URL
+ * lacks): the server keeps it until its authentication_timeout (60 s by default), and the
+ * process waits with it. Once the pool is destroyed, every connection it made is closed, so a
+ * socket still open is such a one.
+ */
+function socketRegistry() {
+  const open = new Set<Socket>();
+  return {
+    socket: (): Socket => {
+      const socket = new Socket();
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+      return socket;
+    },
+    closeLeftovers: (): void => {
+      for (const socket of open) socket.destroy();
+    },
+  };
+}
 
 /**
  * Builds the CLI's Knex instance: the server at DATABASE_URL, or, when it is unset outside
@@ -59,9 +84,10 @@ export function createCliKnex(
     const knex = knexFactory({ ...connection, log });
     const dataDirectory = embeddedDataDirectory(env, defaultFolder);
     const where = path.relative(process.cwd(), dataDirectory) || dataDirectory;
-    return { knex, target: `embedded PGlite in ${where}` };
+    return { knex, target: `embedded PGlite in ${where}`, close: () => knex.destroy() };
   }
   const url = parseDatabaseUrl(env.DATABASE_URL);
+  const sockets = socketRegistry();
   const knex = knexFactory({
     client: 'pg',
     connection: {
@@ -70,6 +96,7 @@ export function createCliKnex(
       // The driver drops a socket that has not finished connecting by then, so a server that
       // accepts and never answers leaves nothing pending for destroy() to wait on.
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      stream: sockets.socket,
     },
     // The backfill pins a connection per worker (and one for its lock when there are several);
     // one more serves status reads beside it. A failed connect is reported at once rather than
@@ -84,7 +111,14 @@ export function createCliKnex(
     acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
     log,
   });
-  return { knex, target: url.description };
+  const close = async () => {
+    try {
+      await knex.destroy();
+    } finally {
+      sockets.closeLeftovers();
+    }
+  };
+  return { knex, target: url.description, close };
 }
 
 /**
@@ -97,7 +131,7 @@ export async function withDatabase<T>(
   work: (knex: Knex) => Promise<T>,
   options: CliDatabaseOptions = {},
 ): Promise<T> {
-  const { knex, target } = createCliKnex(env, options);
+  const { knex, target, close } = createCliKnex(env, options);
   let connected = false;
   const pool = knex.client.pool as { on?: (event: string, listener: () => void) => void };
   pool?.on?.('createSuccess', () => {
@@ -108,6 +142,6 @@ export async function withDatabase<T>(
   } catch (err) {
     throw asDatabaseUnreachable(err, target, { connected }) ?? err;
   } finally {
-    await knex.destroy();
+    await close();
   }
 }
