@@ -1,4 +1,5 @@
 import { GoalBackfillError } from './goal-backfill-error';
+import { describeLockHolders } from './lock-holders';
 
 /**
  * A run could not start recording the sessions the app writes during it: transactions writing
@@ -13,8 +14,7 @@ export class ChangeCaptureBlockedError extends GoalBackfillError {
     readonly attempts: number,
     options?: { cause?: unknown },
   ) {
-    const who =
-      blockingPids.length > 0 ? `backend pid ${blockingPids.join(', ')}` : 'other transactions';
+    const who = describeLockHolders(blockingPids);
     super(
       `could not start recording session writes: ${who} kept therapy_sessions locked through ` +
         `${attempts} tries of lock_timeout; nothing was written. Rerun when they have finished, ` +

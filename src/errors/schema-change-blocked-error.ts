@@ -1,4 +1,5 @@
 import { GoalBackfillError } from './goal-backfill-error';
+import { describeLockHolders } from './lock-holders';
 
 /**
  * A schema change on a table the app writes could not take its lock within `lock_timeout`, in
@@ -15,8 +16,7 @@ export class SchemaChangeBlockedError extends GoalBackfillError {
     readonly attempts: number,
     options?: { cause?: unknown },
   ) {
-    const who =
-      blockingPids.length > 0 ? `backend pid ${blockingPids.join(', ')}` : 'other transactions';
+    const who = describeLockHolders(blockingPids);
     super(
       `could not change ${table}: ${who} kept it locked through ${attempts} tries of ` +
         'lock_timeout, so the change was not made and no write of the app waited on it; ' +
