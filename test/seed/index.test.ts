@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors/config-error';
 import { silentLogger } from '../../src/logging/logger';
-import { seedDatabase } from '../../src/seed/seed-database';
-import { ITEM_KINDS, SESSION_SHAPES } from '../../src/seed/seed-proportions';
-import type { SeedStats } from '../../src/seed/seed-stats';
+import { type SeedStats, seedDatabase } from '../../src/seed';
+import { ITEM_KINDS, SESSION_SHAPES } from '../../src/seed/mix';
 import { tableCounts } from '../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { countOf } from './seeded-data';
