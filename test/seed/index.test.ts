@@ -139,7 +139,7 @@ describe('seedDatabase with the defaults', () => {
     expect(
       await count(
         `SELECT count(*) AS n FROM treatment_goals
-          WHERE origin <> 'seed' OR backfill_run_id IS NOT NULL OR session_id IS NOT NULL`,
+          WHERE origin IS DISTINCT FROM 'seed' OR backfill_run_id IS NOT NULL OR session_id IS NOT NULL`,
       ),
     ).toBe(0);
   });
