@@ -55,10 +55,10 @@ export interface SeedStats {
 
 /**
  * Fills the database with a deterministic therapy practice: therapists, patients, a year of
- * sessions whose `extracted_notes` take every shape the backfill meets (see
- * mix.ts), and a few demo goals worded as clinicians enter them (origin 'seed').
- * It refuses a database holding rows the seeds did not create, and deletes the seeded tables'
- * rows first, so running it again gives the same rows, ids included.
+ * sessions whose `extracted_notes` take every shape the backfill meets (see mix.ts), and a
+ * few demo goals worded as clinicians enter them (origin 'seed'). It refuses a database
+ * holding rows the seeds did not create, and deletes the seeded tables' rows first, so running
+ * it again gives the same rows, ids included.
  *
  * Every row is generated inside PostgreSQL by set-based statements over generate_series,
  * hashing each row's number instead of calling random(); Faker words the pools the rows draw
@@ -74,11 +74,12 @@ export async function seedDatabase(options: SeedDatabaseOptions): Promise<SeedSt
   const elapsedMs = () => Math.round(performance.now() - startedAt);
   const population = planPopulation(sessions);
   const input: GeneratorInput = { seed, sessions, population, pools: buildSeedPools(seed) };
+  const db = sqlRunner(knex);
   // Refused before anything is logged, so that a refusal is one line.
-  await assertOnlySeededRows(sqlRunner(knex));
+  await assertOnlySeededRows(db);
   logger.info('seed.start', { sessions, seed, concurrency, ...population });
 
-  await resetSeededTables(sqlRunner(knex));
+  await resetSeededTables(db);
   const users = await inGeneratorTransaction(knex, (db) => insertSeedUsers(db, input));
 
   let sessionsInserted = 0;
