@@ -4,13 +4,11 @@ import { BackfillIncompleteError } from '../src/errors/backfill-incomplete-error
 import { createLogger } from '../src/logging/create-logger';
 import { toKnexCliError } from '../src/migrations/safe-migration';
 import { renderRunSummary } from '../src/report/run-summary';
-import { assertSeedingAllowed } from '../src/seed/assert-seeding-allowed';
-import { compareWithPlan } from '../src/seed/compare-with-plan';
-import { readSeedSettings, type SeedSettings } from '../src/seed/read-seed-settings';
 import { ConfigError } from '../src/errors/config-error';
-import { seedAndBackfill } from '../src/seed/seed-and-backfill';
-import { SeedMismatchError } from '../src/seed/seed-mismatch-error';
-import { SeedRefusedError } from '../src/seed/seed-refused-error';
+import { seedAndBackfill } from '../src/seed';
+import { compareWithPlan, SeedMismatchError } from '../src/seed/mix';
+import { assertSeedingAllowed, SeedRefusedError } from '../src/seed/reset';
+import { readSeedSettings, type SeedSettings } from '../src/seed/settings';
 
 /**
  * `npx knex seed:run`: empties the seeded tables, fills them with a deterministic therapy

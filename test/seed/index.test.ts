@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors/config-error';
 import { silentLogger } from '../../src/logging/logger';
-import { seedDatabase } from '../../src/seed/seed-database';
-import { ITEM_KINDS, SESSION_SHAPES } from '../../src/seed/seed-proportions';
-import type { SeedStats } from '../../src/seed/seed-stats';
+import { type SeedStats, seedDatabase } from '../../src/seed';
+import { ITEM_KINDS, SESSION_SHAPES } from '../../src/seed/mix';
 import { tableCounts } from '../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { countOf } from './seeded-data';
@@ -140,7 +139,7 @@ describe('seedDatabase with the defaults', () => {
     expect(
       await count(
         `SELECT count(*) AS n FROM treatment_goals
-          WHERE origin <> 'seed' OR backfill_run_id IS NOT NULL OR session_id IS NOT NULL`,
+          WHERE origin IS DISTINCT FROM 'seed' OR backfill_run_id IS NOT NULL OR session_id IS NOT NULL`,
       ),
     ).toBe(0);
   });

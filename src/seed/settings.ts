@@ -1,8 +1,14 @@
 import type { Knex } from 'knex';
+import { type BackfillEnv, readBackfillEnv } from '../config/backfill-env';
+import { checkWholeNumber } from '../config/check-whole-number';
 import { ConfigError } from '../errors/config-error';
 import type { Logger } from '../logging/logger';
-import { SESSIONS_PER_CHUNK } from './patient-chunks';
-import { checkWholeNumber } from '../config/check-whole-number';
+
+/**
+ * What one seeding is asked for: the library's options with their defaults and ranges, and
+ * what the seed file reads from the environment (SEED_SESSIONS and the GOAL_BACKFILL_*
+ * variables). Both are checked once here, every problem reported together.
+ */
 
 /** Sessions a seed generates when nobody says otherwise. */
 export const DEFAULT_SEED_SESSIONS = 2000;
@@ -12,6 +18,8 @@ export const MAX_SEED_SESSIONS = 10_000_000;
 export const DEFAULT_SEED = 20_261_123;
 /** Insert statements that run at once when nobody says otherwise: one per core of a small machine. */
 export const DEFAULT_SEED_CONCURRENCY = 2;
+/** Sessions one insert statement generates, about: big enough to amortise planning, small enough to spread over cores. @default 125000 */
+export const SESSIONS_PER_CHUNK = 125_000;
 
 /** Options of {@link seedDatabase}. */
 export interface SeedDatabaseOptions {
@@ -48,4 +56,46 @@ export function resolveSeedOptions(options: SeedDatabaseOptions): ResolvedSeedOp
     concurrency: options.concurrency ?? DEFAULT_SEED_CONCURRENCY,
     sessionsPerChunk: options.sessionsPerChunk ?? SESSIONS_PER_CHUNK,
   };
+}
+
+/** The variable that sets how many sessions `npx knex seed:run` generates. */
+export const SEED_SESSIONS_VARIABLE = 'SEED_SESSIONS';
+
+/** What the seeds read from the environment, where they have no flags. */
+export interface SeedSettings {
+  sessions: number;
+  /** The GOAL_BACKFILL_* settings, for the backfill that follows and for the log. */
+  backfill: BackfillEnv;
+}
+
+function readSessions(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SEED_SESSIONS;
+  const value = raw.trim();
+  const sessions = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(sessions >= 1 && sessions <= MAX_SEED_SESSIONS)) {
+    const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    problems.push(
+      `${SEED_SESSIONS_VARIABLE} must be a whole number from 1 to ${MAX_SEED_SESSIONS}, ` +
+        `e.g. ${SEED_SESSIONS_VARIABLE}=${DEFAULT_SEED_SESSIONS} (got ${shown})`,
+    );
+  }
+  return sessions;
+}
+
+/**
+ * Reads SEED_SESSIONS (default 2000) and the GOAL_BACKFILL_* variables once. Throws
+ * {@link ConfigError} naming every bad variable and what to set instead.
+ */
+export function readSeedSettings(env: Readonly<Record<string, string | undefined>>): SeedSettings {
+  const problems: string[] = [];
+  const sessions = readSessions(env[SEED_SESSIONS_VARIABLE], problems);
+  let backfill: BackfillEnv | undefined;
+  try {
+    backfill = readBackfillEnv(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (problems.length > 0 || backfill === undefined) throw new ConfigError(problems);
+  return { sessions, backfill };
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../seeds/01_therapy_practice';
-import { buildSeedPools } from '../../src/seed/seed-pools';
-import { DEFAULT_SEED } from '../../src/seed/seed-options';
-import { type SeedAndBackfillResult, seedAndBackfill } from '../../src/seed/seed-and-backfill';
-import { SeedRefusedError } from '../../src/seed/seed-refused-error';
+import { type SeedAndBackfillResult, seedAndBackfill } from '../../src/seed';
+import { buildSeedPools } from '../../src/seed/pools';
+import { SeedRefusedError } from '../../src/seed/reset';
+import { DEFAULT_SEED } from '../../src/seed/settings';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import { tableCounts } from '../support/fixtures';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ITEM_KINDS } from '../../src/seed/seed-proportions';
-import { buildSeedPools, POOL_SIZES } from '../../src/seed/seed-pools';
+import { ITEM_KINDS } from '../../src/seed/mix';
+import { buildSeedPools, POOL_SIZES } from '../../src/seed/pools';
 
 describe('the pools Faker words', () => {
   it('are the same for the same seed, whatever was built in between', () => {
