@@ -1,9 +1,5 @@
 import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
-import {
-  clinicalColumnsOf,
-  fingerprintSql,
-  GOAL_CHANGE_TRACKING,
-} from '../schema/goal-change-tracking';
+import { clinicalColumnsOf, fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/change-tracking';
 import type { GoalTableMapping } from '../schema/goal-table';
 
 /**

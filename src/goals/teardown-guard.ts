@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger';
 import { dropGoalSchema } from '../schema/goal-schema';
 import { readGoalTableFacts } from '../schema/goal-table';
 import type { DdlSettings } from '../schema/lock-safe-ddl';
-import { relationOwnership } from '../schema/ownership';
+import { relationOwnership } from '../schema/lock-safe-ddl';
 import { TABLES } from '../schema/tables';
 import { type GoalCensus, takeGoalCensus } from './goal-census';
 

@@ -3,10 +3,10 @@ import type { BackfillEnv } from '../config/backfill-env';
 import { sqlRunner } from '../db/sql-runner';
 import { TEARDOWN_OVERRIDE_VARIABLE, teardownGoalSchema } from '../goals/teardown-guard';
 import { rollbackBackfill } from '../rollback/rollback-backfill';
-import { assertAppSchemaCompatible } from '../schema/assert-app-schema-compatible';
+import { assertAppSchemaCompatible } from '../schema/app-tables';
 import { createGoalSchema } from '../schema/goal-schema';
 import { DEFAULT_DDL_SETTINGS, type DdlSettings } from '../schema/lock-safe-ddl';
-import { relationOwnership } from '../schema/ownership';
+import { relationOwnership } from '../schema/lock-safe-ddl';
 import { TABLES } from '../schema/tables';
 import {
   type KnexMigration,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { removeChangeCapture } from '../schema/session-change-capture';
+import { removeChangeCapture } from '../schema/change-tracking';
 import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { LockedConnection } from '../db/locked-connection';
@@ -15,7 +15,7 @@ import { takeGoalCensus } from '../goals/goal-census';
 import { goalProvenanceSql } from '../goals/goal-provenance';
 import type { Logger } from '../logging/logger';
 import type { SqlRunner } from '../db/sql-runner';
-import { assertSchemaReady } from '../schema/assert-schema-ready';
+import { assertSchemaReady } from '../schema/app-tables';
 import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
 import { TABLES } from '../schema/tables';
 
