@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { runBackfill } from '../backfill/run-backfill';
 import { backfillEnvOptions } from '../config/backfill-env';
 import { BackfillIncompleteError } from '../errors/backfill-incomplete-error';
-import { rollbackBackfill } from '../rollback/rollback-backfill';
+import { rollbackBackfill } from '../rollback';
 import {
   type KnexMigration,
   type MigrationOptions,

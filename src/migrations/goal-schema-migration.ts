@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { BackfillEnv } from '../config/backfill-env';
 import { sqlRunner } from '../db/sql-runner';
-import { TEARDOWN_OVERRIDE_VARIABLE, teardownGoalSchema } from '../goals/teardown-guard';
-import { rollbackBackfill } from '../rollback/rollback-backfill';
+import { TEARDOWN_OVERRIDE_VARIABLE, teardownGoalSchema } from '../goals';
+import { rollbackBackfill } from '../rollback';
 import { assertAppSchemaCompatible } from '../schema/app-tables';
 import { createGoalSchema } from '../schema/goal-schema';
 import { DEFAULT_DDL_SETTINGS, type DdlSettings } from '../schema/lock-safe-ddl';
