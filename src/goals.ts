@@ -118,7 +118,11 @@ export async function assertTeardownAllowed(
   knex: Knex,
   options: Pick<TeardownOptions, 'allow' | 'logger'>,
 ): Promise<void> {
-  const census = await takeGoalCensus(sqlRunner(knex));
+  allowTeardown(await takeGoalCensus(sqlRunner(knex)), options);
+}
+
+/** {@link assertTeardownAllowed} on a census taken already. */
+function allowTeardown(census: GoalCensus, options: Pick<TeardownOptions, 'allow' | 'logger'>) {
   if (clinicalGoals(census) === 0) return;
   if (!options.allow) {
     throw new TeardownRefusedError(
@@ -189,7 +193,7 @@ export async function teardownGoalSchema(
     });
     return kept;
   }
-  await assertTeardownAllowed(knex, options);
+  allowTeardown(census, options);
   await dropGoalSchema(knex, options.settings);
   return { outcome: 'dropped' };
 }
