@@ -1,4 +1,4 @@
-import { appTablesMigration } from '../src/migrations/app-tables-migration';
+import { appTablesMigration } from '../src/migrations';
 
 /**
  * The app's `users` and `therapy_sessions`, created here only when missing; existing ones are

@@ -1,4 +1,4 @@
-import { goalSchemaMigration } from '../src/migrations/goal-schema-migration';
+import { goalSchemaMigration } from '../src/migrations';
 
 /**
  * treatment_goals (created when the app has none, adopted when it has) and the backfill's

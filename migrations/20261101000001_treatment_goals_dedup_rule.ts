@@ -1,4 +1,4 @@
-import { dedupRuleMigration } from '../src/migrations/dedup-rule-migration';
+import { dedupRuleMigration } from '../src/migrations';
 
 /**
  * Makes the dedup rule the backfill's alone on a database migrated by goal-backfill 0.1.0: drops

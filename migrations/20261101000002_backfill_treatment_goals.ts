@@ -1,4 +1,4 @@
-import { backfillMigration } from '../src/migrations/backfill-migration';
+import { backfillMigration } from '../src/migrations';
 
 /**
  * The backfill. Not in Knex's transaction, on purpose: it commits page by page so that a

@@ -32,9 +32,13 @@ SELECT g.id, g.patient_id, g.session_id, g.source_item_index, g.category, g.crea
  WHERE g.origin = 'backfill'
  ORDER BY g.created_at DESC LIMIT 10;
 
--- 4. Every valid (patient, task) pair in the source JSONB has a goal. Expect 0.
---    Queries 4 to 6 read each session's items once, in one pass, and join by key, so they
---    take seconds even when one session holds 100,000 items.
+-- 4. The goals and their source items. Expect 0 in all three columns:
+--    source_pairs_without_goal: a valid (patient, task) pair in the source JSONB has no goal;
+--    goals_not_matching_their_source: a backfilled goal does not point at the item it came from;
+--    goals_not_from_earliest_occurrence: a backfilled goal is not from the earliest occurrence
+--    of its pair.
+--    It reads each session's items once, in one pass, and joins by key, so it takes seconds
+--    even when one session holds 100,000 items.
 WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
 limits AS (
   -- The most characters each column takes (an app's varchar(n)); an item that does not fit is
@@ -44,89 +48,58 @@ limits AS (
          coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'details'), 2147483647) AS details
     FROM information_schema.columns
    WHERE table_schema = current_schema() AND table_name = 'treatment_goals'
+),
+items AS (
+  -- Every item of every session, and whether the backfill makes a goal of it.
+  SELECT s.patient_id, s.session_date, s.id AS session_id, e.ord - 1 AS item_index,
+         btrim(e.item ->> 'task', ws.chars) AS description,
+         jsonb_typeof(e.item -> 'task') = 'string'
+           AND char_length(btrim(e.item ->> 'task', ws.chars)) <= limits.description
+           AND char_length(coalesce(nullif(CASE WHEN jsonb_typeof(e.item -> 'category') = 'string'
+                                                THEN btrim(e.item ->> 'category', ws.chars) END, ''),
+                                    'general')) <= limits.category
+           AND (jsonb_typeof(e.item -> 'details') IS DISTINCT FROM 'string'
+                OR char_length(e.item ->> 'details') <= limits.details) AS valid
+    FROM therapy_sessions s CROSS JOIN ws CROSS JOIN limits
+    CROSS JOIN LATERAL jsonb_array_elements(
+      CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
+            AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
+           THEN s.extracted_notes -> 'action_items' END) WITH ORDINALITY AS e(item, ord)
 ),
 pairs AS (
-  SELECT DISTINCT s.patient_id, btrim(e.item ->> 'task', ws.chars) AS description
-    FROM therapy_sessions s CROSS JOIN ws CROSS JOIN limits
-    CROSS JOIN LATERAL jsonb_array_elements(
-      CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
-            AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
-           THEN s.extracted_notes -> 'action_items' END) AS e(item)
-   WHERE jsonb_typeof(e.item -> 'task') = 'string'
-     AND char_length(btrim(e.item ->> 'task', ws.chars)) <= limits.description
-     AND char_length(coalesce(nullif(CASE WHEN jsonb_typeof(e.item -> 'category') = 'string'
-                                          THEN btrim(e.item ->> 'category', ws.chars) END, ''),
-                              'general')) <= limits.category
-     AND (jsonb_typeof(e.item -> 'details') IS DISTINCT FROM 'string'
-          OR char_length(e.item ->> 'details') <= limits.details)
-)
-SELECT count(*) AS source_pairs_without_goal
-  FROM pairs p
-  LEFT JOIN treatment_goals g
-    ON g.patient_id = p.patient_id
-   AND g.description = p.description
- WHERE p.description <> '' AND g.id IS NULL;
-
--- 5. Every backfilled goal points at the item it came from. Expect 0.
-WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
-items AS (
-  SELECT s.id AS session_id, e.ord - 1 AS item_index, btrim(e.item ->> 'task', ws.chars) AS description
-    FROM therapy_sessions s CROSS JOIN ws
-    CROSS JOIN LATERAL jsonb_array_elements(
-      CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
-            AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
-           THEN s.extracted_notes -> 'action_items' END) WITH ORDINALITY AS e(item, ord)
-   WHERE s.id IN (SELECT session_id FROM treatment_goals WHERE origin = 'backfill')
-)
-SELECT count(*) AS goals_not_matching_their_source
-  FROM treatment_goals g
-  JOIN therapy_sessions s ON s.id = g.session_id
-  LEFT JOIN items i ON i.session_id = g.session_id AND i.item_index = g.source_item_index
- WHERE g.origin = 'backfill'
-   AND i.description IS DISTINCT FROM g.description;
-
--- 6. Each backfilled goal comes from the earliest occurrence of its pair. Expect 0.
-WITH ws AS (SELECT U&'\0009\000A\000B\000C\000D\0020\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000\FEFF' AS chars),
-limits AS (
-  -- The most characters each column takes (an app's varchar(n)); an item that does not fit is
-  -- counted as invalid (task_too_long, category_too_long, details_too_long) and has no goal.
-  SELECT coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'description'), 2147483647) AS description,
-         coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'category'), 2147483647) AS category,
-         coalesce(max(character_maximum_length) FILTER (WHERE column_name = 'details'), 2147483647) AS details
-    FROM information_schema.columns
-   WHERE table_schema = current_schema() AND table_name = 'treatment_goals'
-),
-occurrences AS (
-  SELECT s.patient_id, s.session_date, s.id AS session_id, e.ord - 1 AS item_index,
-         btrim(e.item ->> 'task', ws.chars) AS description
-    FROM therapy_sessions s CROSS JOIN ws CROSS JOIN limits
-    CROSS JOIN LATERAL jsonb_array_elements(
-      CASE WHEN jsonb_typeof(s.extracted_notes) = 'object'
-            AND jsonb_typeof(s.extracted_notes -> 'action_items') = 'array'
-           THEN s.extracted_notes -> 'action_items' END) WITH ORDINALITY AS e(item, ord)
-   WHERE jsonb_typeof(e.item -> 'task') = 'string'
-     AND char_length(btrim(e.item ->> 'task', ws.chars)) <= limits.description
-     AND char_length(coalesce(nullif(CASE WHEN jsonb_typeof(e.item -> 'category') = 'string'
-                                          THEN btrim(e.item ->> 'category', ws.chars) END, ''),
-                              'general')) <= limits.category
-     AND (jsonb_typeof(e.item -> 'details') IS DISTINCT FROM 'string'
-          OR char_length(e.item ->> 'details') <= limits.details)
+  SELECT DISTINCT patient_id, description FROM items WHERE valid
 ),
 earliest AS (
   SELECT DISTINCT ON (patient_id, description)
          patient_id, description, session_date, session_id, item_index
-    FROM occurrences
+    FROM items
+   WHERE valid
    ORDER BY patient_id, description, session_date, session_id, item_index
 )
-SELECT count(*) AS goals_not_from_earliest_occurrence
-  FROM treatment_goals g
-  JOIN therapy_sessions gs ON gs.id = g.session_id
-  JOIN earliest o ON o.patient_id = g.patient_id AND o.description = g.description
- WHERE g.origin = 'backfill'
-   AND (o.session_date, o.session_id, o.item_index)
-       < (gs.session_date, g.session_id, g.source_item_index);
+SELECT (SELECT count(*)
+          FROM pairs p
+          LEFT JOIN treatment_goals g
+            ON g.patient_id = p.patient_id
+           AND g.description = p.description
+         WHERE p.description <> '' AND g.id IS NULL
+       ) AS source_pairs_without_goal,
+       (SELECT count(*)
+          FROM treatment_goals g
+          JOIN therapy_sessions s ON s.id = g.session_id
+          LEFT JOIN items i ON i.session_id = g.session_id AND i.item_index = g.source_item_index
+         WHERE g.origin = 'backfill'
+           AND i.description IS DISTINCT FROM g.description
+       ) AS goals_not_matching_their_source,
+       (SELECT count(*)
+          FROM treatment_goals g
+          JOIN therapy_sessions gs ON gs.id = g.session_id
+          JOIN earliest o ON o.patient_id = g.patient_id AND o.description = g.description
+         WHERE g.origin = 'backfill'
+           AND (o.session_date, o.session_id, o.item_index)
+               < (gs.session_date, g.session_id, g.source_item_index)
+       ) AS goals_not_from_earliest_occurrence;
 
--- 7. The backfill's dedup rule held. Expect 0 in both columns:
+-- 5. The backfill's dedup rule held. Expect 0 in both columns:
 --    written_twice: pairs the backfill wrote more than one goal for;
 --    beside_an_earlier_goal: backfilled goals whose pair already had a goal, entered before the
 --    backfill wrote it (judged by that goal's created_at). A clinician who enters the same text
@@ -146,7 +119,7 @@ SELECT (SELECT count(*) FROM (
                           AND o.created_at < b.backfilled_at)
        ) AS beside_an_earlier_goal;
 
--- 8. Sessions that failed in the latest run, if any (ids and codes only).
+-- 6. Sessions that failed in the latest run, if any (ids and codes only).
 SELECT f.session_id, f.patient_id, f.sql_state, f.message
   FROM goal_backfill_failures f
  WHERE f.run_id = (SELECT id FROM goal_backfill_runs ORDER BY started_at DESC LIMIT 1);

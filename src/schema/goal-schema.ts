@@ -5,8 +5,12 @@ import { sqlRunner } from '../db/sql-runner';
 import { AppSchemaIncompatibleError } from '../errors/app-schema-incompatible-error';
 import { ConfigError } from '../errors/config-error';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
-import { assertAppTablesPresent } from './assert-schema-ready';
-import { createGoalChangeTracking, dropGoalChangeTracking } from './goal-change-tracking';
+import { assertAppTablesPresent } from './app-tables';
+import {
+  createGoalChangeTracking,
+  dropGoalChangeTracking,
+  removeChangeCapture,
+} from './change-tracking';
 import {
   goalTableProblems,
   PROVENANCE_COLUMNS,
@@ -19,9 +23,10 @@ import {
   type DdlSettings,
   dropIndexConcurrently,
   lockSafeDdl,
+  markColumnOwned,
+  markOwned,
+  relationOwnership,
 } from './lock-safe-ddl';
-import { markColumnOwned, markOwned, relationOwnership } from './ownership';
-import { removeChangeCapture } from './session-change-capture';
 import {
   DESCRIPTION_KEY_FUNCTION,
   GOAL_DEDUP_INDEX,

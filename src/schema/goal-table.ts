@@ -2,9 +2,9 @@ import type { Knex } from 'knex';
 import { sqlStateOf } from '../db/sqlstate';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import type { AppSchemaProblem } from '../errors/app-schema-incompatible-error';
-import { GOAL_CHANGE_TRACKING } from './goal-change-tracking';
+import { GOAL_CHANGE_TRACKING } from './change-tracking';
 import { BACKFILLED_GOAL_STATUS } from './goal-vocabulary';
-import { OWNERSHIP_MARK, type RelationOwnership } from './ownership';
+import { OWNERSHIP_MARK, type RelationOwnership } from './lock-safe-ddl';
 import { TABLES } from './tables';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackfillOptions } from '../../src/backfill/backfill-options';
-import { backfillMigration } from '../../src/migrations/backfill-migration';
+import { backfillMigration } from '../../src/migrations';
 import { temporaryFolder } from '../support/embedded-folder';
 import { insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import { runCommand } from '../support/run-command';

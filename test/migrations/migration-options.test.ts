@@ -1,11 +1,14 @@
 import type { Knex } from 'knex';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FieldsFirstLogger, fieldsFirst } from '../../src/logging/logger';
-import { appTablesMigration } from '../../src/migrations/app-tables-migration';
-import { backfillMigration } from '../../src/migrations/backfill-migration';
-import { dedupRuleMigration } from '../../src/migrations/dedup-rule-migration';
-import { goalSchemaMigration } from '../../src/migrations/goal-schema-migration';
-import type { KnexMigration, MigrationOptions } from '../../src/migrations/safe-migration';
+import {
+  appTablesMigration,
+  backfillMigration,
+  dedupRuleMigration,
+  goalSchemaMigration,
+  type KnexMigration,
+  type MigrationOptions,
+} from '../../src/migrations';
 import { countOf } from '../seed/seeded-data';
 import { CapturingLogger } from '../support/capturing-logger';
 import { insertSessions, insertUsers } from '../support/fixtures';

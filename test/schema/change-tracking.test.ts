@@ -5,7 +5,7 @@ import {
   createGoalChangeTracking,
   dropGoalChangeTracking,
   GOAL_CHANGE_TRACKING,
-} from '../../src/schema/goal-change-tracking';
+} from '../../src/schema/change-tracking';
 import { createGoalSchema, dropGoalSchema } from '../../src/schema/goal-schema';
 import { CREATED_GOAL_TABLE } from '../../src/schema/goal-table';
 import { DEFAULT_DDL_SETTINGS } from '../../src/schema/lock-safe-ddl';

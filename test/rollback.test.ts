@@ -1,18 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { RollbackFailedError } from '../../src/errors/rollback-failed-error';
-import { silentLogger } from '../../src/logging/logger';
-import { type RollbackResult, rollbackBackfill } from '../../src/rollback/rollback-backfill';
-import { startBin } from '../cli/bin-process';
-import { CapturingLogger } from '../support/capturing-logger';
+import { runBackfill } from '../src/backfill/run-backfill';
+import { RollbackFailedError } from '../src/errors/rollback-failed-error';
+import { silentLogger } from '../src/logging/logger';
+import { type RollbackResult, rollbackBackfill } from '../src/rollback';
+import { startBin } from './cli/bin-process';
+import { CapturingLogger } from './support/capturing-logger';
 import {
   insertClinicianGoal,
   insertSessions,
   insertUsers,
   readGoals,
   tableCounts,
-} from '../support/fixtures';
-import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/test-database';
+} from './support/fixtures';
+import { onPglite, type TestDatabase, useMigratedDatabase } from './support/test-database';
 
 let db: TestDatabase;
 let patient: string;

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
-import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
-import { getBackfillStatus } from '../../src/status/backfill-status';
-import { insertClinicianGoal, insertSessions, insertUsers, tableCounts } from '../support/fixtures';
-import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
+import { runBackfill } from '../src/backfill/run-backfill';
+import { silentLogger } from '../src/logging/logger';
+import { rollbackBackfill } from '../src/rollback';
+import { getBackfillStatus } from '../src/status/backfill-status';
+import { insertClinicianGoal, insertSessions, insertUsers, tableCounts } from './support/fixtures';
+import { type TestDatabase, useMigratedDatabase } from './support/test-database';
 
 /**
  * An app's own BEFORE INSERT triggers on treatment_goals adjust what the backfill inserts. The

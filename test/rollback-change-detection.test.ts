@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { sqlRunner } from '../../src/db/sql-runner';
-import { takeGoalCensus } from '../../src/goals/goal-census';
-import { silentLogger } from '../../src/logging/logger';
-import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
-import { insertClinicianGoal, insertSessions, insertUsers, tableCounts } from '../support/fixtures';
-import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/test-database';
+import { runBackfill } from '../src/backfill/run-backfill';
+import { sqlRunner } from '../src/db/sql-runner';
+import { takeGoalCensus } from '../src/goals';
+import { silentLogger } from '../src/logging/logger';
+import { rollbackBackfill } from '../src/rollback';
+import { insertClinicianGoal, insertSessions, insertUsers, tableCounts } from './support/fixtures';
+import { onPglite, type TestDatabase, useMigratedDatabase } from './support/test-database';
 
 let db: TestDatabase;
 let ids: Record<string, string>;

@@ -1,0 +1,423 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Knex } from 'knex';
+import type { PinnedConnection } from '../db/pinned-connection';
+import { sqlStateOf } from '../db/sqlstate';
+import { type SqlRunner, sqlRunner } from '../db/sql-runner';
+import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
+import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
+import { BACKFILL_ORIGIN } from './goal-vocabulary';
+import {
+  type DdlSettings,
+  lockSafeDdl,
+  markOwned,
+  markTriggerOwned,
+  OWNERSHIP_MARK,
+  relationOwnership,
+} from './lock-safe-ddl';
+import { TABLES } from './tables';
+
+/**
+ * What this package adds to the app's tables to see the app's writes: on treatment_goals, the
+ * change tracking that tells a changed backfilled goal from an untouched one; on
+ * therapy_sessions, for the length of a run, the change capture that records which sessions the
+ * app wrote.
+ */
+
+/**
+ * The names of what tells a changed backfilled goal from an untouched one, whatever the app
+ * does with `updated_at`:
+ * - `touchedColumn`: stamped with `clock_timestamp()` by `touchTrigger` on every UPDATE of a
+ *   backfilled goal (NULL until then);
+ * - `fingerprintColumn`: `fingerprintFunction` of the clinical columns as the goal was stored,
+ *   set by the backfill's INSERT and kept by the trigger. It still tells an edit made while
+ *   triggers were off (`session_replication_role = replica`);
+ * - `baselineTrigger`: BEFORE INSERT, after the app's own BEFORE INSERT triggers (PostgreSQL
+ *   fires them in name order, hence its `zz_`): when one of them changed the clinical columns
+ *   or `updated_at` of a backfilled goal, `baselineFunction` takes the fingerprint and
+ *   `backfilled_at` from the row as it will be stored, so an app's insert-time trigger never
+ *   makes a goal look changed.
+ */
+export const GOAL_CHANGE_TRACKING = {
+  touchedColumn: 'clinician_touched_at',
+  fingerprintColumn: 'backfill_fingerprint',
+  fingerprintFunction: 'goal_clinical_fingerprint',
+  touchFunction: 'goal_mark_touched',
+  touchTrigger: 'treatment_goals_mark_touched',
+  baselineFunction: 'goal_backfill_baseline',
+  baselineTrigger: 'zz_treatment_goals_backfill_baseline',
+} as const;
+
+/** The clinical columns of treatment_goals and their types, in the fingerprint's order. */
+const CLINICAL_COLUMN_TYPES = [
+  ['description', 'text'],
+  ['category', 'text'],
+  ['details', 'text'],
+  ['status', 'text'],
+  ['therapist_id', 'uuid'],
+  ['session_id', 'uuid'],
+] as const;
+
+/** The clinical columns of treatment_goals, in the order the fingerprint function takes them. */
+export const CLINICAL_COLUMNS = CLINICAL_COLUMN_TYPES.map(([column]) => column);
+
+const FINGERPRINT_PARAMETERS = CLINICAL_COLUMN_TYPES.map(
+  ([column, type]) => `${column} ${type}`,
+).join(', ');
+
+/**
+ * SQL calling the fingerprint function on the given expressions of the clinical columns, in
+ * the order of {@link CLINICAL_COLUMNS}; with no argument, on the columns themselves.
+ */
+export function fingerprintSql(columns: readonly string[] = CLINICAL_COLUMNS): string {
+  return `${GOAL_CHANGE_TRACKING.fingerprintFunction}(${columns.join(', ')})`;
+}
+
+/**
+ * Which of the optional columns a treatment_goals has, as change tracking reads them
+ * (`GoalTableMapping` in goal-table.ts is one).
+ */
+export interface TrackedGoalTable {
+  has: Readonly<
+    Record<
+      'category' | 'details' | 'status' | 'therapist_id' | 'session_id' | 'updated_at',
+      boolean
+    >
+  >;
+}
+
+/**
+ * The clinical columns of `table` as the fingerprint takes them, each prefixed with `row` (`NEW.`
+ * in a trigger): text columns (varchar, an enum, a domain) cast to text, and a column the table
+ * lacks as NULL. The backfill's INSERT, the baseline trigger and the unchanged rule all use it,
+ * so the three agree on any table.
+ */
+export function clinicalColumnsOf(table: TrackedGoalTable, row = ''): string[] {
+  return CLINICAL_COLUMNS.map((column) => {
+    if (column !== 'description' && !table.has[column]) return 'NULL';
+    return column === 'therapist_id' || column === 'session_id'
+      ? `${row}${column}`
+      : `CAST(${row}${column} AS text)`;
+  });
+}
+
+// Each column is hashed with a seed of its own (its position), so a value moved to another
+// column changes the result, and NULL stands for the seed itself; the hashes are combined by
+// XOR. These are the hash functions hash partitioning relies on (PostgreSQL 11 and later), and
+// the body is inlined into the calling statement: the backfill's INSERT pays about half a
+// microsecond a goal, where a SHA-256 of the columns as text cost four times as much, beyond
+// the backfill's 5% budget.
+const fingerprintBody = CLINICAL_COLUMN_TYPES.map(([column, type], i) => {
+  const hash = type === 'text' ? 'hashtextextended' : 'uuid_hash_extended';
+  return `coalesce(${hash}(${column}, ${i + 1}), ${i + 1})`;
+}).join(' # ');
+
+type TriggerState = 'missing' | 'marked' | 'unmarked';
+
+/** Whether `trigger` is on treatment_goals, and whether it carries this package's mark. */
+async function triggerState(knex: Knex, trigger: string): Promise<TriggerState> {
+  const [row] = await sqlRunner(knex).rows<{ comment: string | null }>(
+    `SELECT obj_description(oid, 'pg_trigger') AS comment FROM pg_trigger
+      WHERE tgname = ? AND tgrelid = to_regclass(?) AND NOT tgisinternal`,
+    [trigger, TABLES.goals],
+  );
+  if (!row) return 'missing';
+  return row.comment === OWNERSHIP_MARK ? 'marked' : 'unmarked';
+}
+
+/**
+ * Adds change tracking to treatment_goals, whose provenance columns exist already
+ * (src/schema/goal-schema.ts adds them), as `table` maps it: the fingerprint function; the
+ * BEFORE UPDATE trigger that marks a backfilled goal as touched and keeps its fingerprint; and
+ * the BEFORE INSERT trigger that takes a backfilled goal's baseline from the row as stored. Both
+ * triggers are marked as this package's, act on backfilled goals only and only on this
+ * package's columns: they never refuse or alter what the app writes. Their creation waits for
+ * the table's lock under `lock_timeout`, tried again when the app holds it. Idempotent.
+ */
+export async function createGoalChangeTracking(
+  knex: Knex,
+  settings: DdlSettings,
+  table: TrackedGoalTable,
+): Promise<void> {
+  const {
+    touchedColumn,
+    fingerprintColumn,
+    fingerprintFunction,
+    touchFunction,
+    touchTrigger,
+    baselineFunction,
+    baselineTrigger,
+  } = GOAL_CHANGE_TRACKING;
+  const newRowFingerprint = fingerprintSql(clinicalColumnsOf(table, 'NEW.'));
+  // A table without updated_at (an app's) has no second baseline: the rule judges it by the rest.
+  const updatedAt = table.has.updated_at ? 'NEW.updated_at' : 'NEW.backfilled_at';
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
+         LANGUAGE sql IMMUTABLE PARALLEL SAFE
+         AS $$ SELECT ${fingerprintBody} $$`,
+    );
+    await trx.raw(
+      `COMMENT ON FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) IS
+         '64-bit hash of the clinical columns of a goal; the backfill stores it, and a goal whose columns no longer match it has been changed.'`,
+    );
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${touchFunction}() RETURNS trigger
+         LANGUAGE plpgsql
+         AS $$
+         BEGIN
+           NEW.${touchedColumn} := clock_timestamp();
+           NEW.${fingerprintColumn} := OLD.${fingerprintColumn};
+           RETURN NEW;
+         END
+         $$`,
+    );
+    await trx.raw(
+      `CREATE OR REPLACE FUNCTION ${baselineFunction}() RETURNS trigger
+         LANGUAGE plpgsql
+         AS $$
+         BEGIN
+           NEW.backfilled_at := ${updatedAt};
+           NEW.${fingerprintColumn} := ${newRowFingerprint};
+           RETURN NEW;
+         END
+         $$`,
+    );
+  });
+  if ((await triggerState(knex, touchTrigger)) === 'missing') {
+    await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+      await trx.raw(
+        `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
+           FOR EACH ROW WHEN (OLD.origin = '${BACKFILL_ORIGIN}')
+           EXECUTE FUNCTION ${touchFunction}()`,
+      );
+      await markTriggerOwned(sqlRunner(trx), touchTrigger, TABLES.goals);
+    });
+  }
+  if ((await triggerState(knex, baselineTrigger)) === 'missing') {
+    // The condition spares the function call (some 4 µs a goal, a third more on the INSERT)
+    // whenever no app trigger changed the row from what the backfill's INSERT sends:
+    // updated_at = backfilled_at, and the fingerprint of what it writes. The condition itself
+    // did not show beside the noise (200,000 inserts: 0.98 s without the trigger, 0.99 s with
+    // it). The INSERT still sends both, so a table without this trigger keeps the old baselines.
+    await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+      await trx.raw(
+        `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON ${TABLES.goals}
+           FOR EACH ROW WHEN (NEW.origin = '${BACKFILL_ORIGIN}' AND (
+             ${updatedAt} IS DISTINCT FROM NEW.backfilled_at
+             OR NEW.${fingerprintColumn} IS DISTINCT FROM ${newRowFingerprint}))
+           EXECUTE FUNCTION ${baselineFunction}()`,
+      );
+      await markTriggerOwned(sqlRunner(trx), baselineTrigger, TABLES.goals);
+    });
+  }
+}
+
+/**
+ * Removes what {@link createGoalChangeTracking} added: each trigger (from a treatment_goals this
+ * package created, or one it adopted where the trigger carries its mark), under `lock_timeout`,
+ * and the three functions; a no-op for what is already gone.
+ */
+export async function dropGoalChangeTracking(knex: Knex, settings: DdlSettings): Promise<void> {
+  const { fingerprintFunction, touchFunction, touchTrigger, baselineFunction, baselineTrigger } =
+    GOAL_CHANGE_TRACKING;
+  const ours = (await relationOwnership(sqlRunner(knex), TABLES.goals)) === 'ours';
+  for (const trigger of [touchTrigger, baselineTrigger]) {
+    const state = await triggerState(knex, trigger);
+    if (state === 'marked' || (state === 'unmarked' && ours)) {
+      await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+        await trx.raw(`DROP TRIGGER IF EXISTS ${trigger} ON ${TABLES.goals}`);
+      });
+    }
+  }
+  await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
+    await trx.raw(`DROP FUNCTION IF EXISTS ${touchFunction}()`);
+    await trx.raw(`DROP FUNCTION IF EXISTS ${baselineFunction}()`);
+    await trx.raw(`DROP FUNCTION IF EXISTS ${fingerprintFunction}(${FINGERPRINT_PARAMETERS})`);
+  });
+}
+
+/**
+ * Change capture: which sessions the app wrote while a run was going.
+ *
+ * A row's `xmin` cannot tell that: freezing keeps its raw 32-bit value, so on a database past
+ * its first 2^32 transactions an old frozen session and one written a minute ago can carry the
+ * same number. Instead, while a real run is under way (from its start until it completes,
+ * interruptions included), a trigger on therapy_sessions records the id of every session the
+ * app inserts or updates in {@link SESSION_CHANGES}, in the app's own transaction, so the
+ * record commits (or rolls back) with the session itself. The first pass reads the sessions
+ * with no record; each catch-up pass claims the records committed so far and reads their
+ * sessions. Nothing depends on transaction ids, so it holds on a database of any age.
+ *
+ * The trigger only appends a row to a table of this package's: it never refuses or alters the
+ * app's write. It runs as the table's owner (SECURITY DEFINER, with its own search_path), so an
+ * app role that may not write the table is not refused either.
+ */
+export const SESSION_CHANGES = {
+  table: TABLES.sessionChanges,
+  index: `${TABLES.sessionChanges}_session_idx`,
+  function: 'goal_backfill_capture_session_change',
+  trigger: 'goal_backfill_capture_session_change',
+} as const;
+
+/**
+ * The schema an unqualified CREATE FUNCTION lands in, by name as the catalog spells it: a cast
+ * to regnamespace would parse the name as SQL, folding `App` to `app` and refusing `my schema`.
+ */
+const CURRENT_SCHEMA_OID = '(SELECT oid FROM pg_namespace WHERE nspname = current_schema())';
+
+/** The session columns a goal is derived from: an update of any other column changes no goal. */
+const CAPTURED_COLUMNS = 'id, patient_id, therapist_id, session_date, extracted_notes';
+
+/** How many times taking the session table's lock is tried before the run gives up. */
+const LOCK_ATTEMPTS = 5;
+
+function functionSql(capturing: boolean): string {
+  const body = capturing
+    ? `INSERT INTO ${SESSION_CHANGES.table} (session_id) VALUES (NEW.id); RETURN NULL;`
+    : 'RETURN NULL;';
+  return `CREATE OR REPLACE FUNCTION ${SESSION_CHANGES.function}() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
+    AS $$ BEGIN ${body} END $$`;
+}
+
+async function triggerExists(db: SqlRunner): Promise<boolean> {
+  const rows = await db.rows(
+    `SELECT 1 FROM pg_trigger
+      WHERE tgname = ? AND tgrelid = to_regclass(?) AND NOT tgisinternal`,
+    [SESSION_CHANGES.trigger, TABLES.sessions],
+  );
+  return rows.length > 0;
+}
+
+/** The backends holding a lock on therapy_sessions that a trigger's creation waits for. */
+async function sessionTableWriters(db: SqlRunner): Promise<number[]> {
+  const rows = await db.rows<{ pid: number }>(
+    `SELECT DISTINCT pid FROM pg_locks
+      WHERE locktype = 'relation' AND relation = to_regclass(?) AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND pid <> pg_backend_pid()
+        AND mode IN ('RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',
+                     'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+      ORDER BY pid`,
+    [TABLES.sessions],
+  );
+  return rows.map((row) => Number(row.pid));
+}
+
+/** Whether the session table is set to capture changes now: a run's resume needs it to be. */
+export async function changeCaptureActive(db: SqlRunner): Promise<boolean> {
+  const [row] = await db.rows<{ capturing: boolean }>(
+    `SELECT position('INSERT INTO' IN prosrc) > 0 AS capturing FROM pg_proc
+      WHERE proname = ? AND pronamespace = ${CURRENT_SCHEMA_OID}`,
+    [SESSION_CHANGES.function],
+  );
+  return row?.capturing === true && (await triggerExists(db));
+}
+
+export interface StartCaptureOptions {
+  /** The `lock_timeout` of each try at the session table's lock, in ms (0: no limit). */
+  lockTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Starts recording the sessions the app writes, before the first page of a run. It takes the
+ * session table's SHARE ROW EXCLUSIVE lock, briefly and under `lock_timeout`, so that it waits
+ * for the transactions writing sessions at that moment: each of them either committed before
+ * capture began, and every later page sees its sessions, or writes after, and is recorded. A
+ * try that times out is retried after a pause; the app's writes queue behind it for at most one
+ * `lock_timeout`. After {@link LOCK_ATTEMPTS} tries it throws {@link ChangeCaptureBlockedError}.
+ */
+export async function startChangeCapture(
+  db: PinnedConnection,
+  options: StartCaptureOptions,
+): Promise<void> {
+  if ((await relationOwnership(db, SESSION_CHANGES.table)) === 'theirs') {
+    throw new GoalSchemaConflictError([SESSION_CHANGES.table]);
+  }
+  // One transaction: the index is built on a table no one else can see yet.
+  await db.transaction(async (trx) => {
+    await trx.raw(
+      `CREATE TABLE IF NOT EXISTS ${SESSION_CHANGES.table} (
+         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         session_id uuid NOT NULL,
+         pass integer
+       )`,
+    );
+    await trx.raw(
+      `CREATE INDEX IF NOT EXISTS ${SESSION_CHANGES.index}
+         ON ${SESSION_CHANGES.table} (session_id, pass)`,
+    );
+    await markOwned(sqlRunner(trx), 'TABLE', SESSION_CHANGES.table);
+  });
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await db.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL lock_timeout = ${Math.trunc(options.lockTimeoutMs)}`);
+        await trx.raw(`LOCK TABLE ${TABLES.sessions} IN SHARE ROW EXCLUSIVE MODE`);
+        await trx.raw(functionSql(true));
+        if (!(await triggerExists(sqlRunner(trx)))) {
+          await trx.raw(
+            `CREATE TRIGGER ${SESSION_CHANGES.trigger}
+               AFTER INSERT OR UPDATE OF ${CAPTURED_COLUMNS} ON ${TABLES.sessions}
+               FOR EACH ROW EXECUTE FUNCTION ${SESSION_CHANGES.function}()`,
+          );
+        }
+      });
+      return;
+    } catch (err) {
+      if (sqlStateOf(err) !== '55P03') throw err;
+      if (attempt >= LOCK_ATTEMPTS || options.signal?.aborted) {
+        throw new ChangeCaptureBlockedError(await sessionTableWriters(db), attempt, {
+          cause: err,
+        });
+      }
+      await delay(250 * attempt, undefined, { signal: options.signal }).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Stops recording once a run has completed: the function becomes a no-op at once (that takes
+ * no lock on the app's table), then the trigger is dropped if its ACCESS EXCLUSIVE lock is free
+ * within `lock_timeout`; if not, the no-op trigger stays until the next run or the rollback.
+ * Returns whether the trigger is gone.
+ */
+export async function stopChangeCapture(db: PinnedConnection, lockTimeoutMs: number) {
+  await db.rows(functionSql(false));
+  await db.rows(`DELETE FROM ${SESSION_CHANGES.table}`);
+  try {
+    await db.transaction(async (trx) => {
+      await trx.raw(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+      await trx.raw(`DROP TRIGGER IF EXISTS ${SESSION_CHANGES.trigger} ON ${TABLES.sessions}`);
+    });
+    return true;
+  } catch (err) {
+    if (sqlStateOf(err) !== '55P03') throw err;
+    return false;
+  }
+}
+
+/**
+ * Removes change capture whole (trigger, function, table), for the rollback and the schema's
+ * teardown, so nothing of it is left on the app's table. The function becomes a no-op first,
+ * which takes no lock on the app's table; the trigger's drop then waits at most the
+ * connection's lock_timeout, and a timeout (SQLSTATE 55P03) is thrown to the caller, with the
+ * trigger left in place as a no-op when `db` is not in a transaction.
+ */
+export async function removeChangeCapture(db: SqlRunner): Promise<void> {
+  const [state] = await db.rows<{ sessions: boolean; fn: boolean }>(
+    `SELECT to_regclass(?) IS NOT NULL AS sessions,
+            EXISTS (SELECT 1 FROM pg_proc WHERE proname = ?
+                       AND pronamespace = ${CURRENT_SCHEMA_OID}) AS fn`,
+    [TABLES.sessions, SESSION_CHANGES.function],
+  );
+  if (state?.fn) await db.rows(functionSql(false));
+  if (state?.sessions && (await triggerExists(db))) {
+    await db.rows(`DROP TRIGGER ${SESSION_CHANGES.trigger} ON ${TABLES.sessions}`);
+  }
+  await db.rows(`DROP FUNCTION IF EXISTS ${SESSION_CHANGES.function}()`);
+  if ((await relationOwnership(db, SESSION_CHANGES.table)) === 'ours') {
+    await db.rows(`DROP TABLE ${SESSION_CHANGES.table}`);
+  }
+}
