@@ -6,9 +6,9 @@ import {
   backfillEnvOptions,
   readBackfillEnv,
   workersFromEnv,
-} from '../../src/config/backfill-env';
-import { ConfigError } from '../../src/errors/config-error';
-import { PROJECT_ROOT } from '../support/run-command';
+} from '../src/options';
+import { ConfigError } from '../src/errors/config-error';
+import { PROJECT_ROOT } from './support/run-command';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
