@@ -26,10 +26,7 @@ export const EXIT_CODES_EPILOGUE =
   'configuration, unreachable database or missing schema; 3 another backfill holds the lock; ' +
   '130 interrupted. See docs/cli.md (in an app: node_modules/goal-backfill/docs/cli.md).';
 
-/**
- * Flags every command accepts: `--verbose` (@default false), `--log-format` (@default
- * GOAL_BACKFILL_LOG_FORMAT, else 'text') and `--schema`.
- */
+/** Flags every command accepts: those that shape its output, and `--schema`. */
 export interface GlobalFlags extends OutputFlags {
   /** The schema of the app's tables and this package's. @default GOAL_BACKFILL_SCHEMA */
   schema?: string;

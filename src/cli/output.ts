@@ -69,9 +69,9 @@ export interface CliCommand<Args> extends Omit<CommandModule<object, Args>, 'han
 
 /** The flags every command accepts that shape its output. */
 export interface OutputFlags {
-  /** Debug logging, and stack traces on unexpected errors. */
+  /** `--verbose`: debug logging, and stack traces on unexpected errors. @default false */
   verbose: boolean;
-  /** How stderr lines are written. */
+  /** `--log-format`: how stderr lines are written. @default GOAL_BACKFILL_LOG_FORMAT, else 'text' */
   logFormat: LogFormat;
 }
 

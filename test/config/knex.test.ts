@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   backfillPoolSize,
+  createCliKnex,
   describeConnectionString,
   knexConfigFor,
   parseDatabaseUrl,
@@ -77,6 +78,29 @@ describe('knexConfigFor and GOAL_BACKFILL_WORKERS', () => {
     );
     expect(config.pool).toEqual({ min: 0, max });
   });
+});
+
+describe('createCliKnex on a server', () => {
+  it.each([
+    [1, 2],
+    [3, 5],
+  ])(
+    '%i worker(s): a pool of %i, and the URL named without its password, without connecting',
+    async (workers, max) => {
+      const url = 'postgres://app:Not-Printed-7731@db.internal:5432/clinic?sslmode=require';
+      const { knex, target, close } = createCliKnex({ DATABASE_URL: ` ${url} ` }, { workers });
+      try {
+        expect(knex.client.config.pool).toMatchObject({ min: 0, max });
+        expect(knex.client.config.connection).toMatchObject({
+          connectionString: url,
+          application_name: 'goal-backfill',
+        });
+        expect(target).toBe('postgres://app@db.internal:5432/clinic');
+      } finally {
+        await close();
+      }
+    },
+  );
 });
 
 describe('backfillPoolSize', () => {
