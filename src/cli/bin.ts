@@ -19,7 +19,7 @@ function runFromProcess(): void {
     }
   });
   // Neither loads yargs: these lines come before the CLI's own packages are known to be there.
-  const { cliLogFormat } = require('./cli-options') as typeof import('./cli-options');
+  const { cliLogFormat } = require('./flags') as typeof import('./flags');
   const { renderLogLine } =
     require('../logging/create-logger') as typeof import('../logging/create-logger');
   const json = cliLogFormat(process.argv.slice(2), process.env) === 'json';

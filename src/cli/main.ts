@@ -1,14 +1,42 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Knex } from 'knex';
+import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import yargs from 'yargs/yargs';
+import { type CliDatabaseOptions, createCliKnex } from '../config/knex';
+import { asDatabaseUnreachable } from '../db/connection-failure';
 import { describeErrorSafely } from '../db/safe-error';
+import { inSchema } from '../db/schema-scope';
+import { BackfillLockedError } from '../errors/backfill-locked-error';
+import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
+import { ConfigError } from '../errors/config-error';
+import { DatabaseUnreachableError } from '../errors/database-unreachable-error';
+import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
+import { EmbeddedStorageError } from '../errors/embedded-storage-error';
+import { GoalBackfillError } from '../errors/goal-backfill-error';
+import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
 import { UsageError } from '../errors/usage-error';
 import { renderLogLine } from '../logging/create-logger';
-import { cliLogFormat, EXIT_CODES_EPILOGUE, GLOBAL_GROUP, GLOBAL_OPTIONS } from './cli-options';
-import { rollbackCommand } from './commands/rollback';
-import { runCommand } from './commands/run';
-import { statusCommand } from './commands/status';
-import { type CliContext, type CliIo, EXIT_CODES } from './wrap-handler';
+import { renderFailureTrace } from '../report/failure-trace';
+import {
+  cliLogFormat,
+  cliSchema,
+  EXIT_CODES_EPILOGUE,
+  GLOBAL_GROUP,
+  GLOBAL_OPTIONS,
+  type GlobalFlags,
+} from './flags';
+import {
+  type CliCommand,
+  type CliContext,
+  type CliIo,
+  type CliOutput,
+  EXIT_CODES,
+  openCliOutput,
+} from './output';
+import { rollbackCommand } from './rollback';
+import { runCommand } from './run';
+import { statusCommand } from './status';
 
 /** The commands, to point a usage error at the right help. */
 const COMMANDS: readonly string[] = ['run', 'rollback', 'status'];
@@ -104,9 +132,9 @@ export async function main(typed: readonly string[], io: CliIo): Promise<number>
       .wrap(HELP_WIDTH)
       .options(GLOBAL_OPTIONS)
       // For the top-level help, run is not the default, so its flags stay in its own help.
-      .command(runCommand(context, runIsDefault))
-      .command(rollbackCommand(context))
-      .command(statusCommand(context))
+      .command(commandModule(context, runCommand(context, runIsDefault)))
+      .command(commandModule(context, rollbackCommand(context)))
+      .command(commandModule(context, statusCommand(context)))
       .version(
         'version',
         'Show the version number',
@@ -147,4 +175,94 @@ export async function main(typed: readonly string[], io: CliIo): Promise<number>
     return usage ? EXIT_CODES.usage : EXIT_CODES.failed;
   }
   return context.exitCode;
+}
+
+/** The exit code for an error that stopped a command. */
+export function exitCodeForError(err: unknown): number {
+  const usage = [
+    UsageError,
+    ConfigError,
+    DatabaseUnreachableError,
+    EmbeddedStorageError,
+    SchemaNotReadyError,
+  ];
+  if (
+    err instanceof BackfillLockedError ||
+    err instanceof EmbeddedDatabaseBusyError ||
+    err instanceof ChangeCaptureBlockedError
+  ) {
+    return EXIT_CODES.locked;
+  }
+  return usage.some((type) => err instanceof type) ? EXIT_CODES.usage : EXIT_CODES.failed;
+}
+
+/** Prints one safe line for `err` (and its trace under --verbose) and answers the exit code. */
+function reportFailure(err: unknown, context: CliContext, output: CliOutput, verbose: boolean) {
+  const safe = describeErrorSafely(err);
+  if (err instanceof BackfillLockedError && context.signal.aborted) {
+    output.notices.error(`interrupted while waiting for the lock; nothing was written`, safe.code);
+    return EXIT_CODES.interrupted;
+  }
+  const hint =
+    err instanceof GoalBackfillError || verbose ? undefined : 'rerun with --verbose for a trace';
+  output.notices.error(safe.message, err instanceof UsageError ? null : safe.code, hint);
+  if (verbose) output.notices.detail(renderFailureTrace(err));
+  return exitCodeForError(err);
+}
+
+/**
+ * Turns a command's action (call the library with its checked flags, render, answer the exit
+ * code) into a yargs handler that owns the error path: any error becomes one safe stderr line
+ * and an exit code on the context. Nothing else in the CLI catches, prints and exits.
+ */
+function wrapHandler<T extends Partial<GlobalFlags>>(
+  context: CliContext,
+  action: CliCommand<T>['action'],
+): (args: ArgumentsCamelCase<T>) => Promise<void> {
+  return async (args) => {
+    const verbose = args.verbose === true;
+    const flags: GlobalFlags = { verbose, logFormat: cliLogFormat(context.argv, context.io.env) };
+    const output = openCliOutput(context.io.stderr, context.signal, flags);
+    try {
+      context.exitCode = await action(args, {
+        output,
+        withDatabase: (work, options) => withDatabase(context.io.env, work, options),
+      });
+    } catch (err) {
+      context.exitCode = reportFailure(err, context, output, verbose);
+    }
+  };
+}
+
+/** A command's yargs module: its declaration, with its action behind {@link wrapHandler}. */
+function commandModule<T extends Partial<GlobalFlags>>(
+  context: CliContext,
+  { action, ...declaration }: CliCommand<T>,
+): CommandModule<object, T> {
+  return { ...declaration, handler: wrapHandler(context, action) };
+}
+
+/**
+ * Opens the database at DATABASE_URL, hands it to `work` (resolving names in the schema of
+ * `--schema` or GOAL_BACKFILL_SCHEMA, when either is set), and destroys it afterwards, however
+ * `work` ends. A failure to connect becomes a DatabaseUnreachableError naming the host.
+ */
+export async function withDatabase<T>(
+  env: Readonly<Record<string, string | undefined>>,
+  work: (knex: Knex) => Promise<T>,
+  options: CliDatabaseOptions = {},
+): Promise<T> {
+  const { knex, target, close } = createCliKnex(env, options);
+  let connected = false;
+  const pool = knex.client.pool as { on?: (event: string, listener: () => void) => void };
+  pool?.on?.('createSuccess', () => {
+    connected = true;
+  });
+  try {
+    return await inSchema(knex, cliSchema(options.schema, env) ?? null, work);
+  } catch (err) {
+    throw asDatabaseUnreachable(err, target, { connected }) ?? err;
+  } finally {
+    await close();
+  }
 }

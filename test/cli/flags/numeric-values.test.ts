@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readBackfillEnv } from '../../../src/config/backfill-env';
-import { OPTION_SPECS, type OptionName, type OptionSpec } from '../../../src/config/option-spec';
+import { readBackfillEnv } from '../../../src/options';
+import { OPTION_SPECS, type OptionName, type OptionSpec } from '../../../src/options';
 import { ConfigError } from '../../../src/errors/config-error';
 import { tableCounts } from '../../support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';

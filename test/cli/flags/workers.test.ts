@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BackfillOptions } from '../../../src/backfill/backfill-options';
+import type { BackfillOptions } from '../../../src/options';
 import { temporaryFolder } from '../../support/embedded-folder';
 import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
 import { seedKnownSessions } from '../cli-fixtures';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createNotices } from '../../../src/cli/output/cli-output';
-import { StderrLines } from '../../../src/cli/output/cli-output';
+import { createNotices } from '../../../src/cli/output';
+import { StderrLines } from '../../../src/cli/output';
 import { createLogger } from '../../../src/logging/create-logger';
 import { CapturedStream } from '../cli-harness';
 

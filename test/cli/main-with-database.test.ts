@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database';
-import { linesOf, runCli, withoutServer } from '../cli-harness';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { linesOf, runCli, withoutServer } from './cli-harness';
 
 const PASSWORD = 'pa55-w0rd-never-printed';
 const COMMANDS = [['run'], ['run', '--dry-run'], ['rollback'], ['status']];

@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECT_TIMEOUT_MS } from '../../../src/cli/database/create-cli-knex';
-import { TEST_SERVER_URL } from '../../support/test-database';
-import { startBin } from '../bin-process';
-import { withoutServer } from '../cli-harness';
+import { CONNECT_TIMEOUT_MS } from '../../src/config/knex';
+import { TEST_SERVER_URL } from '../support/test-database';
+import { startBin } from './bin-process';
+import { withoutServer } from './cli-harness';
 
 /** Startup and teardown of a CLI process on a busy machine, beyond the connect timeout. */
 const SLACK_MS = 20_000;

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCliKnex } from '../../../src/cli/database/create-cli-knex';
-import { EmbeddedDatabaseBusyError } from '../../../src/errors/embedded-database-busy-error';
-import { linesOf, runCli } from '../cli-harness';
+import { createCliKnex } from '../../src/config/knex';
+import { EmbeddedDatabaseBusyError } from '../../src/errors/embedded-database-busy-error';
+import { linesOf, runCli } from '../cli/cli-harness';
 
 const folders: string[] = [];
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
-import { seedKnownSessions } from '../cli-fixtures';
-import { runCli, withoutServer } from '../cli-harness';
+import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { seedKnownSessions } from './cli-fixtures';
+import { runCli, withoutServer } from './cli-harness';
 
 /** Planted by the trigger in every field a server error can carry. */
 const MARKER = 'SERVER-FIELD-MARKER-3c1d';

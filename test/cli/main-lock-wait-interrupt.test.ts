@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { tableCounts } from '../../support/fixtures';
-import { holdBackfillLock } from '../../support/database-faults';
-import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
-import { settlesWithin, startBin, waitFor } from '../bin-process';
-import { seedKnownSessions } from '../cli-fixtures';
-import { runCli, withoutServer } from '../cli-harness';
+import { tableCounts } from '../support/fixtures';
+import { holdBackfillLock } from '../support/database-faults';
+import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { settlesWithin, startBin, waitFor } from './bin-process';
+import { seedKnownSessions } from './cli-fixtures';
+import { runCli, withoutServer } from './cli-harness';
 
 /** How long a command may take to end after the signal; generous for a busy machine. */
 const PROMPT_EXIT_MS = 15_000;

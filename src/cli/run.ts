@@ -1,18 +1,21 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Knex } from 'knex';
-import type { CommandModule } from 'yargs';
-import type { BackfillResult } from '../../backfill/backfill-result';
-import { runBackfill } from '../../backfill/run-backfill';
-import type { SessionFailure } from '../../bookkeeping/failure-store';
-import { UsageError } from '../../errors/usage-error';
-import { errorLogLine } from '../../report/error-log-line';
-import { renderRunSummary } from '../../report/run-summary';
-import { renderRunSummaryJson } from '../../report/run-summary-json';
-import { findResumableRun } from '../../status/backfill-status';
-import { declareOptions, flag, type GlobalFlags } from '../cli-options';
-import { withDatabase } from '../database/create-cli-knex';
-import { type CliOutput, TerminalProgressBar } from '../output/cli-output';
-import { type CliContext, EXIT_CODES, wrapHandler } from '../wrap-handler';
+import type { BackfillResult } from '../backfill/backfill-result';
+import { runBackfill } from '../backfill/run-backfill';
+import type { SessionFailure } from '../bookkeeping/failure-store';
+import { UsageError } from '../errors/usage-error';
+import { errorLogLine } from '../report/error-log-line';
+import { renderRunSummary } from '../report/run-summary';
+import { renderRunSummaryJson } from '../report/run-summary-json';
+import { findResumableRun } from '../status/backfill-status';
+import { declareOptions, flag, type GlobalFlags, type NumericFlags } from './flags';
+import {
+  type CliCommand,
+  type CliContext,
+  type CliOutput,
+  EXIT_CODES,
+  TerminalProgressBar,
+} from './output';
 
 /** `run`'s own flags; its numeric options come from the option spec. */
 export const RUN_OPTIONS = {
@@ -30,19 +33,6 @@ export const RUN_OPTIONS = {
     describe: '<sql>  Run after each page; its first value is milliseconds to wait (back-off)',
   },
 } as const;
-
-const RUN_NUMERIC = [
-  'batchSize',
-  'progressEvery',
-  'lockWaitMs',
-  'statementTimeoutMs',
-  'lockTimeoutMs',
-  'pauseMs',
-  'maxSessionsPerSecond',
-  'backoffMs',
-  'maxReplicationLagMs',
-  'workers',
-] as const;
 
 /**
  * The `--error-log` file: created (or emptied) when opened, one JSON line per failed session,
@@ -74,7 +64,7 @@ export class ErrorLogFile {
 }
 
 type RunArgs = GlobalFlags &
-  Record<(typeof RUN_NUMERIC)[number], number> & {
+  NumericFlags<'run'> & {
     dryRun?: boolean;
     json?: boolean;
     errorLog?: string;
@@ -145,12 +135,12 @@ function conclude(result: BackfillResult, errorLog: string | null, output: CliOu
  * `goal-backfill run`, the default command: backfill (or count), print the summary. `asDefault`
  * false registers it under its name only, so the top-level help shows no flags of its own.
  */
-export function runCommand(context: CliContext, asDefault = true): CommandModule<object, RunArgs> {
+export function runCommand(context: CliContext, asDefault = true): CliCommand<RunArgs> {
   return {
     command: asDefault ? ['run', '$0'] : 'run',
     describe: 'Backfill treatment_goals from the sessions (the default command)',
     builder: (yargs) =>
-      declareOptions(yargs, 'run', context, RUN_OPTIONS, RUN_NUMERIC)
+      declareOptions(yargs, 'run', context, RUN_OPTIONS)
         .conflicts('dry-run', 'error-log')
         .usage('Usage: goal-backfill run [options]\n\nBackfill treatment_goals from the sessions.')
         .example('goal-backfill run --dry-run', 'Count what a run would do; write nothing')
@@ -159,19 +149,19 @@ export function runCommand(context: CliContext, asDefault = true): CommandModule
           'goal-backfill run --pause-ms 200',
           'Leave 200 ms to live traffic after each page',
         ) as never,
-    handler: wrapHandler(context, async (args, output) => {
+    action: async (args, { output, withDatabase }) => {
       const errorLog = args.errorLog ?? null;
-      const result = await withDatabase(
-        context.io.env,
-        (knex) => backfill(knex, args, context, output),
-        { workers: args.workers, schema: args.schema, logger: output.logger },
-      );
+      const result = await withDatabase((knex) => backfill(knex, args, context, output), {
+        workers: args.workers,
+        schema: args.schema,
+        logger: output.logger,
+      });
       context.io.stdout.write(
         args.json
           ? renderRunSummaryJson(result, errorLog)
           : renderRunSummary(result, { errorLogPath: errorLog }),
       );
       return conclude(result, errorLog, output);
-    }),
+    },
   };
 }

@@ -1,9 +1,79 @@
 import { Writable } from 'node:stream';
 import { MultiBar, type SingleBar } from 'cli-progress';
-import type { BackfillProgress } from '../../backfill/backfill-options';
-import { createLogger, type LogFormat } from '../../logging/create-logger';
-import type { Logger } from '../../logging/logger';
-import type { GlobalFlags } from '../cli-options';
+import type { Knex } from 'knex';
+import type { ArgumentsCamelCase, CommandModule } from 'yargs';
+import type { CliDatabaseOptions } from '../config/knex';
+import { createLogger, type LogFormat } from '../logging/create-logger';
+import type { Logger } from '../logging/logger';
+import type { BackfillProgress } from '../options';
+
+/** The exit codes of `goal-backfill`, documented in docs/cli.md. */
+export const EXIT_CODES = {
+  /** The command did all it was asked. */
+  ok: 0,
+  /** The run finished, but some sessions failed; also any unexpected error. */
+  failed: 1,
+  /**
+   * Bad usage or configuration: a flag, DATABASE_URL, the embedded database's folder (or a full
+   * disk under it), an unreachable database, a missing schema.
+   */
+  usage: 2,
+  /**
+   * Another backfill or rollback holds the lock, another process has the embedded database open,
+   * or app transactions kept therapy_sessions locked while a run started its change capture.
+   */
+  locked: 3,
+  /** Stopped by SIGINT or SIGTERM (128 + 2, as shells report Ctrl-C). */
+  interrupted: 130,
+} as const;
+
+/** Everything the CLI reads from and writes to its process. bin.ts passes the real ones. */
+export interface CliIo {
+  /** Reports: the run summary, `--json` output, help and version. */
+  stdout: Writable;
+  /** Logs, progress, warnings and errors. */
+  stderr: Writable;
+  /** Where DATABASE_URL is read from. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stderr is a terminal, which turns progress lines into a live bar. @default false */
+  isTTY?: boolean;
+  /** Aborted on SIGINT or SIGTERM: `run` stops after the current page and keeps its checkpoint. */
+  signal?: AbortSignal;
+}
+
+/** One invocation's state, created by `main` and shared with the command it runs. */
+export interface CliContext {
+  /** The command line as typed, for the checks that need more than yargs' parse of it. */
+  readonly argv: readonly string[];
+  readonly io: CliIo;
+  readonly signal: AbortSignal;
+  /** Set by the command that ran. */
+  exitCode: number;
+}
+
+/** What main hands a command's action beside its checked flags. */
+export interface CommandTools {
+  output: CliOutput;
+  /** Opens the database (see main's withDatabase), hands it to `work`, and closes it. */
+  withDatabase<T>(work: (knex: Knex) => Promise<T>, options?: CliDatabaseOptions): Promise<T>;
+}
+
+/**
+ * A command as its file declares it: yargs' description and builder, and an action that calls
+ * the library, renders the result and answers the exit code. main turns the action into the
+ * handler, which owns the error path.
+ */
+export interface CliCommand<Args> extends Omit<CommandModule<object, Args>, 'handler'> {
+  action(args: ArgumentsCamelCase<Args>, tools: CommandTools): Promise<number>;
+}
+
+/** The flags every command accepts that shape its output. */
+export interface OutputFlags {
+  /** `--verbose`: debug logging, and stack traces on unexpected errors. @default false */
+  verbose: boolean;
+  /** `--log-format`: how stderr lines are written. @default GOAL_BACKFILL_LOG_FORMAT, else 'text' */
+  logFormat: LogFormat;
+}
 
 /**
  * The CLI's stderr for log lines and notices. While a live progress bar is drawn, lines go
@@ -82,7 +152,7 @@ export interface CliOutput {
 }
 
 /** Builds the output of one command on `out`, at debug level under --verbose. */
-export function openCliOutput(out: Writable, signal: AbortSignal, flags: GlobalFlags): CliOutput {
+export function openCliOutput(out: Writable, signal: AbortSignal, flags: OutputFlags): CliOutput {
   const stderr = new StderrLines(out);
   const format = flags.logFormat;
   const logger = createLogger({ level: flags.verbose ? 'debug' : 'info', format, stream: stderr });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
-import { MARKER, seedKnownSessions } from '../cli-fixtures';
-import { linesOf, runCli, withoutServer } from '../cli-harness';
+import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { MARKER, seedKnownSessions } from './cli-fixtures';
+import { linesOf, runCli, withoutServer } from './cli-harness';
 
 describe.skipIf(withoutServer)('goal-backfill run, backing off under strain', () => {
   let db: TestDatabase;

@@ -2,16 +2,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetData } from '../../support/backfill-assertions';
-import { tableCounts } from '../../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../../support/test-database';
-import { lockGoalsTable, MARKER, seedKnownSessions } from '../cli-fixtures';
+import { resetData } from '../support/backfill-assertions';
+import { tableCounts } from '../support/fixtures';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { lockGoalsTable, MARKER, seedKnownSessions } from './cli-fixtures';
 import {
   dropRejectingTrigger,
   holdBackfillLock,
   installRejectingTrigger,
-} from '../../support/database-faults';
-import { linesOf, runCli, withoutServer } from '../cli-harness';
+} from '../support/database-faults';
+import { linesOf, runCli, withoutServer } from './cli-harness';
 
 describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
   let db: TestDatabase;

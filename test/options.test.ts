@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Knex } from 'knex';
+import { ConfigError } from '../src/errors/config-error';
+import { silentLogger } from '../src/logging/logger';
 import {
   BACKFILL_ENV_VARIABLES,
   backfillEnvOptions,
+  flagsOf,
+  OPTION_SPECS,
+  optionsTakenBy,
   readBackfillEnv,
+  resolveBackfillOptions,
   workersFromEnv,
-} from '../../src/config/backfill-env';
-import { ConfigError } from '../../src/errors/config-error';
-import { PROJECT_ROOT } from '../support/run-command';
+} from '../src/options';
+import { PROJECT_ROOT } from './support/run-command';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -236,5 +242,44 @@ describe('BACKFILL_ENV_VARIABLES', () => {
       (variable) => !guide.includes(`\`${variable}\``),
     );
     expect(missing).toEqual([]);
+  });
+});
+
+describe('everything derived from OPTION_SPECS', () => {
+  const knex = {} as Knex;
+
+  it('resolveBackfillOptions applies the default of every option runBackfill takes', () => {
+    const resolved = resolveBackfillOptions({ knex, logger: silentLogger });
+    for (const name of optionsTakenBy('runBackfill')) {
+      expect(resolved[name]).toBe(OPTION_SPECS[name].default);
+    }
+  });
+
+  it('resolveBackfillOptions checks every option runBackfill takes against its range', () => {
+    const tooBig = Object.fromEntries(
+      optionsTakenBy('runBackfill').map((name) => [name, OPTION_SPECS[name].max + 1]),
+    );
+    let error: unknown;
+    try {
+      resolveBackfillOptions({ knex, logger: silentLogger, ...tooBig });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ConfigError).problems.map((problem) => problem.split(' ')[0])).toEqual(
+      optionsTakenBy('runBackfill'),
+    );
+  });
+
+  it("the variables are run's numeric flags, and the commands take the options of their functions", () => {
+    const withVariable = (Object.keys(OPTION_SPECS) as (keyof typeof OPTION_SPECS)[]).filter(
+      (name) => 'env' in OPTION_SPECS[name],
+    );
+    expect(flagsOf('run')).toEqual(withVariable);
+    expect(flagsOf('rollback')).toEqual(['batchSize', 'lockWaitMs']);
+    expect(flagsOf('status')).toEqual(['limit']);
+    for (const name of flagsOf('rollback')) {
+      expect(optionsTakenBy('rollbackBackfill')).toContain(name);
+    }
+    expect(optionsTakenBy('getBackfillStatus')).toEqual(['limit']);
   });
 });

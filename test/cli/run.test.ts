@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { resetData } from '../../support/backfill-assertions';
-import { insertClinicianGoal, readGoals, tableCounts } from '../../support/fixtures';
-import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
-import { MARKER, seedKnownSessions } from '../cli-fixtures';
-import { linesOf, runCli, withoutServer } from '../cli-harness';
+import { resetData } from '../support/backfill-assertions';
+import { insertClinicianGoal, readGoals, tableCounts } from '../support/fixtures';
+import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { MARKER, seedKnownSessions } from './cli-fixtures';
+import { linesOf, runCli, withoutServer } from './cli-harness';
 
 const RULE = '='.repeat(70);
 

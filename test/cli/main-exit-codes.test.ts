@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES, exitCodeForError } from '../../src/cli/wrap-handler';
+import { exitCodeForError } from '../../src/cli/main';
+import { EXIT_CODES } from '../../src/cli/output';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { BackfillRunFailedError } from '../../src/errors/backfill-run-failed-error';
 import { ChangeCaptureBlockedError } from '../../src/errors/change-capture-blocked-error';

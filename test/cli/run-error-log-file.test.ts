@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorLogFile } from '../../../src/cli/commands/run';
-import { UsageError } from '../../../src/errors/usage-error';
-import { errorLogLine } from '../../../src/report/error-log-line';
+import { ErrorLogFile } from '../../src/cli/run';
+import { UsageError } from '../../src/errors/usage-error';
+import { errorLogLine } from '../../src/report/error-log-line';
 
 let directory: string | null = null;
 

@@ -1,12 +1,9 @@
 import type { Knex } from 'knex';
-import type { CommandModule } from 'yargs';
-import { renderRollbackJson, renderRollbackReport } from '../../report/rollback-report';
-import { rollbackBackfill } from '../../rollback/rollback-backfill';
-import { getBackfillStatus } from '../../status/backfill-status';
-import { declareOptions, flag, type GlobalFlags } from '../cli-options';
-import { withDatabase } from '../database/create-cli-knex';
-import type { CliOutput } from '../output/cli-output';
-import { type CliContext, EXIT_CODES, wrapHandler } from '../wrap-handler';
+import { renderRollbackJson, renderRollbackReport } from '../report/rollback-report';
+import { rollbackBackfill } from '../rollback/rollback-backfill';
+import { getBackfillStatus } from '../status/backfill-status';
+import { declareOptions, flag, type GlobalFlags, type NumericFlags, numericFlags } from './flags';
+import { type CliCommand, type CliContext, type CliOutput, EXIT_CODES } from './output';
 
 /** `rollback`'s own flags; its numeric options come from the option spec. */
 export const ROLLBACK_OPTIONS = {
@@ -18,7 +15,7 @@ export const ROLLBACK_OPTIONS = {
 } as const;
 
 type RollbackArgs = Partial<GlobalFlags> &
-  Record<'batchSize' | 'lockWaitMs', number> & {
+  NumericFlags<'rollback'> & {
     dryRun?: boolean;
     includeChanged?: boolean;
     json?: boolean;
@@ -47,20 +44,19 @@ async function rollback(knex: Knex, args: RollbackArgs, context: CliContext, out
       logger: output.logger,
       dryRun,
       includeChanged,
-      batchSize: args.batchSize,
-      lockWaitMs: args.lockWaitMs,
+      ...numericFlags('rollback', args),
       signal: context.signal,
     }),
   );
 }
 
 /** `goal-backfill rollback`: deletes the backfilled goals as the migration's down does. */
-export function rollbackCommand(context: CliContext): CommandModule<object, RollbackArgs> {
+export function rollbackCommand(context: CliContext): CliCommand<RollbackArgs> {
   return {
     command: 'rollback',
     describe: 'Delete the backfilled goals nobody changed; clinician goals always stay',
     builder: (yargs) =>
-      declareOptions(yargs, 'rollback', context, ROLLBACK_OPTIONS, ['batchSize', 'lockWaitMs'])
+      declareOptions(yargs, 'rollback', context, ROLLBACK_OPTIONS)
         .usage(
           'Usage: goal-backfill rollback [options]\n\nDelete the backfilled goals nobody changed.',
         )
@@ -70,16 +66,15 @@ export function rollbackCommand(context: CliContext): CommandModule<object, Roll
           'goal-backfill rollback --include-changed --json',
           'Also delete changed goals',
         ) as never,
-    handler: wrapHandler(context, async (args, output) => {
-      const result = await withDatabase(
-        context.io.env,
-        (knex) => rollback(knex, args, context, output),
-        { schema: args.schema, logger: output.logger },
-      );
+    action: async (args, { output, withDatabase }) => {
+      const result = await withDatabase((knex) => rollback(knex, args, context, output), {
+        schema: args.schema,
+        logger: output.logger,
+      });
       context.io.stdout.write(
         args.json ? renderRollbackJson(result) : renderRollbackReport(result),
       );
       return EXIT_CODES.ok;
-    }),
+    },
   };
 }

@@ -3,20 +3,23 @@ import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
-import { runStoppedAfterFirstPage } from '../support/backfill-assertions';
-import { holdBackfillLock } from '../support/database-faults';
-import { insertClinicianGoal, tableCounts } from '../support/fixtures';
-import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
-import { seedKnownSessions } from './cli-fixtures';
-import { runCli, withoutServer } from './cli-harness';
+import { runBackfill } from '../../../src/backfill/run-backfill';
+import { silentLogger } from '../../../src/logging/logger';
+import { runStoppedAfterFirstPage } from '../../support/backfill-assertions';
+import { holdBackfillLock } from '../../support/database-faults';
+import { insertClinicianGoal, tableCounts } from '../../support/fixtures';
+import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
+import { seedKnownSessions } from '../cli-fixtures';
+import { runCli, withoutServer } from '../cli-harness';
 
 /** The published schema docs/schemas/`file`, compiled strictly. */
 function schema(file: string): ValidateFunction {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
   addFormats(ajv);
-  const text = readFileSync(path.join(__dirname, '..', '..', 'docs', 'schemas', file), 'utf8');
+  const text = readFileSync(
+    path.join(__dirname, '..', '..', '..', 'docs', 'schemas', file),
+    'utf8',
+  );
   return ajv.compile(JSON.parse(text));
 }
 

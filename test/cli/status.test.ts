@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../../src/backfill/run-backfill';
-import { silentLogger } from '../../../src/logging/logger';
-import { runStoppedAfterFirstPage } from '../../support/backfill-assertions';
-import { holdBackfillLock } from '../../support/database-faults';
-import { insertClinicianGoal } from '../../support/fixtures';
-import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
-import { seedKnownSessions } from '../cli-fixtures';
-import { linesOf, runCli, withoutServer } from '../cli-harness';
+import { runBackfill } from '../../src/backfill/run-backfill';
+import { silentLogger } from '../../src/logging/logger';
+import { runStoppedAfterFirstPage } from '../support/backfill-assertions';
+import { holdBackfillLock } from '../support/database-faults';
+import { insertClinicianGoal } from '../support/fixtures';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
+import { seedKnownSessions } from './cli-fixtures';
+import { linesOf, runCli, withoutServer } from './cli-harness';
 
 describe.skipIf(withoutServer)('goal-backfill status', () => {
   let db: TestDatabase;

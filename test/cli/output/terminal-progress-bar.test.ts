@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StderrLines, TerminalProgressBar } from '../../../src/cli/output/cli-output';
+import { StderrLines, TerminalProgressBar } from '../../../src/cli/output';
 import { CapturedStream } from '../cli-harness';
 
 function report(sessionsProcessed: number, elapsedMs: number) {
