@@ -1,7 +1,12 @@
 import type { Knex } from 'knex';
 import { describeLockHolderRun } from './bookkeeping/describe-lock-holder';
 import { runStore } from './bookkeeping/run-store';
-import { checkOption, optionOrDefault, schemaNameProblem } from './config/option-spec';
+import {
+  checkOptionsOf,
+  type NumericOptions,
+  numericOptionsOf,
+  schemaNameProblem,
+} from './options';
 import { databaseErrorKind } from './db/database-error-kind';
 import { LockedConnection } from './db/locked-connection';
 import { toCount } from './db/query-rows';
@@ -19,21 +24,13 @@ import { type GoalTableMapping, readGoalTableMapping } from './schema/goal-table
 import { TABLES } from './schema/tables';
 
 /** Options of {@link rollbackBackfill}. */
-export interface RollbackOptions {
+export interface RollbackOptions extends NumericOptions<'rollbackBackfill'> {
   knex: Knex;
   logger: Logger;
   /** Count what would be deleted and delete nothing. @default false */
   dryRun?: boolean;
   /** Also delete backfilled goals that clinicians have changed since. @default false */
   includeChanged?: boolean;
-  /** Goals deleted per statement. @default 5000 */
-  batchSize?: number;
-  /** How long to wait for a running backfill to release the lock. @default 0 */
-  lockWaitMs?: number;
-  /** `statement_timeout` for each delete. @default 120000 */
-  statementTimeoutMs?: number;
-  /** `lock_timeout` for each delete, so app writes are never held up long. @default 5000 */
-  lockTimeoutMs?: number;
   /**
    * Stops the wait for the lock: once aborted before the lock is taken, the rollback deletes
    * nothing and throws {@link BackfillLockedError}. After that it finishes its batches.
@@ -67,9 +64,7 @@ export interface RollbackResult {
 
 function validate(options: RollbackOptions): void {
   const problems: string[] = [];
-  for (const name of ['batchSize', 'lockWaitMs', 'statementTimeoutMs', 'lockTimeoutMs'] as const) {
-    checkOption(problems, name, options[name]);
-  }
+  checkOptionsOf(problems, 'rollbackBackfill', options);
   const schemaProblem = schemaNameProblem(options.schema);
   if (schemaProblem !== null) problems.push(`schema ${schemaProblem}`);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -199,18 +194,21 @@ export async function rollbackBackfill(options: RollbackOptions): Promise<Rollba
 /** {@link rollbackBackfill} on a Knex whose connections resolve names where it works. */
 async function rollback(options: RollbackOptions): Promise<RollbackResult> {
   const { knex, logger, dryRun = false, includeChanged = false } = options;
-  const batchSize = optionOrDefault('batchSize', options.batchSize);
+  const { batchSize, statementTimeoutMs, lockTimeoutMs, lockWaitMs } = numericOptionsOf(
+    'rollbackBackfill',
+    options,
+  );
   const startedAt = performance.now();
   const connection = await LockedConnection.open(knex, {
     logger,
     beforeLock: assertSchemaReady,
     settings: {
-      statementTimeoutMs: optionOrDefault('statementTimeoutMs', options.statementTimeoutMs),
-      lockTimeoutMs: optionOrDefault('lockTimeoutMs', options.lockTimeoutMs),
+      statementTimeoutMs,
+      lockTimeoutMs,
       applicationName: 'goal-backfill rollback',
     },
     lock: {
-      waitMs: optionOrDefault('lockWaitMs', options.lockWaitMs),
+      waitMs: lockWaitMs,
       signal: options.signal,
       describeHolder: describeLockHolderRun,
     },
