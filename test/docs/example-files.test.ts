@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../support/run-command';
 /**
  * A fenced block whose info string names a file (```js file=examples/consumer/knexfile.js) is
  * that file of docs/, printed whole: the migration files the guide tells an app to write are the
- * ones test/package/app-kinds.test.ts deploys, and an edit to one side alone fails here.
+ * ones test/package/app-kinds.e2e.test.ts deploys, and an edit to one side alone fails here.
  */
 
 const DOCUMENTS = ['docs/migration-guide.md', 'docs/library.md'];

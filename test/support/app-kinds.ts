@@ -48,7 +48,7 @@ export const COMMONJS_APP: AppKind = {
   typecheck: false,
 };
 
-/** The kinds the guide documents, each run end to end by test/package/app-kinds.test.ts. */
+/** The kinds the guide documents, each run end to end by test/package/app-kinds.e2e.test.ts. */
 export const APP_KINDS: readonly AppKind[] = [
   COMMONJS_APP,
   {

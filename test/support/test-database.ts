@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { inMemoryKnexConfig } from '../../src/config/embedded-database';
+import { inMemoryKnexConfig } from '../../src/config/embedded';
 import { CHAIN_MIGRATIONS_TABLE } from '../../src/schema/tables';
 import { resetData } from './backfill-assertions';
 

@@ -1,5 +1,5 @@
-// Compiled with `tsc --noEmit` by test/package/consumer-app.test.ts, and with the TypeScript
-// app's knexfile and migrations by test/package/app-kinds.test.ts: the package's types work for
+// Compiled with `tsc --noEmit` by test/package/consumer-app.e2e.test.ts, and with the TypeScript
+// app's knexfile and migrations by test/package/app-kinds.e2e.test.ts: the package's types work for
 // a consumer, with the app's own knex.
 import type { Knex } from 'knex';
 import {

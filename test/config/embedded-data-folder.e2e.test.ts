@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EMBEDDED_POSTGRES_MAJOR, lockFileOf } from '../../src/config/embedded-database';
+import { EMBEDDED_POSTGRES_MAJOR, lockFileOf } from '../../src/config/embedded';
 import { temporaryFolder } from '../support/embedded-folder';
 import { type CommandResult, PROJECT_ROOT, runCommand } from '../support/run-command';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECT_TIMEOUT_MS } from '../../src/cli/database/create-cli-knex';
-import { EMBEDDED_PACKAGES } from '../../src/config/embedded-database';
+import { EMBEDDED_PACKAGES } from '../../src/config/embedded';
 import { devDependency, usePackedPackage } from '../support/packed-app';
 import { onPglite } from '../support/test-database';
 import {

@@ -1,49 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
-import { openFailureCode, ROOM_TO_START_BYTES } from '../../src/config/embedded-database';
 import { temporaryFolder } from '../support/embedded-folder';
 import { runCommand } from '../support/run-command';
-
-/** PGlite's own rejection for `folder`, as it throws it (emscripten's ErrnoError is no Error). */
-async function openFailure(folder: string): Promise<unknown> {
-  const pg = new PGlite(folder);
-  return pg.waitReady.then(
-    () => pg.close().then(() => null),
-    (err: unknown) => err,
-  );
-}
-
-describe('openFailureCode: what PGlite throws when it cannot write its folder', () => {
-  it('reads the errno of the ErrnoError PGlite throws, a full disk (errno 51) included', async () => {
-    const root = temporaryFolder('goal-backfill-errno-');
-    try {
-      const file = path.join(root.root, 'file');
-      writeFileSync(file, 'x');
-      // A real one: PGlite over a file fails with ENOTDIR, errno 54, with no message or stack.
-      const real = await openFailure(file);
-      expect(real).not.toBeInstanceOf(Error);
-      expect(Object.keys(real as object).sort()).toEqual(['errno', 'name']);
-      expect(openFailureCode(real, file)).toBe('ENOTDIR');
-      // The same class with the errno a full disk gives (seen in a real ENOSPC, below).
-      const ErrnoError = (real as object).constructor as new (errno: number) => unknown;
-      expect(openFailureCode(new ErrnoError(51), file)).toBe('ENOSPC');
-      expect(openFailureCode(new ErrnoError(9999), file)).toBe('errno 9999');
-    } finally {
-      root.remove();
-    }
-  });
-
-  it('reads a failed start as a full disk only when too little room is left to start', () => {
-    const failed = new Error('PGlite failed to initialize properly');
-    expect(openFailureCode(failed, '/x', () => 1024 * 1024)).toBe('ENOSPC');
-    expect(openFailureCode(failed, '/x', () => ROOM_TO_START_BYTES)).toBeNull();
-    expect(openFailureCode(failed, '/x', () => null)).toBeNull();
-    expect(openFailureCode(new Error('something else'), '/x', () => 0)).toBeNull();
-  });
-});
 
 /**
  * Whether this machine lets a process mount a small tmpfs of its own: a user and mount
