@@ -9,7 +9,7 @@ import { describeErrorSafely } from '../db/safe-error';
 import { BackfillRunFailedError } from '../errors/backfill-run-failed-error';
 import { BackfillUnverifiedError, type PassShortfall } from '../errors/backfill-unverified-error';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
-import { readGoalTableMapping } from '../schema/goal-table';
+import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
 import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
 import {
   type BackfillOptions,
@@ -18,15 +18,8 @@ import {
 } from './backfill-options';
 import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
 import { bestEffort } from '../db/best-effort';
-import { countPage, type PageOutcome, writePage } from './page-writer';
 import { PageReporter } from './page-reporter';
-import {
-  checkPass,
-  countSessions,
-  keyNullCounts,
-  type PassCheck,
-  shortfallOfRun,
-} from './pass-census';
+import { checkPass, countSessions, keyNullCounts, shortfallOfRun } from './pass-census';
 import { claimChanges, type ReadPass } from '../bookkeeping/read-window';
 import { inSchema } from '../db/schema-scope';
 import { sqlRunner } from '../db/sql-runner';
@@ -35,22 +28,44 @@ import {
   startChangeCapture,
   stopChangeCapture,
 } from '../schema/session-change-capture';
-import type { SessionKey } from '../bookkeeping/session-key';
-import { paceNextPage } from './page-pacing';
 import { laneBoundaries } from './lane-boundaries';
-import { readSplitPass } from './lane-reader';
-import { lanesAt } from '../bookkeeping/patient-lane';
+import { readPass } from './lanes';
+import { countsOfSplit, type LaneSplit, lanesAt } from '../bookkeeping/patient-lane';
 import type { SessionSettings } from '../db/session-settings';
 import { assertPoolAllowsWorkers } from './pool-capacity';
 
 /** How many catch-up passes a run makes at most, after its first pass. */
 const MAX_CATCH_UP_PASSES = 5;
 
-/** Where the run stands: the pass it is in and what the next page continues from. */
-interface RunPosition {
-  pass: ReadPass;
-  cursor: SessionKey | null;
+/** A pass of a run, with its lanes. */
+type LanedPass = ReadPass & { split: LaneSplit };
+
+/** One invocation of a run under the lock: what it set up, and where it stands. */
+interface Run {
+  connection: LockedConnection;
+  settings: SessionSettings;
+  options: ResolvedBackfillOptions;
+  /** The goal_backfill_runs row, or null for a dry run. */
+  runId: string | null;
+  resumed: boolean;
+  table: GoalTableMapping;
+  totalSessions: number;
+  reporter: PageReporter;
+  /** Milliseconds since this invocation started. */
+  elapsedMs: () => number;
+  /** Milliseconds the run has worked, earlier invocations included. */
+  runElapsedMs: () => number;
+  pacing: { sessionsThisRun: number };
+  /** The pass being read. */
+  pass: LanedPass;
+  /** The run's counts so far. */
   counts: BackfillCounts;
+}
+
+/** How the passes ended: read to the end or stopped by the signal, and any shortfall found. */
+interface PassesEnd {
+  outcome: BackfillResult['outcome'];
+  shortfall: PassShortfall | null;
 }
 
 /**
@@ -67,214 +82,211 @@ async function backfillUnderLock(
   options: ResolvedBackfillOptions,
   startedAt: number,
 ): Promise<BackfillResult> {
-  const { logger, dryRun, batchSize } = options;
-  const elapsedMs = () => Math.round(performance.now() - startedAt);
+  const run = await openRun(connection, settings, options, startedAt);
+  let end: PassesEnd;
+  try {
+    end = await readPasses(run);
+  } catch (err) {
+    return await stopOnError(run, err);
+  }
+  return finishRun(run, end);
+}
+
+/**
+ * Starts or resumes the run record (a real run turns change capture on first), and sets up the
+ * pass it reads first: the resumed run's, or pass 0 split into lanes for the workers.
+ */
+async function openRun(
+  connection: LockedConnection,
+  settings: SessionSettings,
+  options: ResolvedBackfillOptions,
+  startedAt: number,
+): Promise<Run> {
+  const { logger, dryRun } = options;
+  const { db } = connection;
   let started: Awaited<ReturnType<typeof startOrResume>> | null = null;
   if (!dryRun) {
     // Capture must have run since a run's start for its resume to trust the change records.
-    const wasCapturing = await changeCaptureActive(connection.db);
-    await startChangeCapture(connection.db, {
-      lockTimeoutMs: options.lockTimeoutMs,
-      signal: options.signal,
-    });
-    started = await startOrResume(connection.db, options, { canResume: wasCapturing });
+    const wasCapturing = await changeCaptureActive(db);
+    await startChangeCapture(db, { lockTimeoutMs: options.lockTimeoutMs, signal: options.signal });
+    started = await startOrResume(db, options, { canResume: wasCapturing });
   }
   const runId = started?.run.id ?? null;
-  const table = await readGoalTableMapping(connection.db);
   const resumed = started?.resumed ?? false;
-  const totalSessions = await countSessions(connection.db);
-  const position: RunPosition = {
-    pass: started?.run.pass ?? { number: 0, captured: !dryRun, processedBefore: 0 },
-    cursor: started?.run.checkpoint ?? null,
-    counts: resumed && started ? started.run.counts : emptyCounts(),
-  };
-  if (!started?.run.pass && options.workers > 1) {
-    const boundaries = await laneBoundaries(connection.db, options.workers, totalSessions);
-    position.pass.split = {
-      countsBefore: position.counts,
-      lanes: lanesAt(boundaries, emptyCounts),
-    };
-  }
-  if (runId !== null && !started?.run.pass) {
-    await runStore.beginPass(connection.db, runId, position);
-  }
+  const table = await readGoalTableMapping(db);
+  const totalSessions = await countSessions(db);
+  const saved = started?.run.pass && runId !== null ? await runStore.splitOf(db, runId) : null;
+  const pass: LanedPass =
+    started?.run.pass && saved
+      ? { ...started.run.pass, split: saved }
+      : {
+          number: 0,
+          captured: !dryRun,
+          processedBefore: 0,
+          split: {
+            countsBefore: emptyCounts(),
+            lanes: lanesAt(await laneBoundaries(db, options.workers, totalSessions), emptyCounts),
+          },
+        };
+  // A resumed pass is saved again in the one checkpoint form, whichever version saved it.
+  if (runId !== null) await runStore.beginPass(db, runId, pass);
+  const counts = countsOfSplit(pass.split);
   const elapsedBefore = resumed && started ? started.run.elapsedMs : 0;
+  const elapsedMs = () => Math.round(performance.now() - startedAt);
   logger.info('backfill.start', {
     runId,
     dryRun,
     resumed,
-    batchSize,
+    batchSize: options.batchSize,
     workers: options.workers,
-    lanes: position.pass.split?.lanes.length ?? null,
+    lanes: options.workers > 1 ? pass.split.lanes.length : null,
     totalSessions,
     database: describeDatabase(options.knex),
   });
-
-  const reporter = new PageReporter(
+  return {
+    connection,
+    settings,
     options,
     runId,
+    resumed,
+    table,
     totalSessions,
-    position.counts.sessionsProcessed,
-  );
-  const { failures } = reporter;
-  const reconnect = async () => {
-    await connection.reopen();
-    const saved = runId === null ? null : await runStore.get(connection.db, runId);
-    if (saved?.pass) {
-      Object.assign(position, { pass: saved.pass, cursor: saved.checkpoint, counts: saved.counts });
-    }
-    logger.warn('backfill.reconnected', {
-      runId,
-      sessionsProcessed: position.counts.sessionsProcessed,
-    });
+    reporter: new PageReporter(options, runId, totalSessions, counts.sessionsProcessed),
+    elapsedMs,
+    runElapsedMs: () => elapsedBefore + elapsedMs(),
+    pacing: { sessionsThisRun: 0 },
+    pass,
+    counts,
   };
-  const retrying = <T>(work: () => Promise<T>, event: string) =>
-    retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
-  const nextPage = (): Promise<PageOutcome> => {
-    const { cursor: after, counts: totalsBefore, pass: window } = position;
-    const selection = { after, limit: batchSize, window, lane: null, table };
-    return runId === null
-      ? countPage(connection.db, selection, options.logSessionDecisions)
-      : writePage(connection.db, {
-          ...selection,
-          runId,
-          perSession: options.logSessionDecisions,
-          saveProgress: (db, pageCounts, lastKey) =>
-            runStore.checkpoint(db, runId, {
-              counts: addCounts(totalsBefore, pageCounts),
-              cursor: lastKey,
-              elapsedMs: elapsedBefore + elapsedMs(),
-            }),
-        });
-  };
+}
 
-  const pacing = { sessionsThisRun: 0 };
-  let outcome: BackfillResult['outcome'] = 'completed';
-  let shortfall: PassShortfall | null = null;
-  try {
-    passes: for (;;) {
-      const { split } = position.pass;
-      if (split) {
-        const read = await readSplitPass({
-          options,
-          runId,
-          table,
-          pass: { ...position.pass, split },
-          connection,
-          settings,
-          reporter,
-          elapsedMs,
-          runElapsedMs: () => elapsedBefore + elapsedMs(),
-          pacing,
-          onCounts: (counts) => {
-            position.counts = counts;
-          },
-        });
-        if (read === 'interrupted') {
-          outcome = 'interrupted';
-          break;
-        }
-      }
-      while (!split) {
-        if (options.signal?.aborted) {
-          outcome = 'interrupted';
-          break passes;
-        }
-        const pageStarted = performance.now();
-        const page = await retrying(nextPage, 'backfill.page');
-        if (page.lastKey === null) break;
-        position.counts = addCounts(position.counts, page.counts);
-        position.cursor = page.lastKey;
-        reporter.pageDone(page, position.counts, performance.now() - pageStarted, elapsedMs());
-        if (page.counts.sessionsProcessed < batchSize) break;
-        pacing.sessionsThisRun += page.counts.sessionsProcessed;
-        await paceNextPage(connection, options, {
-          runId,
-          pass: position.pass.number,
-          lockWaiters: page.lockWaiters,
-          sessionsThisRun: pacing.sessionsThisRun,
-          elapsedMs: elapsedMs(),
-          retrying,
-        });
-      }
-      const { pass } = position;
-      const check: PassCheck = await retrying(
-        () => checkPass(connection.db, pass, pass.split?.lanes ?? position.cursor, position.counts),
-        'backfill.census',
-      );
-      const { census, read } = check;
-      shortfall = check.shortfall;
-      if (shortfall !== null) break;
-      // Fewer in the window than were read: some were written again or deleted after being read.
-      if (census.placed < read) {
-        logger.warn('backfill.sessions_changed', { runId, pass: pass.number, read, ...census });
-      }
-      position.counts = addCounts(position.counts, keyNullCounts(census.keyNull));
-      logger.info('backfill.pass_done', { runId, pass: pass.number, read, ...census });
-      if (runId === null) break;
-      if (pass.number >= MAX_CATCH_UP_PASSES) {
-        logger.warn('backfill.catch_up_unsettled', { runId, passes: pass.number, read });
-        shortfall = await retrying(
-          () => shortfallOfRun(connection.db, position.counts),
-          'backfill.census',
-        );
-        break;
-      }
-      const next: ReadPass = {
-        number: pass.number + 1,
-        captured: true,
-        processedBefore: position.counts.sessionsProcessed,
-      };
-      const claimed = await retrying(
-        () =>
-          connection.db.transaction(async (trx) => {
-            const db = sqlRunner(trx);
-            const changes = await claimChanges(db, next.number);
-            if (changes > 0) {
-              await runStore.beginPass(db, runId, { ...position, pass: next, cursor: null });
-            }
-            return changes;
-          }),
-        'backfill.claim',
-      );
-      if (claimed === 0) {
-        // Nothing written since the last claim: the next pass would read nothing.
-        logger.info('backfill.pass_done', {
-          runId,
-          pass: next.number,
-          read: 0,
-          placed: 0,
-          beyond: 0,
-          keyNull: 0,
-        });
-        shortfall = await retrying(
-          () => shortfallOfRun(connection.db, position.counts),
-          'backfill.census',
-        );
-        break;
-      }
-      position.pass = next;
-      position.cursor = null;
-    }
-  } catch (err) {
-    const safe = describeErrorSafely(err);
-    if (runId !== null) {
-      await bestEffort(logger, 'backfill.interrupt_record', () =>
-        runStore.interrupt(connection.db, runId, safe),
-      );
-    }
-    logger.error('backfill.stopped', {
-      runId,
-      sessionsProcessed: position.counts.sessionsProcessed,
-      errorCode: safe.code,
-      reason: safe.message,
+/**
+ * Reads pass after pass, each checked against the table once read, until a claim finds nothing
+ * new, the catch-up passes run out, a check falls short or the signal stops the run.
+ */
+async function readPasses(run: Run): Promise<PassesEnd> {
+  for (;;) {
+    const read = await readPass({
+      ...run,
+      onCounts: (counts) => {
+        run.counts = counts;
+      },
     });
-    throw new BackfillRunFailedError(runId, position.counts.sessionsProcessed, safe, {
-      cause: err,
-    });
+    if (read === 'interrupted') return { outcome: 'interrupted', shortfall: null };
+    const shortfall = await checkPassRead(run);
+    if (shortfall !== null || run.runId === null) return { outcome: 'completed', shortfall };
+    const next = await claimNextPass(run, run.runId);
+    if (next === null) {
+      const whole = await retrying(run, () => shortfallOfRun(run.connection.db, run.counts));
+      return { outcome: 'completed', shortfall: whole };
+    }
+    run.pass = next;
   }
+}
 
-  const { counts } = position;
+/** Runs a statement of the run's own connection with its retries, reconnecting if need be. */
+function retrying<T>(run: Run, work: () => Promise<T>, event = 'backfill.census'): Promise<T> {
+  const { options, connection } = run;
+  return retryTransient(work, {
+    maxAttempts: options.maxAttempts,
+    logger: options.logger,
+    event,
+    reconnect: () => connection.reopen(),
+  });
+}
+
+/**
+ * Checks the pass just read against the table; adds the sessions it could not place (a NULL in
+ * their key) to the counts. Returns the shortfall, or null when the pass read all it should.
+ */
+async function checkPassRead(run: Run): Promise<PassShortfall | null> {
+  const { pass, runId } = run;
+  const { logger } = run.options;
+  const { census, read, shortfall } = await retrying(run, () =>
+    checkPass(run.connection.db, pass, run.counts),
+  );
+  if (shortfall !== null) return shortfall;
+  // Fewer in the window than were read: some were written again or deleted after being read.
+  if (census.placed < read) {
+    logger.warn('backfill.sessions_changed', { runId, pass: pass.number, read, ...census });
+  }
+  run.counts = addCounts(run.counts, keyNullCounts(census.keyNull));
+  logger.info('backfill.pass_done', { runId, pass: pass.number, read, ...census });
+  return null;
+}
+
+/**
+ * Begins the next catch-up pass, one lane over every patient, claiming what was written since
+ * the last claim. Null when there is none to read: nothing was written, or the passes ran out.
+ */
+async function claimNextPass(run: Run, runId: string): Promise<LanedPass | null> {
+  const { logger } = run.options;
+  const { number } = run.pass;
+  if (number >= MAX_CATCH_UP_PASSES) {
+    logger.warn('backfill.catch_up_unsettled', {
+      runId,
+      passes: number,
+      read: run.counts.sessionsProcessed - run.pass.processedBefore,
+    });
+    return null;
+  }
+  const next: LanedPass = {
+    number: number + 1,
+    captured: true,
+    processedBefore: run.counts.sessionsProcessed,
+    split: { countsBefore: run.counts, lanes: lanesAt([], emptyCounts) },
+  };
+  const claimed = await retrying(
+    run,
+    () =>
+      run.connection.db.transaction(async (trx) => {
+        const db = sqlRunner(trx);
+        const changes = await claimChanges(db, next.number);
+        if (changes > 0) await runStore.beginPass(db, runId, next);
+        return changes;
+      }),
+    'backfill.claim',
+  );
+  if (claimed > 0) return next;
+  // Nothing written since the last claim: the next pass would read nothing.
+  logger.info('backfill.pass_done', {
+    runId,
+    pass: next.number,
+    read: 0,
+    placed: 0,
+    beyond: 0,
+    keyNull: 0,
+  });
+  return null;
+}
+
+/** Records an error that stopped the run (its checkpoint is kept) and throws it, scrubbed. */
+async function stopOnError(run: Run, err: unknown): Promise<never> {
+  const { runId, connection } = run;
+  const { logger } = run.options;
+  const safe = describeErrorSafely(err);
+  if (runId !== null) {
+    await bestEffort(logger, 'backfill.interrupt_record', () =>
+      runStore.interrupt(connection.db, runId, safe),
+    );
+  }
+  logger.error('backfill.stopped', {
+    runId,
+    sessionsProcessed: run.counts.sessionsProcessed,
+    errorCode: safe.code,
+    reason: safe.message,
+  });
+  throw new BackfillRunFailedError(runId, run.counts.sessionsProcessed, safe, { cause: err });
+}
+
+/**
+ * Ends the run record as the passes ended: unverified (thrown), completed or interrupted, and
+ * returns what the run did, with its failures read back from the table.
+ */
+async function finishRun(run: Run, end: PassesEnd): Promise<BackfillResult> {
+  const { connection, options, runId, counts } = run;
+  const { logger, dryRun } = options;
+  const { outcome, shortfall } = end;
   if (shortfall !== null) {
     const error = new BackfillUnverifiedError(runId, shortfall);
     logger.error('backfill.unverified', { runId, ...shortfall });
@@ -283,27 +295,25 @@ async function backfillUnderLock(
       await stopCapture(connection, options);
       await runStore.unverified(connection.db, runId, {
         counts,
-        elapsedMs: elapsedBefore + elapsedMs(),
+        elapsedMs: run.runElapsedMs(),
         code: error.code,
         message: error.message,
       });
     }
     throw error;
   }
+  const { failures } = run.reporter;
   if (runId !== null) {
     if (outcome === 'completed') {
       await stopCapture(connection, options);
-      await runStore.finish(connection.db, runId, {
-        counts,
-        elapsedMs: elapsedBefore + elapsedMs(),
-      });
+      await runStore.finish(connection.db, runId, { counts, elapsedMs: run.runElapsedMs() });
     } else {
       await runStore.interrupt(connection.db, runId, {
         code: 'ABORTED',
         message: 'stopped by request',
       });
     }
-    if (resumed || counts.errors > failures.length) {
+    if (run.resumed || counts.errors > failures.length) {
       // Failures recorded before a resume or a reconnect belong to this run too.
       failures.splice(
         0,
@@ -316,16 +326,16 @@ async function backfillUnderLock(
     ...counts,
     runId,
     dryRun,
-    resumed,
+    resumed: run.resumed,
     outcome,
-    totalSessions,
-    elapsedMs: elapsedMs(),
+    totalSessions: run.totalSessions,
+    elapsedMs: run.elapsedMs(),
     failures,
   };
   logger.info('backfill.finish', {
     runId,
     dryRun,
-    resumed,
+    resumed: run.resumed,
     outcome,
     sessionsProcessed: result.sessionsProcessed,
     sessionsWithActionItems: result.sessionsWithActionItems,

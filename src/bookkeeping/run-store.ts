@@ -5,7 +5,7 @@ import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
 import type { Invoker, RunStatus } from '../schema/run-vocabulary';
 import type { RunRecord } from './run-record';
-import { countsOfSplit, type PatientLane } from './patient-lane';
+import { countsOfSplit, type LaneSplit, lanesAt, type PatientLane } from './patient-lane';
 
 interface RunRow {
   id: string;
@@ -38,17 +38,55 @@ const RUN_COLUMNS = `id, invoked_by, status, runner, batch_size,
   ${sessionDateText('cursor_session_date')} AS cursor_session_date, cursor_session_id, read_pass, counts,
   elapsed_ms, error_code, error_message`;
 
-function toRecord(row: RunRow): RunRecord {
-  const checkpoint =
-    row.cursor_patient_id !== null &&
+/** The key in the `cursor_*` columns, where versions before lanes kept one reader's. */
+function cursorColumnsOf(row: RunRow): SessionKey | null {
+  return row.cursor_patient_id !== null &&
     row.cursor_session_date !== null &&
     row.cursor_session_id !== null
-      ? {
-          patientId: row.cursor_patient_id,
-          sessionDate: row.cursor_session_date,
-          sessionId: row.cursor_session_id,
-        }
-      : null;
+    ? {
+        patientId: row.cursor_patient_id,
+        sessionDate: row.cursor_session_date,
+        sessionId: row.cursor_session_id,
+      }
+    : null;
+}
+
+/**
+ * The lanes of the run's pass, the one checkpoint form: each lane's last-read key and counts,
+ * in `read_pass.split`. A pass saved by a version before every pass had lanes kept one
+ * reader's key in the `cursor_*` columns and its totals in `counts`: it reads as one lane over
+ * every patient, continuing from that key. Null when the run is in no pass.
+ */
+function splitOfRow(row: RunRow): LaneSplit | null {
+  const pass = row.read_pass;
+  if (pass === null) return null;
+  if (pass.split) return pass.split;
+  const [lane] = lanesAt([], emptyCounts);
+  return {
+    countsBefore: { ...emptyCounts(), ...(row.counts ?? {}) },
+    lanes: [{ ...(lane as PatientLane), cursor: cursorColumnsOf(row) }],
+  };
+}
+
+/** Whether a pass is read as one lane over every patient: what one worker reads. */
+function isOneLane(split: LaneSplit): boolean {
+  const [lane, ...others] = split.lanes;
+  return others.length === 0 && lane !== undefined && lane.from === null && lane.to === null;
+}
+
+/**
+ * The row as the library shows it. A pass read as one lane over every patient shows as the
+ * run's `checkpoint` and a pass without `split`, as it showed before every pass had lanes; a
+ * pass split among workers shows its lanes.
+ */
+function toRecord(row: RunRow): RunRecord {
+  const split = splitOfRow(row);
+  const oneLane = split !== null && isOneLane(split);
+  let pass = row.read_pass;
+  if (pass !== null && oneLane) {
+    const { split: _lanes, ...window } = pass;
+    pass = window;
+  }
   return {
     id: row.id,
     invokedBy: row.invoked_by,
@@ -59,12 +97,11 @@ function toRecord(row: RunRow): RunRecord {
     heartbeatAt: row.heartbeat_at,
     finishedAt: row.finished_at,
     resumeCount: row.resume_count,
-    checkpoint,
-    pass: row.read_pass,
-    // While workers read a pass, its lanes hold what it has counted so far.
-    counts: row.read_pass?.split
-      ? countsOfSplit(row.read_pass.split)
-      : { ...emptyCounts(), ...(row.counts ?? {}) },
+    checkpoint:
+      split === null ? cursorColumnsOf(row) : oneLane ? (split.lanes[0]?.cursor ?? null) : null,
+    pass,
+    // While a pass is read, its lanes hold what it has counted so far.
+    counts: split ? countsOfSplit(split) : { ...emptyCounts(), ...(row.counts ?? {}) },
     elapsedMs: Number(row.elapsed_ms),
     errorCode: row.error_code,
     errorMessage: row.error_message,
@@ -119,45 +156,38 @@ export const runStore = {
     );
   },
 
-  /** Saves the totals so far and the key of the last session covered. */
-  async checkpoint(
+  /**
+   * Saves one lane of the run's pass after a page: its last-read key, its counts and whether
+   * it is done, with the run's totals as its worker counted them (the record's counts are the
+   * lanes' sum). Each worker saves only its own lane, so concurrent pages of other lanes never
+   * overwrite it.
+   */
+  async saveLane(
     db: SqlRunner,
     id: string,
-    progress: { counts: BackfillCounts; cursor: SessionKey; elapsedMs: number },
+    progress: { index: number; lane: PatientLane; counts: BackfillCounts; elapsedMs: number },
   ): Promise<void> {
     await db.rows(
       `UPDATE ${TABLES.runs}
-          SET counts = CAST(? AS jsonb), elapsed_ms = ?, heartbeat_at = now(),
-              cursor_patient_id = CAST(? AS uuid), cursor_session_date = CAST(? AS timestamptz),
-              cursor_session_id = CAST(? AS uuid)
+          SET read_pass = jsonb_set(read_pass, ARRAY['split', 'lanes', CAST(? AS text)], CAST(? AS jsonb)),
+              counts = CAST(? AS jsonb), elapsed_ms = greatest(elapsed_ms, ?), heartbeat_at = now()
         WHERE id = ?`,
       [
+        progress.index,
+        JSON.stringify(progress.lane),
         JSON.stringify(progress.counts),
         progress.elapsedMs,
-        progress.cursor.patientId,
-        progress.cursor.sessionDate,
-        progress.cursor.sessionId,
         id,
       ],
     );
   },
 
-  /**
-   * Saves one lane of a pass that workers read: its cursor, counts and whether it is done. Each
-   * worker saves only its own lane, so concurrent pages of other lanes never overwrite it.
-   */
-  async saveLane(
-    db: SqlRunner,
-    id: string,
-    progress: { index: number; lane: PatientLane; elapsedMs: number },
-  ): Promise<void> {
-    await db.rows(
-      `UPDATE ${TABLES.runs}
-          SET read_pass = jsonb_set(read_pass, ARRAY['split', 'lanes', CAST(? AS text)], CAST(? AS jsonb)),
-              elapsed_ms = greatest(elapsed_ms, ?), heartbeat_at = now()
-        WHERE id = ?`,
-      [progress.index, JSON.stringify(progress.lane), progress.elapsedMs, id],
-    );
+  /** The lanes of the run's pass (see {@link splitOfRow}); null when it is in no pass. */
+  async splitOf(db: SqlRunner, id: string): Promise<LaneSplit | null> {
+    const [row] = await db.rows<RunRow>(`SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE id = ?`, [
+      id,
+    ]);
+    return row ? splitOfRow(row) : null;
   },
 
   /** Ends a run that read every session; its checkpoint is cleared so the next run starts over. */
@@ -182,29 +212,16 @@ export const runStore = {
   },
 
   /**
-   * Starts a pass: saves it, the totals so far and the cursor it continues from (null for a
-   * pass that starts at the beginning of its window).
+   * Starts a pass: saves it with its lanes, none read yet, and the totals so far. The `cursor_*`
+   * columns of an earlier version's pass are cleared: the lanes are the checkpoint.
    */
-  async beginPass(
-    db: SqlRunner,
-    id: string,
-    progress: { pass: ReadPass; counts: BackfillCounts; cursor: SessionKey | null },
-  ): Promise<void> {
-    const { pass, counts, cursor } = progress;
+  async beginPass(db: SqlRunner, id: string, pass: ReadPass & { split: LaneSplit }): Promise<void> {
     await db.rows(
       `UPDATE ${TABLES.runs}
           SET read_pass = CAST(? AS jsonb), counts = CAST(? AS jsonb), heartbeat_at = now(),
-              cursor_patient_id = CAST(? AS uuid), cursor_session_date = CAST(? AS timestamptz),
-              cursor_session_id = CAST(? AS uuid)
+              cursor_patient_id = NULL, cursor_session_date = NULL, cursor_session_id = NULL
         WHERE id = ?`,
-      [
-        JSON.stringify(pass),
-        JSON.stringify(counts),
-        cursor?.patientId ?? null,
-        cursor?.sessionDate ?? null,
-        cursor?.sessionId ?? null,
-        id,
-      ],
+      [JSON.stringify(pass), JSON.stringify(countsOfSplit(pass.split)), id],
     );
   },
 

@@ -278,11 +278,9 @@ describe.skipIf(onPglite)('a run stopped in a catch-up pass', () => {
         },
       });
       expect(first.outcome).toBe('interrupted');
-      const [stopped] = await db
-        .knex('goal_backfill_runs')
-        .select('read_pass', 'cursor_session_id');
+      const [stopped] = await db.knex('goal_backfill_runs').select('read_pass');
       expect(stopped?.read_pass?.number).toBe(1);
-      expect(stopped?.cursor_session_id).not.toBeNull();
+      expect(stopped?.read_pass?.split.lanes[0].cursor).not.toBeNull();
 
       const result = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
       const all = [...initial, ...(await (written ?? Promise.resolve([])))];

@@ -164,9 +164,9 @@ describe.skipIf(onPglite)('a migration killed with SIGKILL mid-backfill', () => 
     process.kill(-(migration.child.pid ?? 0), 'SIGKILL');
     await migration.exited;
 
-    const [run] = await db.knex('goal_backfill_runs').select('status', 'cursor_session_id');
+    const [run] = await db.knex('goal_backfill_runs').select('status', 'read_pass');
     expect(run).toMatchObject({ status: 'running' });
-    expect(run?.cursor_session_id).not.toBeNull();
+    expect(run?.read_pass?.split.lanes[0].cursor).not.toBeNull();
     const partial = await readGoals(db.knex);
     expect(partial.length).toBeGreaterThan(0);
 
