@@ -1,15 +1,15 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import type { SessionFailure } from '../bookkeeping/failure-store';
-import { INVOKERS, type Invoker } from '../schema/run-vocabulary';
-import { ConfigError } from '../errors/config-error';
-import type { Logger } from '../logging/logger';
 import {
   checkOption,
   OPTION_SPECS,
   optionOrDefault,
   schemaNameProblem,
 } from '../config/option-spec';
+import { ConfigError } from '../errors/config-error';
+import type { Logger } from '../logging/logger';
+import { INVOKERS, type Invoker } from '../schema/run-vocabulary';
 
 /** A progress report, sent after every page. */
 export interface BackfillProgress {

@@ -1,5 +1,5 @@
-import type { SessionFailure } from '../bookkeeping/failure-store';
 import type { BackfillCounts } from '../bookkeeping/backfill-counts';
+import type { SessionFailure } from '../bookkeeping/failure-store';
 
 /** How many failed sessions a result lists; all of them are in goal_backfill_failures. */
 export const MAX_LISTED_FAILURES = 100;

@@ -1,17 +1,10 @@
-import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
-import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
-import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table';
-import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../schema/goal-vocabulary';
-import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './goal-rules';
 import {
   type InvalidItemReason,
   SESSION_SKIP_REASONS,
   type SessionSkipReason,
 } from '../bookkeeping/count-reasons';
-import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
-import { APP_TIME_ZONE_SQL } from '../db/session-settings';
-import type { SqlRunner } from '../db/sql-runner';
 import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
+import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
 import {
   hasSessionKey,
   keyAfter,
@@ -19,6 +12,13 @@ import {
   type SessionKey,
   sessionDateText,
 } from '../bookkeeping/session-key';
+import type { SqlRunner } from '../db/connection';
+import { APP_TIME_ZONE_SQL } from '../db/connection';
+import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
+import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table';
+import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../schema/goal-vocabulary';
+import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
+import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './goal-rules';
 
 /** Which sessions one statement covers. */
 export type SessionSelection =

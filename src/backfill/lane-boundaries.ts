@@ -1,6 +1,6 @@
-import type { SqlRunner } from '../db/sql-runner';
-import { TABLES } from '../schema/tables';
 import { hasSessionKey } from '../bookkeeping/session-key';
+import type { SqlRunner } from '../db/connection';
+import { TABLES } from '../schema/tables';
 
 /**
  * The patients at which to split the sessions into `lanes` shares of about equal size, in

@@ -2,10 +2,8 @@ import { addCounts, type BackfillCounts } from '../bookkeeping/backfill-counts';
 import { countsOfSplit, type LaneSplit, type PatientLane } from '../bookkeeping/patient-lane';
 import type { ReadPass } from '../bookkeeping/read-window';
 import { runStore } from '../bookkeeping/run-store';
-import type { PinnedConnection } from '../db/pinned-connection';
+import type { PinnedConnection, RunConnection, SessionSettings } from '../db/connection';
 import { retryTransient } from '../db/retry-transient';
-import type { SessionSettings } from '../db/session-settings';
-import type { WorkerConnection } from '../db/worker-connection';
 import type { GoalTableMapping } from '../schema/goal-table';
 import type { ResolvedBackfillOptions } from './backfill-options';
 import { paceNextPage } from './page-pacing';
@@ -29,7 +27,7 @@ export interface PassContext {
    * The run's own connection, holding its lock: the first worker reads on it, and it opens the
    * other workers' connections.
    */
-  connection: LaneConnection & { openWorker(settings: SessionSettings): Promise<WorkerConnection> };
+  connection: LaneConnection & { openWorker(settings: SessionSettings): Promise<RunConnection> };
   /** The settings of the run's connection, applied to every other worker's. */
   settings: SessionSettings;
   reporter: PageReporter;
@@ -73,7 +71,7 @@ export async function readPass(context: PassContext): Promise<'read' | 'interrup
     }
   };
 
-  const others: WorkerConnection[] = [];
+  const others: RunConnection[] = [];
   try {
     for (let worker = 2; worker <= width; worker += 1) {
       others.push(

@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../db/sql-runner';
+import type { SqlRunner } from '../db/connection';
 import type { ResolvedBackfillOptions } from './backfill-options';
 import { strainBackOffs } from './strain-signals';
 import { delayBeforeNextPage, pause } from './throttle';

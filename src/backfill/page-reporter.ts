@@ -1,5 +1,5 @@
-import type { SessionFailure } from '../bookkeeping/failure-store';
 import type { BackfillCounts } from '../bookkeeping/backfill-counts';
+import type { SessionFailure } from '../bookkeeping/failure-store';
 import type { BackfillProgress, ResolvedBackfillOptions } from './backfill-options';
 import { MAX_LISTED_FAILURES } from './backfill-result';
 import type { PageOutcome } from './page-writer';

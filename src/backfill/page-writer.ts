@@ -1,14 +1,21 @@
 import type { Knex } from 'knex';
+import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
 import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
+import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
+import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
+import {
+  hasSessionKey,
+  keyAfter,
+  keyBindings,
+  type SessionKey,
+  sessionDateText,
+} from '../bookkeeping/session-key';
+import type { PinnedConnection } from '../db/connection';
+import { type SqlRunner, sqlRunner } from '../db/connection';
 import { databaseErrorKind } from '../db/database-error-kind';
-import type { PinnedConnection } from '../db/pinned-connection';
 import { describeErrorSafely } from '../db/safe-error';
-import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import type { GoalTableMapping } from '../schema/goal-table';
 import { TABLES } from '../schema/tables';
-import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
-import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
-import { countsFromStatement, countsOfFailedSession } from './statement-counts';
 import {
   buildGoalStatement,
   type CreatedAtConversion,
@@ -18,15 +25,8 @@ import {
   type StatementCountsRow,
   type StatementMode,
 } from './goal-statement';
+import { countsFromStatement, countsOfFailedSession } from './statement-counts';
 import { countLockWaiters } from './strain-signals';
-import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
-import {
-  hasSessionKey,
-  keyAfter,
-  keyBindings,
-  type SessionKey,
-  sessionDateText,
-} from '../bookkeeping/session-key';
 
 /** What one page produced. */
 export interface PageOutcome {

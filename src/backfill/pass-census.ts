@@ -1,16 +1,16 @@
-import { toCount } from '../db/query-rows';
-import type { PassShortfall } from '../errors/backfill-unverified-error';
-import type { SqlRunner } from '../db/sql-runner';
-import { TABLES } from '../schema/tables';
 import { type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
+import { inPatientRange, type LaneSplit, type PatientLane } from '../bookkeeping/patient-lane';
 import {
   inAnyPass,
   inReadWindow,
   type ReadPass,
   type ReadWindow,
 } from '../bookkeeping/read-window';
-import { inPatientRange, type LaneSplit, type PatientLane } from '../bookkeeping/patient-lane';
 import { hasSessionKey, keyAfter, keyBindings } from '../bookkeeping/session-key';
+import type { SqlRunner } from '../db/connection';
+import { toCount } from '../db/connection';
+import type { PassShortfall } from '../errors/backfill-unverified-error';
+import { TABLES } from '../schema/tables';
 
 /** How many sessions the table holds: a run's start counts them, for progress. */
 export async function countSessions(db: SqlRunner): Promise<number> {

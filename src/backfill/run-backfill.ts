@@ -1,38 +1,37 @@
+import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
 import { failureStore } from '../bookkeeping/failure-store';
+import { countsOfSplit, type LaneSplit, lanesAt } from '../bookkeeping/patient-lane';
+import { claimChanges, type ReadPass } from '../bookkeeping/read-window';
 import { runStore } from '../bookkeeping/run-store';
-import { startOrResume } from './start-or-resume';
 import { describeDatabase } from '../config/describe-database';
-import { LockedConnection } from '../db/locked-connection';
+import { bestEffort } from '../db/best-effort';
+import type { SessionSettings } from '../db/connection';
+import { RunConnection, sqlRunner } from '../db/connection';
 import { retryTransient } from '../db/retry-transient';
 import { describeErrorSafely } from '../db/safe-error';
+import { inSchema } from '../db/schema-scope';
 import { BackfillRunFailedError } from '../errors/backfill-run-failed-error';
 import { BackfillUnverifiedError, type PassShortfall } from '../errors/backfill-unverified-error';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
 import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
-import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
+import {
+  changeCaptureActive,
+  startChangeCapture,
+  stopChangeCapture,
+} from '../schema/session-change-capture';
 import {
   type BackfillOptions,
   type ResolvedBackfillOptions,
   resolveBackfillOptions,
 } from './backfill-options';
 import { type BackfillResult, MAX_LISTED_FAILURES } from './backfill-result';
-import { bestEffort } from '../db/best-effort';
-import { PageReporter } from './page-reporter';
-import { checkPass, countSessions, keyNullCounts, shortfallOfRun } from './pass-census';
-import { claimChanges, type ReadPass } from '../bookkeeping/read-window';
-import { inSchema } from '../db/schema-scope';
-import { sqlRunner } from '../db/sql-runner';
-import {
-  changeCaptureActive,
-  startChangeCapture,
-  stopChangeCapture,
-} from '../schema/session-change-capture';
 import { laneBoundaries } from './lane-boundaries';
 import { readPass } from './lanes';
-import { countsOfSplit, type LaneSplit, lanesAt } from '../bookkeeping/patient-lane';
-import type { SessionSettings } from '../db/session-settings';
+import { PageReporter } from './page-reporter';
+import { checkPass, countSessions, keyNullCounts, shortfallOfRun } from './pass-census';
 import { assertPoolAllowsWorkers } from './pool-capacity';
+import { startOrResume } from './start-or-resume';
 
 /** How many catch-up passes a run makes at most, after its first pass. */
 const MAX_CATCH_UP_PASSES = 5;
@@ -42,7 +41,7 @@ type LanedPass = ReadPass & { split: LaneSplit };
 
 /** One invocation of a run under the lock: what it set up, and where it stands. */
 interface Run {
-  connection: LockedConnection;
+  connection: RunConnection;
   settings: SessionSettings;
   options: ResolvedBackfillOptions;
   /** The goal_backfill_runs row, or null for a dry run. */
@@ -77,7 +76,7 @@ interface PassesEnd {
  * checked against the table, and a shortfall ends the run with {@link BackfillUnverifiedError}.
  */
 async function backfillUnderLock(
-  connection: LockedConnection,
+  connection: RunConnection,
   settings: SessionSettings,
   options: ResolvedBackfillOptions,
   startedAt: number,
@@ -97,7 +96,7 @@ async function backfillUnderLock(
  * pass it reads first: the resumed run's, or pass 0 split into lanes for the workers.
  */
 async function openRun(
-  connection: LockedConnection,
+  connection: RunConnection,
   settings: SessionSettings,
   options: ResolvedBackfillOptions,
   startedAt: number,
@@ -349,7 +348,7 @@ async function finishRun(run: Run, end: PassesEnd): Promise<BackfillResult> {
 }
 
 /** Stops change capture after a run; a trigger the app's writes kept locked stays as a no-op. */
-async function stopCapture(connection: LockedConnection, options: ResolvedBackfillOptions) {
+async function stopCapture(connection: RunConnection, options: ResolvedBackfillOptions) {
   const dropped = await stopChangeCapture(connection.db, options.lockTimeoutMs);
   if (!dropped) options.logger.warn('backfill.capture_trigger_kept', { reason: 'lock_timeout' });
 }
@@ -380,7 +379,7 @@ async function backfill(resolved: ResolvedBackfillOptions): Promise<BackfillResu
     lockTimeoutMs: resolved.lockTimeoutMs,
     applicationName: `goal-backfill ${resolved.invokedBy}`,
   };
-  const connection = await LockedConnection.open(resolved.knex, {
+  const connection = await RunConnection.open(resolved.knex, {
     logger: resolved.logger,
     beforeLock: assertSchemaReady,
     settings,

@@ -1,8 +1,8 @@
 import type { ResolvedBackfillOptions } from '../backfill/backfill-options';
-import type { SqlRunner } from '../db/sql-runner';
+import { isCapturedPass } from '../bookkeeping/read-window';
 import type { RunRecord } from '../bookkeeping/run-record';
 import { runStore } from '../bookkeeping/run-store';
-import { isCapturedPass } from '../bookkeeping/read-window';
+import type { SqlRunner } from '../db/connection';
 import { SESSION_CHANGES } from '../schema/session-change-capture';
 
 /**

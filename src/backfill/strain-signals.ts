@@ -1,5 +1,5 @@
-import type { SqlRunner } from '../db/sql-runner';
-import { toCount } from '../db/query-rows';
+import type { SqlRunner } from '../db/connection';
+import { toCount } from '../db/connection';
 import { describeErrorSafely } from '../db/safe-error';
 import type { Logger } from '../logging/logger';
 

@@ -1,5 +1,5 @@
+import type { SqlRunner } from '../db/connection';
 import type { LockHolder } from '../errors/backfill-locked-error';
-import type { SqlRunner } from '../db/sql-runner';
 import { runStore } from './run-store';
 
 /** What goal_backfill_runs says about the run that holds the lock, for a lock error. */

@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../db/sql-runner';
+import type { SqlRunner } from '../db/connection';
 import { TABLES } from '../schema/tables';
 
 /** A session whose goals could not be written. The message is free of row values. */

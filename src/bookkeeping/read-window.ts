@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../db/sql-runner';
+import type { SqlRunner } from '../db/connection';
 import { SESSION_CHANGES } from '../schema/session-change-capture';
 import type { LaneSplit } from './patient-lane';
 

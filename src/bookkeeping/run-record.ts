@@ -1,8 +1,7 @@
+import type { Invoker, RunStatus } from '../schema/run-vocabulary';
 import type { BackfillCounts } from './backfill-counts';
 import type { ReadPass } from './read-window';
 import type { SessionKey } from './session-key';
-
-import type { Invoker, RunStatus } from '../schema/run-vocabulary';
 
 /** One row of goal_backfill_runs, as the library sees it. */
 export interface RunRecord {

@@ -1,11 +1,11 @@
-import { type BackfillCounts, emptyCounts } from './backfill-counts';
-import type { ReadPass } from './read-window';
-import { type SessionKey, sessionDateText } from './session-key';
-import type { SqlRunner } from '../db/sql-runner';
-import { TABLES } from '../schema/tables';
+import type { SqlRunner } from '../db/connection';
 import type { Invoker, RunStatus } from '../schema/run-vocabulary';
-import type { RunRecord } from './run-record';
+import { TABLES } from '../schema/tables';
+import { type BackfillCounts, emptyCounts } from './backfill-counts';
 import { countsOfSplit, type LaneSplit, lanesAt, type PatientLane } from './patient-lane';
+import type { ReadPass } from './read-window';
+import type { RunRecord } from './run-record';
+import { type SessionKey, sessionDateText } from './session-key';
 
 interface RunRow {
   id: string;
