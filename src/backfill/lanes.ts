@@ -1,14 +1,12 @@
-import { addCounts, type BackfillCounts } from '../bookkeeping/backfill-counts';
-import { countsOfSplit, type LaneSplit, type PatientLane } from '../bookkeeping/patient-lane';
-import type { ReadPass } from '../bookkeeping/read-window';
-import { runStore } from '../bookkeeping/run-store';
 import type { PinnedConnection, RunConnection, SessionSettings } from '../db/connection';
 import { retryTransient } from '../db/retry-transient';
 import type { GoalTableMapping } from '../schema/goal-table';
 import type { ResolvedBackfillOptions } from './backfill-options';
-import { paceNextPage } from './page-pacing';
-import type { PageReporter } from './page-reporter';
-import { countPage, type PageOutcome, writePage } from './page-writer';
+import { type PageReporter, paceNextPage } from './pacing';
+import { countPage, type PageOutcome, writePage } from './page';
+import { countsOfSplit, type LaneSplit, type PatientLane, type ReadPass } from './reading';
+import { addCounts, type BackfillCounts } from './rules';
+import { runStore } from './store';
 
 /** A connection a worker reads on: the run's own, or one more from the pool. */
 interface LaneConnection {

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { describeErrorSafely } from '../db/safe-error';
 import { BackfillLockedError } from '../errors/backfill-locked-error';
+import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
 import { ConfigError } from '../errors/config-error';
 import { DatabaseUnreachableError } from '../errors/database-unreachable-error';
 import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
@@ -8,7 +9,6 @@ import { EmbeddedStorageError } from '../errors/embedded-storage-error';
 import { GoalBackfillError } from '../errors/goal-backfill-error';
 import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
 import { UsageError } from '../errors/usage-error';
-import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
 import { renderFailureTrace } from '../report/failure-trace';
 import { cliLogFormat, type GlobalFlags } from './cli-options';
 import { type CliOutput, openCliOutput } from './output/cli-output';

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { ConfigError } from '../errors/config-error';
-import { parseDatabaseUrl } from './database-url';
-import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
 import { createLogger } from '../logging/create-logger';
 import { knexLogHooks } from '../logging/knex-log-hooks';
+import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
 import { logSettingsFromEnv, schemaFromEnv, workersFromEnv } from './backfill-env';
+import { parseDatabaseUrl } from './database-url';
 import { embeddedDataDirectory, embeddedKnexConfig } from './embedded-database';
 
 /** The environments knexfile.ts defines. */

@@ -1,1 +1,1 @@
-export { queryRows, toCount } from './connection';
+export { queryRows, toCount } from './sql-runner';

@@ -1,7 +1,7 @@
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
-import { TABLES } from '../schema/tables';
 import { readGoalTableMapping } from '../schema/goal-table';
+import { TABLES } from '../schema/tables';
 import { goalProvenanceSql } from './goal-provenance';
 
 /** How many goals there are, by where they came from. */

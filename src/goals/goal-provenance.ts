@@ -1,10 +1,10 @@
-import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
 import {
   clinicalColumnsOf,
   fingerprintSql,
   GOAL_CHANGE_TRACKING,
 } from '../schema/goal-change-tracking';
 import type { GoalTableMapping } from '../schema/goal-table';
+import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
 
 /**
  * What makes a backfilled goal unchanged, defined once: `updated_at` is still what it was when

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { sqlRunner } from '../db/sql-runner';
 import { createMissingAppTables } from '../schema/app-tables';
-import { TABLES } from '../schema/tables';
 import { assertAppSchemaCompatible } from '../schema/assert-app-schema-compatible';
+import { TABLES } from '../schema/tables';
 import {
   type KnexMigration,
   type MigrationOptions,

@@ -5,7 +5,7 @@ import { TEARDOWN_OVERRIDE_VARIABLE, teardownGoalSchema } from '../goals/teardow
 import { rollbackBackfill } from '../rollback/rollback-backfill';
 import { assertAppSchemaCompatible } from '../schema/assert-app-schema-compatible';
 import { createGoalSchema } from '../schema/goal-schema';
-import { DEFAULT_DDL_SETTINGS, type DdlSettings } from '../schema/lock-safe-ddl';
+import { type DdlSettings, DEFAULT_DDL_SETTINGS } from '../schema/lock-safe-ddl';
 import { relationOwnership } from '../schema/ownership';
 import { TABLES } from '../schema/tables';
 import {

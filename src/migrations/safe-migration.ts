@@ -3,8 +3,8 @@ import { type BackfillEnv, logSettingsFromEnv, readBackfillEnv } from '../config
 import { describeConnectionString } from '../config/database-url';
 import { schemaNameProblem } from '../config/option-spec';
 import { asDatabaseUnreachable } from '../db/connection-failure';
-import { describeErrorSafely } from '../db/safe-error';
 import { queryRows } from '../db/query-rows';
+import { describeErrorSafely } from '../db/safe-error';
 import { assertSchemaUsable, inSchema } from '../db/schema-scope';
 import type { SqlRunner } from '../db/sql-runner';
 import { ConfigError } from '../errors/config-error';

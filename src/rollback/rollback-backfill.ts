@@ -1,22 +1,22 @@
 import type { Knex } from 'knex';
-import { removeChangeCapture } from '../schema/session-change-capture';
-import { runStore } from '../bookkeeping/run-store';
 import { describeLockHolderRun } from '../bookkeeping/describe-lock-holder';
+import { runStore } from '../bookkeeping/run-store';
+import { checkOption, optionOrDefault, schemaNameProblem } from '../config/option-spec';
+import { databaseErrorKind } from '../db/database-error-kind';
 import { LockedConnection } from '../db/locked-connection';
 import { toCount } from '../db/query-rows';
-import { checkOption, optionOrDefault, schemaNameProblem } from '../config/option-spec';
+import { describeErrorSafely } from '../db/safe-error';
 import { inSchema } from '../db/schema-scope';
+import type { SqlRunner } from '../db/sql-runner';
+import { sqlStateOf } from '../db/sqlstate';
 import { ConfigError } from '../errors/config-error';
 import { RollbackFailedError } from '../errors/rollback-failed-error';
-import { databaseErrorKind } from '../db/database-error-kind';
-import { describeErrorSafely } from '../db/safe-error';
-import { sqlStateOf } from '../db/sqlstate';
 import { takeGoalCensus } from '../goals/goal-census';
 import { goalProvenanceSql } from '../goals/goal-provenance';
 import type { Logger } from '../logging/logger';
-import type { SqlRunner } from '../db/sql-runner';
 import { assertSchemaReady } from '../schema/assert-schema-ready';
 import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
+import { removeChangeCapture } from '../schema/session-change-capture';
 import { TABLES } from '../schema/tables';
 
 /** Options of {@link rollbackBackfill}. */

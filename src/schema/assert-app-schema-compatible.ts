@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/sql-runner';
 import {
-  type AppSchemaProblem,
   AppSchemaIncompatibleError,
+  type AppSchemaProblem,
 } from '../errors/app-schema-incompatible-error';
 import { APP_COLUMN_REQUIREMENTS } from './app-tables';
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { BACKFILL_ORIGIN } from './goal-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
+import { BACKFILL_ORIGIN } from './goal-vocabulary';
 import { type DdlSettings, lockSafeDdl } from './lock-safe-ddl';
 import { markTriggerOwned, OWNERSHIP_MARK, relationOwnership } from './ownership';
 import { TABLES } from './tables';

@@ -1,6 +1,4 @@
 import type { Knex } from 'knex';
-import { GOAL_STATUSES } from './goal-vocabulary';
-import { INVOKERS, RUN_STATUSES } from './run-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
 import { AppSchemaIncompatibleError } from '../errors/app-schema-incompatible-error';
 import { ConfigError } from '../errors/config-error';
@@ -13,14 +11,16 @@ import {
   readGoalTableFacts,
   readGoalTableMapping,
 } from './goal-table';
+import { GOAL_STATUSES } from './goal-vocabulary';
 import {
   buildIndexConcurrently,
-  DEFAULT_DDL_SETTINGS,
   type DdlSettings,
+  DEFAULT_DDL_SETTINGS,
   dropIndexConcurrently,
   lockSafeDdl,
 } from './lock-safe-ddl';
 import { markColumnOwned, markOwned, relationOwnership } from './ownership';
+import { INVOKERS, RUN_STATUSES } from './run-vocabulary';
 import { removeChangeCapture } from './session-change-capture';
 import {
   DESCRIPTION_KEY_FUNCTION,

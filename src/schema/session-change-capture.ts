@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PinnedConnection } from '../db/pinned-connection';
+import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { sqlStateOf } from '../db/sqlstate';
 import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
-import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
 import { markOwned, relationOwnership } from './ownership';
 import { TABLES } from './tables';

@@ -7,8 +7,8 @@ import {
   ITEM_COUNT_PER_MILLE,
   ITEM_KINDS,
   POPULATION,
-  SESSION_SHAPES,
   SEEDED_YEAR_START,
+  SESSION_SHAPES,
 } from './seed-proportions';
 
 /** Everything one seeding needs to generate its rows. */

@@ -12,8 +12,8 @@ import {
   itemKindNumber,
   itemTaskIndex,
   PATIENTS_CTE,
-  PLANNED_SESSIONS_CTE,
   type PatientRange,
+  PLANNED_SESSIONS_CTE,
   patientRangeBindings,
 } from './session-plan-sql';
 

@@ -3,8 +3,8 @@ import { sqlRunner } from '../db/sql-runner';
 import type { Logger } from '../logging/logger';
 import { relationOwnership } from '../schema/ownership';
 import { TABLES } from '../schema/tables';
-import { assertOnlySeededRows } from './seeded-rows';
 import { SeedRefusedError } from './seed-refused-error';
+import { assertOnlySeededRows } from './seeded-rows';
 
 /** What {@link resetLocalDatabase} dropped before migrating up again. */
 export interface LocalResetResult {

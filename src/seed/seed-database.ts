@@ -2,17 +2,17 @@ import { sqlRunner } from '../db/sql-runner';
 import { countPlannedShapes, type PlannedShapes } from './count-planned-shapes';
 import type { GeneratorInput } from './generator-params';
 import { inGeneratorTransaction } from './generator-transaction';
-import { insertClinicianGoals, type InsertedClinicianGoals } from './insert-clinician-goals';
+import { type InsertedClinicianGoals, insertClinicianGoals } from './insert-clinician-goals';
 import { insertSeedSessions } from './insert-seed-sessions';
 import { insertSeedUsers } from './insert-seed-users';
 import { patientChunks } from './patient-chunks';
 import { planPopulation } from './population';
 import { resetSeededTables } from './reset-seeded-tables';
-import { assertOnlySeededRows } from './seeded-rows';
 import { runConcurrently } from './run-concurrently';
-import { type SeedDatabaseOptions, resolveSeedOptions } from './seed-options';
+import { resolveSeedOptions, type SeedDatabaseOptions } from './seed-options';
 import { buildSeedPools } from './seed-pools';
 import { expectedBackfillOf, type SeedStats } from './seed-stats';
+import { assertOnlySeededRows } from './seeded-rows';
 
 /**
  * Fills the database with a deterministic therapy practice: therapists, patients, a year of

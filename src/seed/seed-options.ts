@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
+import { checkWholeNumber } from '../config/check-whole-number';
 import { ConfigError } from '../errors/config-error';
 import type { Logger } from '../logging/logger';
 import { SESSIONS_PER_CHUNK } from './patient-chunks';
-import { checkWholeNumber } from '../config/check-whole-number';
 
 /** Sessions a seed generates when nobody says otherwise. */
 export const DEFAULT_SEED_SESSIONS = 2000;

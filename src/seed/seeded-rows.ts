@@ -1,6 +1,6 @@
-import { BACKFILL_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
 import { toCount } from '../db/query-rows';
 import type { SqlRunner } from '../db/sql-runner';
+import { BACKFILL_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
 import { TABLES } from '../schema/tables';
 import { SeedRefusedError } from './seed-refused-error';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { BackfillUnverifiedError } from '../../src/errors/backfill-unverified-error';
 import { silentLogger } from '../../src/logging/logger';
 import { runCli } from '../cli/cli-harness';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { getBackfillStatus } from '../../src/status/backfill-status';
 import {
   expectGoalsToEqualModel,
@@ -9,7 +9,7 @@ import {
 } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import { insertSessions, insertUsers, readGoals, type SessionSpec } from '../support/fixtures';
-import { modelBackfill, type ModelSession } from '../support/reference-model';
+import { type ModelSession, modelBackfill } from '../support/reference-model';
 import { PROJECT_ROOT, runCommand, userEnvironment } from '../support/run-command';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 

@@ -1,32 +1,33 @@
 import type { Knex } from 'knex';
-import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
-import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
-import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
-import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
-import {
-  hasSessionKey,
-  keyAfter,
-  keyBindings,
-  type SessionKey,
-  sessionDateText,
-} from '../bookkeeping/session-key';
-import type { PinnedConnection } from '../db/connection';
-import { type SqlRunner, sqlRunner } from '../db/connection';
+import { type PinnedConnection, type SqlRunner, sqlRunner, toCount } from '../db/connection';
 import { databaseErrorKind } from '../db/database-error-kind';
 import { describeErrorSafely } from '../db/safe-error';
 import type { GoalTableMapping } from '../schema/goal-table';
 import { TABLES } from '../schema/tables';
 import {
+  hasSessionKey,
+  inPatientRange,
+  inReadWindow,
+  keyAfter,
+  keyBindings,
+  type PatientRange,
+  type ReadWindow,
+  type SessionKey,
+  sessionDateText,
+} from './reading';
+import { addCounts, type BackfillCounts, emptyCounts } from './rules';
+import {
   buildGoalStatement,
   type CreatedAtConversion,
+  countsFromStatement,
+  countsOfFailedSession,
   readCreatedAtConversion,
   type SessionDecision,
   type SessionSelection,
   type StatementCountsRow,
   type StatementMode,
-} from './goal-statement';
-import { countsFromStatement, countsOfFailedSession } from './statement-counts';
-import { countLockWaiters } from './strain-signals';
+} from './statement';
+import { failureStore, type SessionFailure } from './store';
 
 /** What one page produced. */
 export interface PageOutcome {
@@ -146,6 +147,20 @@ async function sessionsOfPage(db: SqlRunner, context: PageContext): Promise<Sess
       ${where} ORDER BY s.patient_id, s.session_date, s.id LIMIT ?`,
     bindings,
   );
+}
+
+/**
+ * SQL counting the other backends that wait, right now, on a lock this connection holds: app
+ * queries held up by the rows the page wrote or locked. Run inside the page's transaction,
+ * just before it commits.
+ */
+const LOCK_WAITERS_SQL = `SELECT count(*) AS waiters FROM pg_stat_activity
+  WHERE pid <> pg_backend_pid() AND pg_backend_pid() = ANY(pg_blocking_pids(pid))`;
+
+/** Counts the backends waiting on this connection's locks (see {@link LOCK_WAITERS_SQL}). */
+async function countLockWaiters(db: SqlRunner): Promise<number> {
+  const [row] = await db.rows<{ waiters: unknown }>(LOCK_WAITERS_SQL);
+  return toCount(row?.waiters);
 }
 
 /**

@@ -1,16 +1,19 @@
-import { type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
-import { inPatientRange, type LaneSplit, type PatientLane } from '../bookkeeping/patient-lane';
-import {
-  inAnyPass,
-  inReadWindow,
-  type ReadPass,
-  type ReadWindow,
-} from '../bookkeeping/read-window';
-import { hasSessionKey, keyAfter, keyBindings } from '../bookkeeping/session-key';
-import type { SqlRunner } from '../db/connection';
-import { toCount } from '../db/connection';
+import { type SqlRunner, toCount } from '../db/connection';
 import type { PassShortfall } from '../errors/backfill-unverified-error';
 import { TABLES } from '../schema/tables';
+import {
+  hasSessionKey,
+  inAnyPass,
+  inPatientRange,
+  inReadWindow,
+  keyAfter,
+  keyBindings,
+  type LaneSplit,
+  type PatientLane,
+  type ReadPass,
+  type ReadWindow,
+} from './reading';
+import { type BackfillCounts, emptyCounts } from './rules';
 
 /** How many sessions the table holds: a run's start counts them, for progress. */
 export async function countSessions(db: SqlRunner): Promise<number> {
