@@ -33,7 +33,7 @@ export interface PassCensus {
 
 /**
  * SQL true when the session `alias` lies beyond what a pass read: in no lane, or after its
- * lane's last-read key. A pass that read nothing (no lanes, or none with a key) read none.
+ * lane's cursor. A pass that read nothing (no lanes, or none with a key) read none.
  */
 function beyondLanes(alias: string, lanes: readonly PatientLane[], bindings: unknown[]): string {
   const covered = lanes.flatMap((lane) => {

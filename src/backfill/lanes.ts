@@ -43,7 +43,7 @@ export interface PassContext {
  * THE page loop: reads a pass, whose patients are split into lanes, with up to
  * `options.workers` connections at once, each taking the next unread lane until none is left.
  * One worker is one lane: a run with one worker reads one lane over every patient, on the run's
- * own connection. Each lane is read in reading order and saves its own last-read key and counts
+ * own connection. Each lane is read in reading order and saves its own cursor and counts
  * with each of its pages, so a killed run resumes every lane where it stopped, with any number
  * of workers. Since a patient belongs to one lane, dedup is exact and the earliest occurrence
  * wins as in a single reader. When one worker fails, the others stop after their current page
@@ -131,7 +131,7 @@ async function readLane(context: PassContext, reader: LaneReader): Promise<void>
     retryTransient(work, { maxAttempts: options.maxAttempts, logger, event, reconnect });
   const nextPage = (): Promise<PageOutcome> => {
     const selection = {
-      after: lane.cursor,
+      cursor: lane.cursor,
       limit: batchSize,
       window: pass,
       lane,
@@ -144,10 +144,10 @@ async function readLane(context: PassContext, reader: LaneReader): Promise<void>
       ...selection,
       runId,
       perSession: options.logSessionDecisions,
-      saveProgress: (db, pageCounts, lastKey) => {
+      saveProgress: (db, pageCounts, cursor) => {
         const saved: PatientLane = {
           ...lane,
-          cursor: lastKey,
+          cursor,
           counts: addCounts(lane.counts, pageCounts),
           done: pageCounts.sessionsProcessed < batchSize,
         };
@@ -167,12 +167,12 @@ async function readLane(context: PassContext, reader: LaneReader): Promise<void>
   while (!reader.stopped()) {
     const pageStarted = performance.now();
     const page = await retrying(nextPage, 'backfill.page');
-    if (page.lastKey === null) {
+    if (page.cursor === null) {
       lane.done = true;
       break;
     }
     lane.counts = addCounts(lane.counts, page.counts);
-    lane.cursor = page.lastKey;
+    lane.cursor = page.cursor;
     lane.done = page.counts.sessionsProcessed < batchSize;
     const counts = countsOfSplit(pass.split);
     context.onCounts(counts);

@@ -3,18 +3,7 @@ import { type PinnedConnection, type SqlRunner, sqlRunner, toCount } from '../db
 import { databaseErrorKind } from '../db/database-error-kind';
 import { describeErrorSafely } from '../db/safe-error';
 import type { GoalTableMapping } from '../schema/goal-table';
-import { TABLES } from '../schema/tables';
-import {
-  hasSessionKey,
-  inPatientRange,
-  inReadWindow,
-  keyAfter,
-  keyBindings,
-  type PatientRange,
-  type ReadWindow,
-  type SessionKey,
-  sessionDateText,
-} from './reading';
+import { type PageSelection, type SessionKey, selectPage, sessionDateText } from './reading';
 import { addCounts, type BackfillCounts, emptyCounts } from './rules';
 import {
   buildGoalStatement,
@@ -32,8 +21,8 @@ import { failureStore, type SessionFailure } from './store';
 /** What one page produced. */
 export interface PageOutcome {
   counts: BackfillCounts;
-  /** The last session of the page, or null when there were no sessions left. */
-  lastKey: SessionKey | null;
+  /** The cursor after the page: its last session, or null when there were no sessions left. */
+  cursor: SessionKey | null;
   failures: SessionFailure[];
   /** One entry per session, when decisions were asked for and the page was written whole. */
   decisions: SessionDecision[];
@@ -41,27 +30,27 @@ export interface PageOutcome {
   lockWaiters: number;
 }
 
-/** Which sessions the next page reads. */
-export interface PageSelection {
-  after: SessionKey | null;
-  limit: number;
-  /** Which row versions the pass reads. */
-  window: ReadWindow;
-  /** The patients of a worker's lane; null for every patient. */
-  lane: PatientRange | null;
+/** Which sessions the next page reads, and the treatment_goals their goals go into. */
+export interface PageRequest extends PageSelection {
   /** The treatment_goals the goals go into, as the run read it at its start. */
   table: GoalTableMapping;
 }
 
 /** The next page of a real run, and how its progress is saved. */
-export interface PageContext extends PageSelection {
+export interface PageContext extends PageRequest {
   runId: string;
   perSession: boolean;
   /**
    * Saves the run's progress after this page in the page's transaction, so that the goals and
-   * the checkpoint commit together: `pageCounts` are the page's own, `lastKey` its last session.
+   * the checkpoint commit together: `pageCounts` are the page's own, `cursor` its last session.
    */
-  saveProgress: (db: SqlRunner, pageCounts: BackfillCounts, lastKey: SessionKey) => Promise<void>;
+  saveProgress: (db: SqlRunner, pageCounts: BackfillCounts, cursor: SessionKey) => Promise<void>;
+}
+
+/** The selection alone, as {@link selectPage} reads it. */
+function pageSelectionOf(page: PageSelection): PageSelection {
+  const { cursor, limit, window, lane } = page;
+  return { cursor, limit, window, lane };
 }
 
 async function runStatement(
@@ -77,18 +66,18 @@ async function runStatement(
   return row;
 }
 
-function lastKeyOf(row: StatementCountsRow): SessionKey | null {
+function cursorOf(row: StatementCountsRow): SessionKey | null {
   if (
-    row.last_patient_id === null ||
-    row.last_session_date === null ||
-    row.last_session_id === null
+    row.cursor_patient_id === null ||
+    row.cursor_session_date === null ||
+    row.cursor_session_id === null
   ) {
     return null;
   }
   return {
-    patientId: row.last_patient_id,
-    sessionDate: row.last_session_date,
-    sessionId: row.last_session_id,
+    patientId: row.cursor_patient_id,
+    sessionDate: row.cursor_session_date,
+    sessionId: row.cursor_session_id,
   };
 }
 
@@ -105,7 +94,7 @@ function decisionsOf(row: StatementCountsRow): SessionDecision[] {
 /** Counts what writing the next page would do, writing nothing. */
 export async function countPage(
   db: SqlRunner,
-  page: PageSelection,
+  page: PageRequest,
   perSession: boolean,
 ): Promise<PageOutcome> {
   const { table, ...sessions } = page;
@@ -118,7 +107,7 @@ export async function countPage(
   );
   return {
     counts: countsFromStatement(row),
-    lastKey: lastKeyOf(row),
+    cursor: cursorOf(row),
     failures: [],
     decisions: decisionsOf(row),
     lockWaiters: 0,
@@ -131,22 +120,11 @@ interface SessionRef {
   session_date: string;
 }
 
-async function sessionsOfPage(db: SqlRunner, context: PageContext): Promise<SessionRef[]> {
-  const { after, limit, window, lane } = context;
+/** The sessions of the page, one by one: THE page selection, as the page's statement read it. */
+async function sessionsOfPage(db: SqlRunner, page: PageSelection): Promise<SessionRef[]> {
   const bindings: unknown[] = [];
-  let where = `WHERE ${hasSessionKey('s')} AND ${inReadWindow('s', window, bindings)}`;
-  if (lane !== null) where += ` AND ${inPatientRange('s', lane, bindings)}`;
-  if (after !== null) {
-    where += ` AND ${keyAfter('s')}`;
-    bindings.push(...keyBindings(after));
-  }
-  bindings.push(limit);
-  return db.rows<SessionRef>(
-    `SELECT s.id, s.patient_id, ${sessionDateText('s.session_date')} AS session_date
-       FROM ${TABLES.sessions} s
-      ${where} ORDER BY s.patient_id, s.session_date, s.id LIMIT ?`,
-    bindings,
-  );
+  const columns = `s.id, s.patient_id, ${sessionDateText('s.session_date')} AS session_date`;
+  return db.rows<SessionRef>(selectPage(columns, page, bindings), bindings);
 }
 
 /**
@@ -206,11 +184,11 @@ async function finishPage(
   trx: Knex.Transaction,
   context: PageContext,
   pageCounts: BackfillCounts,
-  lastKey: SessionKey | null,
+  cursor: SessionKey | null,
 ): Promise<number> {
   const db = sqlRunner(trx);
   const lockWaiters = await countLockWaiters(db);
-  if (lastKey) await context.saveProgress(db, pageCounts, lastKey);
+  if (cursor) await context.saveProgress(db, pageCounts, cursor);
   return lockWaiters;
 }
 
@@ -221,7 +199,7 @@ async function writePageSessionBySession(
 ): Promise<PageOutcome> {
   const mode = { kind: 'write', runId: context.runId, createdAt } as const;
   return db.transaction(async (trx) => {
-    const sessions = await sessionsOfPage(sqlRunner(trx), context);
+    const sessions = await sessionsOfPage(sqlRunner(trx), pageSelectionOf(context));
     let counts = emptyCounts();
     const failures: SessionFailure[] = [];
     for (const session of sessions) {
@@ -230,11 +208,11 @@ async function writePageSessionBySession(
       if (outcome.failure) failures.push(outcome.failure);
     }
     const last = sessions.at(-1);
-    const lastKey = last
+    const cursor = last
       ? { patientId: last.patient_id, sessionDate: last.session_date, sessionId: last.id }
       : null;
-    const lockWaiters = await finishPage(trx, context, counts, lastKey);
-    return { counts, lastKey, failures, decisions: [], lockWaiters };
+    const lockWaiters = await finishPage(trx, context, counts, cursor);
+    return { counts, cursor, failures, decisions: [], lockWaiters };
   });
 }
 
@@ -251,20 +229,14 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
       const row = await runStatement(
         sqlRunner(trx),
         context.table,
-        {
-          kind: 'page',
-          after: context.after,
-          limit: context.limit,
-          window: context.window,
-          lane: context.lane,
-        },
+        { kind: 'page', ...pageSelectionOf(context) },
         { kind: 'write', runId: context.runId, createdAt },
         context.perSession,
       );
       const counts = countsFromStatement(row);
-      const lastKey = lastKeyOf(row);
-      const lockWaiters = await finishPage(trx, context, counts, lastKey);
-      return { counts, lastKey, failures: [], decisions: decisionsOf(row), lockWaiters };
+      const cursor = cursorOf(row);
+      const lockWaiters = await finishPage(trx, context, counts, cursor);
+      return { counts, cursor, failures: [], decisions: decisionsOf(row), lockWaiters };
     });
   } catch (err) {
     if (databaseErrorKind(err) !== 'session') throw err;

@@ -203,10 +203,46 @@ export async function laneBoundaries(
   for (let share = 1; share < lanes; share += 1) {
     const [row] = await db.rows<{ patient_id: string }>(
       `SELECT s.patient_id FROM ${TABLES.sessions} s WHERE ${hasSessionKey('s')}
-        ORDER BY s.patient_id, s.session_date, s.id OFFSET ? LIMIT 1`,
+        ORDER BY ${READ_ORDER} OFFSET ? LIMIT 1`,
       [Math.floor((share * sessions) / lanes)],
     );
     if (row && row.patient_id !== boundaries.at(-1)) boundaries.push(row.patient_id);
   }
   return boundaries;
+}
+
+/**
+ * Which sessions one page reads: the next `limit` sessions of `window` (and of `lane`) after
+ * `cursor` in reading order. Sessions with a NULL in their key have no place in that order and
+ * are left out.
+ */
+export interface PageSelection {
+  /** The lane's cursor (its last-read key): the page starts after it, or at the start when null. */
+  cursor: SessionKey | null;
+  limit: number;
+  /** Which sessions the pass reads. */
+  window: ReadWindow;
+  /** The patients of a lane; null for every patient. */
+  lane: PatientRange | null;
+}
+
+/** The reading order: each patient's sessions oldest first (see {@link SessionKey}). */
+export const READ_ORDER = 's.patient_id, s.session_date, s.id';
+
+/**
+ * THE page's selection, built once: SQL selecting `columns` of the sessions `page` reads (alias
+ * `s`), in reading order; pushes its bindings. The page's goal statement and its
+ * session-by-session fallback both read it, so the fallback reads exactly the sessions the
+ * page read.
+ */
+export function selectPage(columns: string, page: PageSelection, bindings: unknown[]): string {
+  const conditions = [hasSessionKey('s'), inReadWindow('s', page.window, bindings)];
+  if (page.lane !== null) conditions.push(inPatientRange('s', page.lane, bindings));
+  if (page.cursor !== null) {
+    conditions.push(keyAfter('s'));
+    bindings.push(...keyBindings(page.cursor));
+  }
+  bindings.push(page.limit);
+  return `SELECT ${columns} FROM ${TABLES.sessions} s
+    WHERE ${conditions.join(' AND ')} ORDER BY ${READ_ORDER} LIMIT ?`;
 }

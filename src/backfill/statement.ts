@@ -4,14 +4,10 @@ import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table'
 import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../schema/goal-vocabulary';
 import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
 import {
-  hasSessionKey,
-  inPatientRange,
   inReadWindow,
-  keyAfter,
   keyBindings,
-  type PatientRange,
-  type ReadWindow,
-  type SessionKey,
+  type PageSelection,
+  selectPage,
   sessionDateText,
 } from './reading';
 import {
@@ -28,18 +24,8 @@ import {
 export type SessionSelection =
   /** Every session at once: the set-based reference the benchmark compares against. */
   | { kind: 'all' }
-  /**
-   * The next `limit` sessions of `window` after `after` in reading order (from the start when
-   * null). Sessions with a NULL in their key have no place in that order and are left out.
-   */
-  | {
-      kind: 'page';
-      after: SessionKey | null;
-      limit: number;
-      window: ReadWindow;
-      /** The patients of a worker's lane; null for every patient. */
-      lane: PatientRange | null;
-    }
+  /** The sessions of one page (see {@link PageSelection}). */
+  | ({ kind: 'page' } & PageSelection)
   /** One session, when a page is retried session by session. */
   | { kind: 'session'; sessionId: string };
 
@@ -101,7 +87,6 @@ export interface GoalStatement {
 }
 
 const SESSION_COLUMNS = 's.id, s.patient_id, s.therapist_id, s.session_date, s.extracted_notes';
-const READ_ORDER = 's.patient_id, s.session_date, s.id';
 
 function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
@@ -177,17 +162,10 @@ function pageSource(selection: SessionSelection, mode: StatementMode, bindings: 
       bindings.push(selection.sessionId);
       return `SELECT ${SESSION_COLUMNS}, true AS in_page ${from} WHERE s.id = CAST(? AS uuid)`;
     case 'page': {
-      const { after, limit, window, lane } = selection;
-      let where = `WHERE ${hasSessionKey('s')} AND ${inReadWindow('s', window, bindings)}`;
-      if (lane !== null) where += ` AND ${inPatientRange('s', lane, bindings)}`;
-      if (after !== null) {
-        where += ` AND ${keyAfter('s')}`;
-        bindings.push(...keyBindings(after));
-      }
-      bindings.push(limit);
-      const inPage = `(SELECT ${SESSION_COLUMNS}, true AS in_page ${from} ${where} ORDER BY ${READ_ORDER} LIMIT ?)`;
-      if (mode.kind === 'write' || after === null) return inPage;
-      bindings.push(after.patientId, after.sessionDate, after.sessionId);
+      const { cursor, window } = selection;
+      const inPage = `(${selectPage(`${SESSION_COLUMNS}, true AS in_page`, selection, bindings)})`;
+      if (mode.kind === 'write' || cursor === null) return inPage;
+      bindings.push(...keyBindings(cursor));
       const context =
         `(SELECT ${SESSION_COLUMNS}, false AS in_page ${from} WHERE s.patient_id = CAST(? AS uuid) ` +
         'AND (s.session_date, s.id) <= (CAST(? AS timestamptz), CAST(? AS uuid)) ' +
@@ -281,9 +259,9 @@ function countsSelect(perSession: boolean): string {
               WHERE in_page AND invalid_reason IS NOT NULL GROUP BY invalid_reason) r) AS invalid_by_reason,
     (SELECT count(*) FROM valid WHERE in_page)::int AS valid_items,
     (SELECT count(*) FROM written)::int AS goals_created,
-    last.patient_id AS last_patient_id,
-    last.session_date AS last_session_date,
-    last.id AS last_session_id${perSession ? PER_SESSION_COLUMN : ''}
+    last.patient_id AS cursor_patient_id,
+    last.session_date AS cursor_session_date,
+    last.id AS cursor_session_id${perSession ? PER_SESSION_COLUMN : ''}
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (
     SELECT p.patient_id, ${sessionDateText('p.session_date')} AS session_date, p.id
@@ -301,7 +279,7 @@ const INSERTED_ONLY_SELECT = 'SELECT (SELECT count(*) FROM written)::int AS goal
  * classifies every session and item, derives goal rows, keeps the earliest occurrence of each
  * (patient_id, description) by session_date, session id and array position, and either writes
  * them or counts what it would write. It returns a single row of counts (see
- * {@link StatementCountsRow}) and the key of the last session it covered.
+ * {@link StatementCountsRow}) and the cursor: the key of the last session it covered.
  */
 export function buildGoalStatement(
   selection: SessionSelection,
@@ -375,9 +353,9 @@ export interface StatementCountsRow {
   invalid_by_reason: Partial<Record<InvalidItemReason, number>>;
   valid_items: number;
   goals_created: number;
-  last_patient_id: string | null;
-  last_session_date: string | null;
-  last_session_id: string | null;
+  cursor_patient_id: string | null;
+  cursor_session_date: string | null;
+  cursor_session_id: string | null;
   per_session?: [string, SessionSkipReason | null, number, number, number][];
 }
 

@@ -28,7 +28,10 @@ export interface RunRecord {
   heartbeatAt: string | null;
   finishedAt: string | null;
   resumeCount: number;
-  /** The last session read by the current pass, or null when the pass has read none yet. */
+  /**
+   * The cursor of the current pass when one lane reads it (one worker, and every catch-up pass):
+   * the last session it read, or null when it has read none yet or workers read it in lanes.
+   */
   checkpoint: SessionKey | null;
   /** The pass the run is in, while it is unfinished. */
   pass: ReadPass | null;
@@ -83,7 +86,7 @@ function cursorColumnsOf(row: RunRow): SessionKey | null {
 }
 
 /**
- * The lanes of the run's pass, the one checkpoint form: each lane's last-read key and counts,
+ * The lanes of the run's pass, the one checkpoint form: each lane's cursor and counts,
  * in `read_pass.split`. A pass saved by a version before every pass had lanes kept one
  * reader's key in the `cursor_*` columns and its totals in `counts`: it reads as one lane over
  * every patient, continuing from that key. Null when the run is in no pass.
@@ -188,7 +191,7 @@ export const runStore = {
   },
 
   /**
-   * Saves one lane of the run's pass after a page: its last-read key, its counts and whether
+   * Saves one lane of the run's pass after a page: its cursor, its counts and whether
    * it is done, with the run's totals as its worker counted them (the record's counts are the
    * lanes' sum). Each worker saves only its own lane, so concurrent pages of other lanes never
    * overwrite it.
