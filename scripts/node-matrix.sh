@@ -16,8 +16,8 @@ read -r -a versions <<< "${NODE_MATRIX:-20.19.0 22.12.0 26}"
 files=(
   test/migrations
   test/seed/knex-seed-cli.test.ts
-  test/backfill/run-backfill.test.ts
-  test/backfill/run-backfill-workers.test.ts
+  test/backfill/run.test.ts
+  test/backfill/lanes.test.ts
   test/rollback
   test/status
   test/cli
