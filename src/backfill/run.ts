@@ -41,23 +41,6 @@ import {
   startOrResume,
 } from './store';
 
-/**
- * Throws {@link ConfigError} when the Knex pool cannot give `workers` connections at once, so a
- * run never waits on its own pool until Knex's acquire timeout.
- */
-export function assertPoolAllowsWorkers(knex: Knex, workers: number): void {
-  if (workers <= 1) return;
-  const pool = (knex.client as { pool?: { max?: unknown } }).pool;
-  const configured = (knex.client.config as { pool?: { max?: unknown } }).pool?.max;
-  const max = typeof pool?.max === 'number' ? pool.max : configured;
-  if (typeof max === 'number' && max < workers) {
-    throw new ConfigError([
-      `workers is ${workers} but the Knex pool allows ${max} connection${max === 1 ? '' : 's'}: ` +
-        `raise pool.max to at least ${workers}, or lower workers`,
-    ]);
-  }
-}
-
 /** How many catch-up passes a run makes at most, after its first pass. */
 const MAX_CATCH_UP_PASSES = 5;
 
@@ -90,6 +73,49 @@ interface Run {
 interface PassesEnd {
   outcome: BackfillResult['outcome'];
   shortfall: PassShortfall | null;
+}
+
+/**
+ * Backfills treatment_goals from the action items in therapy_sessions.extracted_notes.
+ *
+ * The caller owns `knex` and `logger`; the backfill borrows one pooled connection, holds the
+ * backfill advisory lock on it, and gives it back. It returns its counts rather than throwing
+ * when sessions fail: check `errors`. With `schema`, every name resolves in that schema (see
+ * {@link BackfillOptions.schema}). It throws {@link ConfigError} for bad options or a schema
+ * that does not exist, {@link SchemaNotReadyError} (naming the schema it looked in) before the
+ * migrations, {@link BackfillLockedError} when another
+ * backfill holds the lock, and {@link BackfillRunFailedError} when an error stops the run
+ * (its checkpoint is kept).
+ */
+export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
+  const resolved = resolveBackfillOptions(options);
+  return inSchema(resolved.knex, resolved.schema, (knex) => backfill({ ...resolved, knex }));
+}
+
+/** {@link runBackfill} on a Knex whose connections resolve names where the run works. */
+async function backfill(resolved: ResolvedBackfillOptions): Promise<BackfillResult> {
+  const startedAt = performance.now();
+  assertPoolAllowsWorkers(resolved.knex, resolved.workers);
+  const settings: SessionSettings = {
+    statementTimeoutMs: resolved.statementTimeoutMs,
+    lockTimeoutMs: resolved.lockTimeoutMs,
+    applicationName: `goal-backfill ${resolved.invokedBy}`,
+  };
+  const connection = await RunConnection.open(resolved.knex, {
+    logger: resolved.logger,
+    beforeLock: assertSchemaReady,
+    settings,
+    lock: {
+      waitMs: resolved.lockWaitMs,
+      signal: resolved.signal,
+      describeHolder: describeLockHolderRun,
+    },
+  });
+  try {
+    return await backfillUnderLock(connection, settings, resolved, startedAt);
+  } finally {
+    await connection.close();
+  }
 }
 
 /**
@@ -379,44 +405,18 @@ async function stopCapture(connection: RunConnection, options: ResolvedBackfillO
 }
 
 /**
- * Backfills treatment_goals from the action items in therapy_sessions.extracted_notes.
- *
- * The caller owns `knex` and `logger`; the backfill borrows one pooled connection, holds the
- * backfill advisory lock on it, and gives it back. It returns its counts rather than throwing
- * when sessions fail: check `errors`. With `schema`, every name resolves in that schema (see
- * {@link BackfillOptions.schema}). It throws {@link ConfigError} for bad options or a schema
- * that does not exist, {@link SchemaNotReadyError} (naming the schema it looked in) before the
- * migrations, {@link BackfillLockedError} when another
- * backfill holds the lock, and {@link BackfillRunFailedError} when an error stops the run
- * (its checkpoint is kept).
+ * Throws {@link ConfigError} when the Knex pool cannot give `workers` connections at once, so a
+ * run never waits on its own pool until Knex's acquire timeout.
  */
-export async function runBackfill(options: BackfillOptions): Promise<BackfillResult> {
-  const resolved = resolveBackfillOptions(options);
-  return inSchema(resolved.knex, resolved.schema, (knex) => backfill({ ...resolved, knex }));
-}
-
-/** {@link runBackfill} on a Knex whose connections resolve names where the run works. */
-async function backfill(resolved: ResolvedBackfillOptions): Promise<BackfillResult> {
-  const startedAt = performance.now();
-  assertPoolAllowsWorkers(resolved.knex, resolved.workers);
-  const settings: SessionSettings = {
-    statementTimeoutMs: resolved.statementTimeoutMs,
-    lockTimeoutMs: resolved.lockTimeoutMs,
-    applicationName: `goal-backfill ${resolved.invokedBy}`,
-  };
-  const connection = await RunConnection.open(resolved.knex, {
-    logger: resolved.logger,
-    beforeLock: assertSchemaReady,
-    settings,
-    lock: {
-      waitMs: resolved.lockWaitMs,
-      signal: resolved.signal,
-      describeHolder: describeLockHolderRun,
-    },
-  });
-  try {
-    return await backfillUnderLock(connection, settings, resolved, startedAt);
-  } finally {
-    await connection.close();
+function assertPoolAllowsWorkers(knex: Knex, workers: number): void {
+  if (workers <= 1) return;
+  const pool = (knex.client as { pool?: { max?: unknown } }).pool;
+  const configured = (knex.client.config as { pool?: { max?: unknown } }).pool?.max;
+  const max = typeof pool?.max === 'number' ? pool.max : configured;
+  if (typeof max === 'number' && max < workers) {
+    throw new ConfigError([
+      `workers is ${workers} but the Knex pool allows ${max} connection${max === 1 ? '' : 's'}: ` +
+        `raise pool.max to at least ${workers}, or lower workers`,
+    ]);
   }
 }

@@ -363,31 +363,29 @@ function sumValues(record: Partial<Record<string, number>>): number {
   return Object.values(record).reduce<number>((total, n) => total + (n ?? 0), 0);
 }
 
-/** The counts of a statement that succeeded. */
-export function countsFromStatement(row: StatementCountsRow): BackfillCounts {
-  const invalidSkipped = sumValues(row.invalid_by_reason);
+/** What a statement read, whether its goals were kept or not. */
+function countsRead(row: StatementCountsRow): BackfillCounts {
   return {
     ...emptyCounts(),
     sessionsProcessed: row.sessions,
     sessionsWithActionItems: row.sessions_with_action_items,
     sessionsSkippedByReason: row.sessions_skipped_by_reason,
     itemsSeen: row.items_seen,
+  };
+}
+
+/** The counts of a statement that succeeded. */
+export function countsFromStatement(row: StatementCountsRow): BackfillCounts {
+  return {
+    ...countsRead(row),
     goalsCreated: row.goals_created,
     duplicatesSkipped: row.valid_items - row.goals_created,
-    invalidSkipped,
+    invalidSkipped: sumValues(row.invalid_by_reason),
     invalidByReason: row.invalid_by_reason,
   };
 }
 
 /** The counts of a session whose write failed: read and counted, but nothing of it kept. */
 export function countsOfFailedSession(row: StatementCountsRow): BackfillCounts {
-  return {
-    ...emptyCounts(),
-    sessionsProcessed: row.sessions,
-    sessionsWithActionItems: row.sessions_with_action_items,
-    sessionsSkippedByReason: row.sessions_skipped_by_reason,
-    itemsSeen: row.items_seen,
-    errors: 1,
-    itemsInFailedSessions: row.items_seen,
-  };
+  return { ...countsRead(row), errors: 1, itemsInFailedSessions: row.items_seen };
 }
