@@ -4,7 +4,13 @@ import type { GoalTableMapping } from '../schema/goal-table';
 import type { ResolvedBackfillOptions } from './backfill-options';
 import { type PageReporter, paceNextPage } from './pacing';
 import { countPage, type PageOutcome, writePage } from './page';
-import { countsOfSplit, type LaneSplit, type PatientLane, type ReadPass } from './reading';
+import {
+  countsOfSplit,
+  type LaneSplit,
+  type PatientLane,
+  type ReadPass,
+  readsAsSplit,
+} from './reading';
 import { addCounts, type BackfillCounts } from './rules';
 import { runStore } from './store';
 
@@ -79,7 +85,7 @@ export async function readPass(context: PassContext): Promise<'read' | 'interrup
         }),
       );
     }
-    if (options.workers > 1) {
+    if (readsAsSplit(pass.split, options.workers)) {
       logger.info('backfill.workers', {
         runId,
         pass: pass.number,
@@ -114,7 +120,7 @@ async function readLane(context: PassContext, reader: LaneReader): Promise<void>
   const { connection, worker, index } = reader;
   const lane = pass.split.lanes[index] as PatientLane;
   // With one worker, the lane is the pass: its events read as they did before lanes.
-  const where = options.workers > 1 ? { worker, lane: index } : {};
+  const where = readsAsSplit(pass.split, options.workers) ? { worker, lane: index } : {};
   const reconnect = async () => {
     await connection.reopen();
     // The page may have committed before its answer was lost: go on from what was saved.

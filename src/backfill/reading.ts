@@ -182,6 +182,15 @@ export function lanesAt(boundaries: readonly string[], emptyCounts: () => Backfi
   );
 }
 
+/**
+ * Whether a pass reads as split among workers in the run's events: more than one worker may
+ * read it, or it has more than one lane (a run split by workers and resumed with one). A pass
+ * one worker reads as one lane logs as a pass without lanes.
+ */
+export function readsAsSplit(split: LaneSplit, workers: number): boolean {
+  return workers > 1 || split.lanes.length > 1;
+}
+
 /** The run's counts so far in a split pass: what it had counted before, plus every lane's. */
 export function countsOfSplit(split: LaneSplit): BackfillCounts {
   return split.lanes.reduce((sum, lane) => addCounts(sum, lane.counts), split.countsBefore);

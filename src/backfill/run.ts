@@ -30,6 +30,7 @@ import {
   laneBoundaries,
   lanesAt,
   type ReadPass,
+  readsAsSplit,
 } from './reading';
 import { addCounts, type BackfillCounts, emptyCounts } from './rules';
 import {
@@ -189,7 +190,7 @@ async function openRun(
     resumed,
     batchSize: options.batchSize,
     workers: options.workers,
-    lanes: options.workers > 1 ? pass.split.lanes.length : null,
+    lanes: readsAsSplit(pass.split, options.workers) ? pass.split.lanes.length : null,
     totalSessions,
     database: describeDatabase(options.knex),
   });
