@@ -25,9 +25,9 @@ filters=(
   test/seed/knex-seed-cli
   test/cli/bin.
   test/cli/main.
-  test/cli/database/create-cli-knex
+  test/config/knex-cli
   test/config/embedded.
-  test/backfill/run-backfill.
+  test/backfill/run.
   test/package/npm-start
   test/package/installed-cli
   test/package/app-kinds

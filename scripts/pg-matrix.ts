@@ -49,11 +49,11 @@ const VERSIONS: Readonly<Record<string, string>> = {
  * the packages do not ship.
  */
 const FILES = [
-  'test/backfill/goal-statement.property.test.ts',
-  'test/backfill/run-backfill.test.ts',
-  'test/backfill/run-backfill-workers.test.ts',
-  'test/backfill/run-backfill-concurrent-writes.test.ts',
-  'test/backfill/run-backfill-completeness.test.ts',
+  'test/backfill/statement.property.test.ts',
+  'test/backfill/run.test.ts',
+  'test/backfill/lanes.test.ts',
+  'test/backfill/run-concurrent-writes.test.ts',
+  'test/backfill/census.test.ts',
   'test/migrations/app-database.test.ts',
   'test/migrations/adopt-goal-table.test.ts',
   'test/migrations/migration-chain.test.ts',

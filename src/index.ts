@@ -3,7 +3,7 @@
  * therapy_sessions.extracted_notes, for a Knex migration chain. Every function takes the
  * caller's Knex instance (and logger) and closes nothing it was given.
  */
-export type { BackfillCounts } from './bookkeeping/backfill-counts';
+
 export {
   type BackfillOptions,
   type BackfillProgress,
@@ -12,6 +12,7 @@ export {
 export { type BackfillResult, MAX_LISTED_FAILURES } from './backfill/backfill-result';
 export { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './backfill/goal-rules';
 export { runBackfill } from './backfill/run-backfill';
+export type { BackfillCounts } from './bookkeeping/backfill-counts';
 export {
   INVALID_ITEM_REASONS,
   type InvalidItemReason,
@@ -22,10 +23,10 @@ export {
 } from './bookkeeping/count-reasons';
 export type { SessionFailure } from './bookkeeping/failure-store';
 export type { RunRecord } from './bookkeeping/run-record';
-export { type BackfillEnv, BACKFILL_ENV_VARIABLES, readBackfillEnv } from './config/backfill-env';
+export { BACKFILL_ENV_VARIABLES, type BackfillEnv, readBackfillEnv } from './config/backfill-env';
 export {
-  type AppSchemaProblem,
   AppSchemaIncompatibleError,
+  type AppSchemaProblem,
 } from './errors/app-schema-incompatible-error';
 export { BackfillIncompleteError } from './errors/backfill-incomplete-error';
 export { BackfillLockedError, type LockHolder } from './errors/backfill-locked-error';
@@ -68,15 +69,15 @@ export {
   type Logger,
   silentLogger,
 } from './logging/logger';
+export { backfillMigration } from './migrations/backfill-migration';
+export { dedupRuleMigration } from './migrations/dedup-rule-migration';
+export { goalSchemaMigration } from './migrations/goal-schema-migration';
+export type { KnexMigration, MigrationOptions } from './migrations/safe-migration';
 export {
   type RollbackOptions,
   type RollbackResult,
   rollbackBackfill,
 } from './rollback/rollback-backfill';
-export { backfillMigration } from './migrations/backfill-migration';
-export { dedupRuleMigration } from './migrations/dedup-rule-migration';
-export { goalSchemaMigration } from './migrations/goal-schema-migration';
-export type { KnexMigration, MigrationOptions } from './migrations/safe-migration';
 export { assertAppSchemaCompatible } from './schema/assert-app-schema-compatible';
 export {
   createGoalSchema,
@@ -85,8 +86,8 @@ export {
   dropGoalSchema,
   restoreGoalDedupIndex,
 } from './schema/goal-schema';
-export { type DdlSettings, DEFAULT_DDL_SETTINGS } from './schema/lock-safe-ddl';
 export { GOAL_ORIGINS, GOAL_STATUSES, type GoalOrigin } from './schema/goal-vocabulary';
+export { type DdlSettings, DEFAULT_DDL_SETTINGS } from './schema/lock-safe-ddl';
 export { type Invoker, RUN_STATUSES, type RunStatus } from './schema/run-vocabulary';
 export { TABLES } from './schema/tables';
 export {

@@ -1,5 +1,5 @@
-import { sqlStateOf, stringField } from './sqlstate';
 import { DatabaseUnreachableError } from '../errors/database-unreachable-error';
+import { sqlStateOf, stringField } from './sqlstate';
 
 /** Codes that mean the CLI never got a working connection, with what each means. */
 const CONNECTION_FAILURES: Readonly<Record<string, string>> = {

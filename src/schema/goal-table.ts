@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { sqlStateOf } from '../db/sqlstate';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
+import { sqlStateOf } from '../db/sqlstate';
 import type { AppSchemaProblem } from '../errors/app-schema-incompatible-error';
 import { GOAL_CHANGE_TRACKING } from './change-tracking';
 import { BACKFILLED_GOAL_STATUS } from './goal-vocabulary';

@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { PinnedConnection } from '../db/pinned-connection';
-import { sqlStateOf } from '../db/sqlstate';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
+import { sqlStateOf } from '../db/sqlstate';
 import { SchemaChangeBlockedError } from '../errors/schema-change-blocked-error';
 
 /**

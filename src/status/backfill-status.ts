@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { RunRecord } from '../bookkeeping/run-record';
 import { runStore } from '../bookkeeping/run-store';
-import { findLockHolderPid } from '../db/advisory-lock';
 import { schemaNameProblem } from '../config/option-spec';
+import { findLockHolderPid } from '../db/advisory-lock';
 import { inSchema } from '../db/schema-scope';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { ConfigError } from '../errors/config-error';

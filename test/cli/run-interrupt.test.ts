@@ -46,11 +46,9 @@ describe.skipIf(withoutServer)('goal-backfill run interrupted by SIGINT or SIGTE
     expect(processed).toBeLessThan(SESSIONS);
     expect(processed % 100).toBe(0);
 
-    const [record] = await db
-      .knex('goal_backfill_runs')
-      .select('id', 'status', 'cursor_session_id');
+    const [record] = await db.knex('goal_backfill_runs').select('id', 'status', 'read_pass');
     expect(record?.status).toBe('interrupted');
-    expect(record?.cursor_session_id).not.toBeNull();
+    expect(record?.read_pass?.split.lanes[0].cursor).not.toBeNull();
     const notices = linesOf(run.stderr).filter((line) => line.startsWith('goal-backfill:'));
     expect(notices).toEqual([
       'goal-backfill: WARNING: stopping after the current page (press Ctrl-C again to stop at once)',

@@ -36,7 +36,8 @@ const { PGlite } = require('@electric-sql/pglite');
     out.runs = (await one(
       "SELECT status, (counts->>'goalsCreated')::int AS \\"goalsCreated\\", " +
       "(counts->>'sessionsProcessed')::int AS \\"sessionsProcessed\\", " +
-      'cursor_patient_id IS NOT NULL AS "hasCheckpoint" FROM goal_backfill_runs ORDER BY started_at'
+      "coalesce(jsonb_typeof(read_pass #> '{split,lanes,0,cursor}') = 'object', false) AS \\"hasCheckpoint\\" " +
+      'FROM goal_backfill_runs ORDER BY started_at'
     ));
   }
   await pg.close();

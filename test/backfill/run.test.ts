@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { ConfigError } from '../../src/errors/config-error';
 import { SchemaNotReadyError } from '../../src/errors/schema-not-ready-error';
 import { silentLogger } from '../../src/logging/logger';
@@ -15,8 +15,8 @@ import {
   insertUsers,
   type JsonValue,
   readGoals,
-  SQL_NULL,
   type SessionSpec,
+  SQL_NULL,
   tableCounts,
 } from '../support/fixtures';
 import { modelBackfill, pairKey } from '../support/reference-model';

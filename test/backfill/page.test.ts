@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SessionFailure } from '../../src/bookkeeping/failure-store';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
+import type { SessionFailure } from '../../src/backfill/store';
 import { expectReconciled } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import { dropRejectingTrigger, installRejectingTrigger } from '../support/database-faults';

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { ChangeCaptureBlockedError } from '../../src/errors/change-capture-blocked-error';
-import { silentLogger } from '../../src/logging/logger';
 import type { LogFields, Logger } from '../../src/logging/logger';
+import { silentLogger } from '../../src/logging/logger';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import {
   countRows,
@@ -278,11 +278,9 @@ describe.skipIf(onPglite)('a run stopped in a catch-up pass', () => {
         },
       });
       expect(first.outcome).toBe('interrupted');
-      const [stopped] = await db
-        .knex('goal_backfill_runs')
-        .select('read_pass', 'cursor_session_id');
+      const [stopped] = await db.knex('goal_backfill_runs').select('read_pass');
       expect(stopped?.read_pass?.number).toBe(1);
-      expect(stopped?.cursor_session_id).not.toBeNull();
+      expect(stopped?.read_pass?.split.lanes[0].cursor).not.toBeNull();
 
       const result = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
       const all = [...initial, ...(await (written ?? Promise.resolve([])))];

@@ -1,12 +1,11 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
 import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
 import { ConfigError } from '../../src/errors/config-error';
 import { silentLogger } from '../../src/logging/logger';
 import { startBin, waitFor } from '../cli/bin-process';
-import { runCommand } from '../support/run-command';
 import {
   expectCountsToEqualModel,
   expectGoalsToEqualModel,
@@ -24,6 +23,7 @@ import {
   type SessionSpec,
 } from '../support/fixtures';
 import { modelBackfill, pairKey } from '../support/reference-model';
+import { runCommand } from '../support/run-command';
 import {
   knexFor,
   onPglite,

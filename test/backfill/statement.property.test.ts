@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JS_TRIM_CHARACTERS } from '../../src/backfill/goal-rules';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { JS_TRIM_CHARACTERS } from '../../src/backfill/rules';
+import { runBackfill } from '../../src/backfill/run';
 import { silentLogger } from '../../src/logging/logger';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import {
   insertSessions,
   insertUsers,
   type JsonValue,
-  SQL_NULL,
   type SessionSpec,
+  SQL_NULL,
 } from '../support/fixtures';
 import { modelBackfill } from '../support/reference-model';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { BackfillUnverifiedError } from '../../src/errors/backfill-unverified-error';
 import { silentLogger } from '../../src/logging/logger';
 import { runCli } from '../cli/cli-harness';
@@ -114,62 +114,109 @@ describe('the check before completed', () => {
     return first.runId ?? '';
   }
 
-  it('refuses to report completed when the reads fall short of the table', async () => {
-    const sessions = await insertSessions(db.knex, specs(60));
-    const runId = await interruptedRun(sessions);
-    // A cursor moved past sessions it never read, as a setting once moved it.
-    const ahead = [...sessions].sort((a, b) =>
-      a.patientId !== b.patientId
-        ? a.patientId < b.patientId
-          ? -1
-          : 1
-        : a.sessionDate !== b.sessionDate
-          ? a.sessionDate < b.sessionDate
+  /**
+   * Moves the checkpoint of an interrupted run to `key`: in its one lane (the form this version
+   * saves), or in the `cursor_*` columns of a pass without lanes (the form earlier versions
+   * saved, which a resume still reads).
+   */
+  async function moveCheckpoint(
+    runId: string,
+    form: 'lanes' | 'cursor columns',
+    key: { patientId: string; sessionDate: string; id: string } | undefined,
+  ): Promise<void> {
+    const [row] = await db.knex('goal_backfill_runs').where({ id: runId }).select('read_pass');
+    const { split, ...window } = row?.read_pass ?? {};
+    expect(split?.lanes).toHaveLength(1);
+    const cursor = { patientId: key?.patientId, sessionDate: key?.sessionDate, sessionId: key?.id };
+    if (form === 'lanes') {
+      const lanes = [{ ...split.lanes[0], cursor }];
+      await db
+        .knex('goal_backfill_runs')
+        .where({ id: runId })
+        .update({ read_pass: JSON.stringify({ ...window, split: { ...split, lanes } }) });
+      return;
+    }
+    await db
+      .knex('goal_backfill_runs')
+      .where({ id: runId })
+      .update({
+        read_pass: JSON.stringify(window),
+        counts: JSON.stringify(split.lanes[0].counts),
+        cursor_patient_id: cursor.patientId,
+        cursor_session_date: cursor.sessionDate,
+        cursor_session_id: cursor.sessionId,
+      });
+  }
+
+  it.each(['lanes', 'cursor columns'] as const)(
+    'refuses to report completed when the reads fall short of the table (checkpoint in %s)',
+    async (form) => {
+      const sessions = await insertSessions(db.knex, specs(60));
+      const runId = await interruptedRun(sessions);
+      // A cursor moved past sessions it never read, as a setting once moved it.
+      const ahead = [...sessions].sort((a, b) =>
+        a.patientId !== b.patientId
+          ? a.patientId < b.patientId
             ? -1
             : 1
-          : a.id < b.id
-            ? -1
-            : 1,
-    )[40];
-    await db.knex('goal_backfill_runs').where({ id: runId }).update({
-      cursor_patient_id: ahead?.patientId,
-      cursor_session_date: ahead?.sessionDate,
-      cursor_session_id: ahead?.id,
-    });
+          : a.sessionDate !== b.sessionDate
+            ? a.sessionDate < b.sessionDate
+              ? -1
+              : 1
+            : a.id < b.id
+              ? -1
+              : 1,
+      )[40];
+      await moveCheckpoint(runId, form, ahead);
 
-    const error = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 }).catch(
-      (err: unknown) => err,
-    );
-    expect(error).toBeInstanceOf(BackfillUnverifiedError);
-    expect(error).toMatchObject({
-      code: 'UNVERIFIED',
-      runId,
-      shortfall: { pass: 0, expected: 60, beyondLastPage: 0 },
-    });
-    expect((error as BackfillUnverifiedError).shortfall.read).toBeLessThan(60);
-    const [run] = await db.knex('goal_backfill_runs').where({ id: runId }).select('*');
-    expect(run).toMatchObject({
-      status: 'interrupted',
-      error_code: 'UNVERIFIED',
-      cursor_patient_id: null,
-      cursor_session_id: null,
-      read_pass: null,
-    });
+      const error = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 }).catch(
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(BackfillUnverifiedError);
+      expect(error).toMatchObject({
+        code: 'UNVERIFIED',
+        runId,
+        shortfall: { pass: 0, expected: 60, beyondLastPage: 0 },
+      });
+      expect((error as BackfillUnverifiedError).shortfall.read).toBeLessThan(60);
+      const [run] = await db.knex('goal_backfill_runs').where({ id: runId }).select('*');
+      expect(run).toMatchObject({
+        status: 'interrupted',
+        error_code: 'UNVERIFIED',
+        cursor_patient_id: null,
+        cursor_session_id: null,
+        read_pass: null,
+      });
 
-    // The next run starts over and completes what was missed.
-    const rerun = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
-    expect(rerun).toMatchObject({ outcome: 'completed', resumed: false, sessionsProcessed: 60 });
-    // Every goal is there; those the first run wrote from a later session keep that session.
-    const pairs = (goals: { patient_id: string; description: string }[]) =>
-      goals.map((goal) => `${goal.patient_id} ${goal.description}`).sort();
-    expect(pairs(await readGoals(db.knex))).toEqual(pairs(modelBackfill(sessions).goals));
-  });
+      // The next run starts over and completes what was missed.
+      const rerun = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
+      expect(rerun).toMatchObject({ outcome: 'completed', resumed: false, sessionsProcessed: 60 });
+      // Every goal is there; those the first run wrote from a later session keep that session.
+      const pairs = (goals: { patient_id: string; description: string }[]) =>
+        goals.map((goal) => `${goal.patient_id} ${goal.description}`).sort();
+      expect(pairs(await readGoals(db.knex))).toEqual(pairs(modelBackfill(sessions).goals));
+    },
+  );
 
   it('lets a resumed run that read everything complete', async () => {
     const sessions = await insertSessions(db.knex, specs(60));
     await interruptedRun(sessions);
     const result = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
     expect(result).toMatchObject({ outcome: 'completed', resumed: true, sessionsProcessed: 60 });
+    await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
+  });
+
+  it('resumes a run an earlier version saved, its checkpoint in the cursor columns', async () => {
+    const sessions = await insertSessions(db.knex, specs(60));
+    const runId = await interruptedRun(sessions);
+    const [row] = await db.knex('goal_backfill_runs').where({ id: runId }).select('read_pass');
+    const saved = row?.read_pass.split.lanes[0];
+    const key = { patientId: saved.cursor.patientId, sessionDate: saved.cursor.sessionDate };
+    await moveCheckpoint(runId, 'cursor columns', { ...key, id: saved.cursor.sessionId });
+
+    const result = await runBackfill({ knex: db.knex, logger: silentLogger, batchSize: 5 });
+    expect(result).toMatchObject({ outcome: 'completed', resumed: true, sessionsProcessed: 60 });
+    expectCountsToEqualModel(result, modelBackfill(sessions).counts);
     await expectGoalsToEqualModel(db.knex, modelBackfill(sessions).goals);
   });
 });

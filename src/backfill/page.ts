@@ -1,38 +1,28 @@
 import type { Knex } from 'knex';
-import { failureStore, type SessionFailure } from '../bookkeeping/failure-store';
+import { type PinnedConnection, type SqlRunner, sqlRunner, toCount } from '../db/connection';
 import { databaseErrorKind } from '../db/database-error-kind';
-import type { PinnedConnection } from '../db/pinned-connection';
 import { describeErrorSafely } from '../db/safe-error';
-import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import type { GoalTableMapping } from '../schema/goal-table';
-import { TABLES } from '../schema/tables';
-import { addCounts, type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
-import { inPatientRange, type PatientRange } from '../bookkeeping/patient-lane';
-import { countsFromStatement, countsOfFailedSession } from './statement-counts';
+import { type PageSelection, type SessionKey, selectPage, sessionDateText } from './reading';
+import { addCounts, type BackfillCounts, emptyCounts } from './rules';
 import {
   buildGoalStatement,
   type CreatedAtConversion,
+  countsFromStatement,
+  countsOfFailedSession,
   readCreatedAtConversion,
   type SessionDecision,
   type SessionSelection,
   type StatementCountsRow,
   type StatementMode,
-} from './goal-statement';
-import { countLockWaiters } from './strain-signals';
-import { inReadWindow, type ReadWindow } from '../bookkeeping/read-window';
-import {
-  hasSessionKey,
-  keyAfter,
-  keyBindings,
-  type SessionKey,
-  sessionDateText,
-} from '../bookkeeping/session-key';
+} from './statement';
+import { failureStore, type SessionFailure } from './store';
 
 /** What one page produced. */
 export interface PageOutcome {
   counts: BackfillCounts;
-  /** The last session of the page, or null when there were no sessions left. */
-  lastKey: SessionKey | null;
+  /** The cursor after the page: its last session, or null when there were no sessions left. */
+  cursor: SessionKey | null;
   failures: SessionFailure[];
   /** One entry per session, when decisions were asked for and the page was written whole. */
   decisions: SessionDecision[];
@@ -40,27 +30,27 @@ export interface PageOutcome {
   lockWaiters: number;
 }
 
-/** Which sessions the next page reads. */
-export interface PageSelection {
-  after: SessionKey | null;
-  limit: number;
-  /** Which row versions the pass reads. */
-  window: ReadWindow;
-  /** The patients of a worker's lane; null for every patient. */
-  lane: PatientRange | null;
+/** Which sessions the next page reads, and the treatment_goals their goals go into. */
+export interface PageRequest extends PageSelection {
   /** The treatment_goals the goals go into, as the run read it at its start. */
   table: GoalTableMapping;
 }
 
 /** The next page of a real run, and how its progress is saved. */
-export interface PageContext extends PageSelection {
+export interface PageContext extends PageRequest {
   runId: string;
   perSession: boolean;
   /**
    * Saves the run's progress after this page in the page's transaction, so that the goals and
-   * the checkpoint commit together: `pageCounts` are the page's own, `lastKey` its last session.
+   * the checkpoint commit together: `pageCounts` are the page's own, `cursor` its last session.
    */
-  saveProgress: (db: SqlRunner, pageCounts: BackfillCounts, lastKey: SessionKey) => Promise<void>;
+  saveProgress: (db: SqlRunner, pageCounts: BackfillCounts, cursor: SessionKey) => Promise<void>;
+}
+
+/** The selection alone, as {@link selectPage} reads it. */
+function pageSelectionOf(page: PageSelection): PageSelection {
+  const { cursor, limit, window, lane } = page;
+  return { cursor, limit, window, lane };
 }
 
 async function runStatement(
@@ -76,18 +66,18 @@ async function runStatement(
   return row;
 }
 
-function lastKeyOf(row: StatementCountsRow): SessionKey | null {
+function cursorOf(row: StatementCountsRow): SessionKey | null {
   if (
-    row.last_patient_id === null ||
-    row.last_session_date === null ||
-    row.last_session_id === null
+    row.cursor_patient_id === null ||
+    row.cursor_session_date === null ||
+    row.cursor_session_id === null
   ) {
     return null;
   }
   return {
-    patientId: row.last_patient_id,
-    sessionDate: row.last_session_date,
-    sessionId: row.last_session_id,
+    patientId: row.cursor_patient_id,
+    sessionDate: row.cursor_session_date,
+    sessionId: row.cursor_session_id,
   };
 }
 
@@ -104,7 +94,7 @@ function decisionsOf(row: StatementCountsRow): SessionDecision[] {
 /** Counts what writing the next page would do, writing nothing. */
 export async function countPage(
   db: SqlRunner,
-  page: PageSelection,
+  page: PageRequest,
   perSession: boolean,
 ): Promise<PageOutcome> {
   const { table, ...sessions } = page;
@@ -117,7 +107,7 @@ export async function countPage(
   );
   return {
     counts: countsFromStatement(row),
-    lastKey: lastKeyOf(row),
+    cursor: cursorOf(row),
     failures: [],
     decisions: decisionsOf(row),
     lockWaiters: 0,
@@ -130,22 +120,25 @@ interface SessionRef {
   session_date: string;
 }
 
-async function sessionsOfPage(db: SqlRunner, context: PageContext): Promise<SessionRef[]> {
-  const { after, limit, window, lane } = context;
+/** The sessions of the page, one by one: THE page selection, as the page's statement read it. */
+async function sessionsOfPage(db: SqlRunner, page: PageSelection): Promise<SessionRef[]> {
   const bindings: unknown[] = [];
-  let where = `WHERE ${hasSessionKey('s')} AND ${inReadWindow('s', window, bindings)}`;
-  if (lane !== null) where += ` AND ${inPatientRange('s', lane, bindings)}`;
-  if (after !== null) {
-    where += ` AND ${keyAfter('s')}`;
-    bindings.push(...keyBindings(after));
-  }
-  bindings.push(limit);
-  return db.rows<SessionRef>(
-    `SELECT s.id, s.patient_id, ${sessionDateText('s.session_date')} AS session_date
-       FROM ${TABLES.sessions} s
-      ${where} ORDER BY s.patient_id, s.session_date, s.id LIMIT ?`,
-    bindings,
-  );
+  const columns = `s.id, s.patient_id, ${sessionDateText('s.session_date')} AS session_date`;
+  return db.rows<SessionRef>(selectPage(columns, page, bindings), bindings);
+}
+
+/**
+ * SQL counting the other backends that wait, right now, on a lock this connection holds: app
+ * queries held up by the rows the page wrote or locked. Run inside the page's transaction,
+ * just before it commits.
+ */
+const LOCK_WAITERS_SQL = `SELECT count(*) AS waiters FROM pg_stat_activity
+  WHERE pid <> pg_backend_pid() AND pg_backend_pid() = ANY(pg_blocking_pids(pid))`;
+
+/** Counts the backends waiting on this connection's locks (see {@link LOCK_WAITERS_SQL}). */
+async function countLockWaiters(db: SqlRunner): Promise<number> {
+  const [row] = await db.rows<{ waiters: unknown }>(LOCK_WAITERS_SQL);
+  return toCount(row?.waiters);
 }
 
 /**
@@ -191,11 +184,11 @@ async function finishPage(
   trx: Knex.Transaction,
   context: PageContext,
   pageCounts: BackfillCounts,
-  lastKey: SessionKey | null,
+  cursor: SessionKey | null,
 ): Promise<number> {
   const db = sqlRunner(trx);
   const lockWaiters = await countLockWaiters(db);
-  if (lastKey) await context.saveProgress(db, pageCounts, lastKey);
+  if (cursor) await context.saveProgress(db, pageCounts, cursor);
   return lockWaiters;
 }
 
@@ -206,7 +199,7 @@ async function writePageSessionBySession(
 ): Promise<PageOutcome> {
   const mode = { kind: 'write', runId: context.runId, createdAt } as const;
   return db.transaction(async (trx) => {
-    const sessions = await sessionsOfPage(sqlRunner(trx), context);
+    const sessions = await sessionsOfPage(sqlRunner(trx), pageSelectionOf(context));
     let counts = emptyCounts();
     const failures: SessionFailure[] = [];
     for (const session of sessions) {
@@ -215,11 +208,11 @@ async function writePageSessionBySession(
       if (outcome.failure) failures.push(outcome.failure);
     }
     const last = sessions.at(-1);
-    const lastKey = last
+    const cursor = last
       ? { patientId: last.patient_id, sessionDate: last.session_date, sessionId: last.id }
       : null;
-    const lockWaiters = await finishPage(trx, context, counts, lastKey);
-    return { counts, lastKey, failures, decisions: [], lockWaiters };
+    const lockWaiters = await finishPage(trx, context, counts, cursor);
+    return { counts, cursor, failures, decisions: [], lockWaiters };
   });
 }
 
@@ -236,20 +229,14 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
       const row = await runStatement(
         sqlRunner(trx),
         context.table,
-        {
-          kind: 'page',
-          after: context.after,
-          limit: context.limit,
-          window: context.window,
-          lane: context.lane,
-        },
+        { kind: 'page', ...pageSelectionOf(context) },
         { kind: 'write', runId: context.runId, createdAt },
         context.perSession,
       );
       const counts = countsFromStatement(row);
-      const lastKey = lastKeyOf(row);
-      const lockWaiters = await finishPage(trx, context, counts, lastKey);
-      return { counts, lastKey, failures: [], decisions: decisionsOf(row), lockWaiters };
+      const cursor = cursorOf(row);
+      const lockWaiters = await finishPage(trx, context, counts, cursor);
+      return { counts, cursor, failures: [], decisions: decisionsOf(row), lockWaiters };
     });
   } catch (err) {
     if (databaseErrorKind(err) !== 'session') throw err;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { silentLogger } from '../../src/logging/logger';
 import { SESSION_READ_INDEX } from '../../src/schema/tables';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';

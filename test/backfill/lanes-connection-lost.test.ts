@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BackfillResult } from '../../src/backfill/backfill-result';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
+import type { BackfillResult } from '../../src/backfill/store';
 import {
   BACKFILL_LOCK_KEY,
   RECONNECT_LOCK_WAIT_MS,

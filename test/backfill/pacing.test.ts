@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delayBeforeNextPage, pause } from '../../src/backfill/throttle';
+import { delayBeforeNextPage, pause } from '../../src/backfill/pacing';
 
 describe('delayBeforeNextPage', () => {
   it.each([

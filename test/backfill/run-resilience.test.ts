@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { getBackfillStatus } from '../../src/status/backfill-status';
 import {
   expectGoalsToEqualModel,
@@ -9,7 +9,7 @@ import {
 } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import { insertSessions, insertUsers, readGoals, type SessionSpec } from '../support/fixtures';
-import { modelBackfill, type ModelSession } from '../support/reference-model';
+import { type ModelSession, modelBackfill } from '../support/reference-model';
 import { PROJECT_ROOT, runCommand, userEnvironment } from '../support/run-command';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 
@@ -164,9 +164,9 @@ describe.skipIf(onPglite)('a migration killed with SIGKILL mid-backfill', () => 
     process.kill(-(migration.child.pid ?? 0), 'SIGKILL');
     await migration.exited;
 
-    const [run] = await db.knex('goal_backfill_runs').select('status', 'cursor_session_id');
+    const [run] = await db.knex('goal_backfill_runs').select('status', 'read_pass');
     expect(run).toMatchObject({ status: 'running' });
-    expect(run?.cursor_session_id).not.toBeNull();
+    expect(run?.read_pass?.split.lanes[0].cursor).not.toBeNull();
     const partial = await readGoals(db.knex);
     expect(partial.length).toBeGreaterThan(0);
 

@@ -1,16 +1,19 @@
-import { toCount } from '../db/query-rows';
+import { type SqlRunner, toCount } from '../db/connection';
 import type { PassShortfall } from '../errors/backfill-unverified-error';
-import type { SqlRunner } from '../db/sql-runner';
 import { TABLES } from '../schema/tables';
-import { type BackfillCounts, emptyCounts } from '../bookkeeping/backfill-counts';
 import {
+  hasSessionKey,
   inAnyPass,
+  inPatientRange,
   inReadWindow,
+  keyAfter,
+  keyBindings,
+  type LaneSplit,
+  type PatientLane,
   type ReadPass,
   type ReadWindow,
-} from '../bookkeeping/read-window';
-import { inPatientRange, type PatientLane } from '../bookkeeping/patient-lane';
-import { hasSessionKey, keyAfter, keyBindings, type SessionKey } from '../bookkeeping/session-key';
+} from './reading';
+import { type BackfillCounts, emptyCounts } from './rules';
 
 /** How many sessions the table holds: a run's start counts them, for progress. */
 export async function countSessions(db: SqlRunner): Promise<number> {
@@ -29,19 +32,11 @@ export interface PassCensus {
 }
 
 /**
- * How far a pass read: up to its last session (null: none), or, when workers read it in lanes,
- * each lane up to its own cursor.
+ * SQL true when the session `alias` lies beyond what a pass read: in no lane, or after its
+ * lane's cursor. A pass that read nothing (no lanes, or none with a key) read none.
  */
-export type ReadExtent = SessionKey | null | readonly PatientLane[];
-
-/** SQL true when the session `alias` lies beyond what a pass read (see {@link ReadExtent}). */
-function beyondExtent(alias: string, extent: ReadExtent, bindings: unknown[]): string {
-  if (extent === null) return 'true';
-  if (!Array.isArray(extent)) {
-    bindings.push(...keyBindings(extent as SessionKey));
-    return keyAfter(alias);
-  }
-  const covered = (extent as readonly PatientLane[]).flatMap((lane) => {
+function beyondLanes(alias: string, lanes: readonly PatientLane[], bindings: unknown[]): string {
+  const covered = lanes.flatMap((lane) => {
     if (lane.cursor === null) return [];
     const range = inPatientRange(alias, lane, bindings);
     bindings.push(...keyBindings(lane.cursor));
@@ -50,14 +45,14 @@ function beyondExtent(alias: string, extent: ReadExtent, bindings: unknown[]): s
   return covered.length === 0 ? 'true' : `NOT (${covered.join(' OR ')})`;
 }
 
-/** Counts the sessions of `window` (every pass so far when null) against `read`, how far it read. */
+/** Counts the sessions of `window` (every pass so far when null) against the `lanes` it read. */
 export async function censusOfPass(
   db: SqlRunner,
   window: ReadWindow | null,
-  read: ReadExtent,
+  lanes: readonly PatientLane[],
 ): Promise<PassCensus> {
   const bindings: unknown[] = [];
-  const beyond = beyondExtent('s', read, bindings);
+  const beyond = beyondLanes('s', lanes, bindings);
   const inWindow = window === null ? inAnyPass('s') : inReadWindow('s', window, bindings);
   const placed = `(${hasSessionKey('s')})`;
   const [row] = await db.rows<Record<string, unknown>>(
@@ -83,14 +78,13 @@ export interface PassCheck {
   shortfall: PassShortfall | null;
 }
 
-/** Checks a pass that has read its last page against the table. */
+/** Checks a pass that has read its last page of every lane against the table. */
 export async function checkPass(
   db: SqlRunner,
-  pass: ReadPass,
-  extent: ReadExtent,
+  pass: ReadPass & { split: LaneSplit },
   counts: BackfillCounts,
 ): Promise<PassCheck> {
-  const census = await censusOfPass(db, pass, extent);
+  const census = await censusOfPass(db, pass, pass.split.lanes);
   const read = counts.sessionsProcessed - pass.processedBefore;
   // A dry run's pass is every session as each page found it: one the app inserted behind the
   // cursor meanwhile was not there to read, which is no shortfall of the run.
@@ -119,7 +113,7 @@ export async function shortfallOfRun(
   db: SqlRunner,
   counts: BackfillCounts,
 ): Promise<PassShortfall | null> {
-  const census = await censusOfPass(db, null, null);
+  const census = await censusOfPass(db, null, []);
   return shortfallOfPlaced(census.placed, counts);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { replicationLagSql } from '../../src/backfill/strain-signals';
+import { replicationLagSql } from '../../src/backfill/pacing';
+import { runBackfill } from '../../src/backfill/run';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import { insertSessions, insertUsers, type SessionSpec } from '../support/fixtures';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JS_TRIM_CHARACTERS } from '../../src/backfill/goal-rules';
+import { JS_TRIM_CHARACTERS } from '../../src/backfill/rules';
 
 describe('JS_TRIM_CHARACTERS', () => {
   it('holds exactly the BMP characters String.prototype.trim removes', () => {
