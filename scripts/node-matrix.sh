@@ -22,7 +22,7 @@ read -r -a versions <<< "${NODE_MATRIX:-20.19.0 22.12.0 26}"
 # here when it gains `.e2e.` in its name. Each must still match a test file (checked below).
 filters=(
   test/migrations/knex-cli
-  test/seed/knex-seed-cli
+  test/seed/index-knex-cli
   test/cli/bin.
   test/cli/main.
   test/config/knex-cli

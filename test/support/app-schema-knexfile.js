@@ -1,5 +1,5 @@
 // The knexfile of an app whose tables live in a PostgreSQL schema of their own, with
-// goal-backfill's three migrations in its chain (test/migrations/knex-cli-app-schema.test.ts).
+// goal-backfill's three migrations in its chain (test/migrations/knex-cli-app-schema.e2e.test.ts).
 // APP_KNEXFILE_SCHEMA names the schema of its searchPath and of its Knex migrations table;
 // empty, it sets neither. Its Knex log hooks follow GOAL_BACKFILL_LOG_FORMAT, as
 // docs/library.md suggests.
