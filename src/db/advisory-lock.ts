@@ -1,5 +1,4 @@
-import type { LockHolder } from '../errors/backfill-locked-error';
-import { BackfillLockedError } from '../errors/backfill-locked-error';
+import { BackfillLockedError, type LockHolder } from '../errors';
 import type { SqlRunner } from './sql-runner';
 
 /**
