@@ -1,14 +1,14 @@
 import type { Knex } from 'knex';
 import type { RunRecord } from './bookkeeping/run-record';
 import { runStore } from './bookkeeping/run-store';
-import { findLockHolderPid } from './db/advisory-lock';
 import { schemaNameProblem } from './config/option-spec';
+import { findLockHolderPid } from './db/advisory-lock';
 import { inSchema } from './db/schema-scope';
 import { type SqlRunner, sqlRunner } from './db/sql-runner';
 import { ConfigError } from './errors';
 import { type GoalCensus, takeGoalCensus } from './goals/goal-census';
-import { assertSchemaReady } from './schema/assert-schema-ready';
 import { CHAIN_MIGRATIONS_TABLE, KNEX_MIGRATIONS_TABLE } from './names';
+import { assertSchemaReady } from './schema/assert-schema-ready';
 
 /** Options of {@link getBackfillStatus}. */
 export interface StatusOptions {

@@ -1,2 +1,2 @@
-export { connectionFailureReason, asDatabaseUnreachable } from './failures';
 export type { ConnectionFailureContext } from './failures';
+export { asDatabaseUnreachable, connectionFailureReason } from './failures';

@@ -1,2 +1,2 @@
-export { databaseErrorKind } from './failures';
 export type { DatabaseErrorKind } from './failures';
+export { databaseErrorKind } from './failures';

@@ -1,2 +1,2 @@
-export { isOwnIdentifier } from './failures';
 export type { IdentifierKind } from './failures';
+export { isOwnIdentifier } from './failures';

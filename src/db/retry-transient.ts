@@ -1,2 +1,2 @@
-export { retryTransient } from './failures';
 export type { RetryOptions } from './failures';
+export { retryTransient } from './failures';

@@ -1,2 +1,2 @@
-export { errorLogFields, describeErrorSafely } from './failures';
 export type { SafeErrorDescription } from './failures';
+export { describeErrorSafely, errorLogFields } from './failures';

@@ -1,1 +1,1 @@
-export { sqlStateOf, conditionName, stringField } from './failures';
+export { conditionName, sqlStateOf, stringField } from './failures';

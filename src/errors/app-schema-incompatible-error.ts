@@ -1,2 +1,2 @@
-export { AppSchemaIncompatibleError } from '../errors';
 export type { AppSchemaProblem } from '../errors';
+export { AppSchemaIncompatibleError } from '../errors';

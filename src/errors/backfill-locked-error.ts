@@ -1,2 +1,2 @@
-export { BackfillLockedError } from '../errors';
 export type { LockHolder } from '../errors';
+export { BackfillLockedError } from '../errors';

@@ -1,2 +1,2 @@
-export { BackfillUnverifiedError } from '../errors';
 export type { PassShortfall } from '../errors';
+export { BackfillUnverifiedError } from '../errors';

@@ -1,2 +1,2 @@
-export { SchemaNotReadyError } from '../errors';
 export type { NameLookup } from '../errors';
+export { SchemaNotReadyError } from '../errors';

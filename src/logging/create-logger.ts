@@ -1,2 +1,2 @@
-export { LOG_LEVELS, createLogger, renderLogLine } from '../logging';
-export type { LogFormat, LogLevel, CreateLoggerOptions } from '../logging';
+export type { CreateLoggerOptions, LogFormat, LogLevel } from '../logging';
+export { createLogger, LOG_LEVELS, renderLogLine } from '../logging';

@@ -1,2 +1,2 @@
-export { knexLogHooks } from '../logging';
 export type { KnexLogHooks } from '../logging';
+export { knexLogHooks } from '../logging';

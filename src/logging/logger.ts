@@ -1,2 +1,2 @@
-export { silentLogger, fieldsFirst } from '../logging';
-export type { LogValue, LogFields, Logger, FieldsFirstLogger } from '../logging';
+export type { FieldsFirstLogger, LogFields, Logger, LogValue } from '../logging';
+export { fieldsFirst, silentLogger } from '../logging';

@@ -1,1 +1,1 @@
-export { renderRollbackReport, renderRollbackJson } from '../report';
+export { renderRollbackJson, renderRollbackReport } from '../report';

@@ -1,2 +1,2 @@
-export { toRunSummaryJson, renderRunSummaryJson } from '../report';
 export type { RunSummaryJson } from '../report';
+export { renderRunSummaryJson, toRunSummaryJson } from '../report';

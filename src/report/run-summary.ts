@@ -1,2 +1,2 @@
-export { SUMMARY_RULE, renderRunSummary } from '../report';
 export type { RunSummaryContext } from '../report';
+export { renderRunSummary, SUMMARY_RULE } from '../report';

@@ -1,1 +1,1 @@
-export { renderStatusReport, renderStatusJson } from '../report';
+export { renderStatusJson, renderStatusReport } from '../report';

@@ -1,3 +1,4 @@
+export type { GoalOrigin } from '../names';
 export {
   BACKFILL_ORIGIN,
   BACKFILLED_GOAL_STATUS,
@@ -6,4 +7,3 @@ export {
   GOAL_STATUSES,
   SEED_ORIGIN,
 } from '../names';
-export type { GoalOrigin } from '../names';

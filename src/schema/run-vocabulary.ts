@@ -1,2 +1,2 @@
-export { INVOKERS, RUN_STATUSES } from '../names';
 export type { Invoker, RunStatus } from '../names';
+export { INVOKERS, RUN_STATUSES } from '../names';

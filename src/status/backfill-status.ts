@@ -1,2 +1,2 @@
+export type { BackfillStatus, StatusOptions } from '../status';
 export { findResumableRun, getBackfillStatus } from '../status';
-export type { StatusOptions, BackfillStatus } from '../status';

@@ -10,7 +10,7 @@ import { PinnedConnection } from '../../src/db/pinned-connection';
 import { ConfigError, DatabaseUnreachableError } from '../../src/errors';
 import { SESSION_READ_INDEX, TABLES } from '../../src/names';
 import { startChangeCapture } from '../../src/schema/session-change-capture';
-import { onPglite, useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
 function pgError(fields: Record<string, unknown>): Error {
   return Object.assign(new Error(String(fields.message ?? 'x')), { severity: 'ERROR', ...fields });
