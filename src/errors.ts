@@ -11,7 +11,7 @@ export abstract class GoalBackfillError extends Error {
   /** A stable, machine-readable code for scripts and tests. */
   abstract readonly code: string;
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -28,7 +28,7 @@ export class ConfigError extends GoalBackfillError {
 
   constructor(
     readonly problems: readonly string[],
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(problems.join('; '), options);
   }
@@ -38,7 +38,7 @@ export class ConfigError extends GoalBackfillError {
 export class UsageError extends GoalBackfillError {
   readonly code = 'USAGE';
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
 }
@@ -50,7 +50,7 @@ export class DatabaseUnreachableError extends GoalBackfillError {
   constructor(
     readonly target: string,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(
       `cannot reach the database at ${target} (${reason}): check DATABASE_URL and that the server is up`,
@@ -67,7 +67,7 @@ export class EmbeddedDatabaseBusyError extends GoalBackfillError {
 
   constructor(
     readonly dataDirectory: string,
-    options?: { cause?: unknown; holderPid?: number },
+    options?: ErrorOptions & { holderPid?: number },
   ) {
     const holder = options?.holderPid === undefined ? '' : ` (pid ${options.holderPid})`;
     super(
@@ -121,7 +121,7 @@ export class EmbeddedStorageError extends GoalBackfillError {
     readonly dataDirectory: string,
     /** The file-system code: `ENOSPC`, `EACCES`, … (`errno N` when PGlite's number has no name). */
     readonly fsCode: string,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     const { what, todo } = STORAGE_FAILURES[fsCode] ?? OTHER_FAILURE;
     super(
@@ -195,7 +195,7 @@ export class SchemaNotReadyError extends GoalBackfillError {
     readonly lookup: NameLookup,
     /** Whether the app's own users or therapy_sessions are among them. @default false */
     readonly appTablesMissing = false,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     const next = appTablesMissing
       ? "set GOAL_BACKFILL_SCHEMA (--schema in the CLI) or the knexfile searchPath to the app's " +
@@ -223,7 +223,7 @@ export class SchemaChangeBlockedError extends GoalBackfillError {
     /** The backends that held a lock on `table` at the last try. */
     readonly blockingPids: readonly number[],
     readonly attempts: number,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     const who = describeLockHolders(blockingPids);
     super(
@@ -246,7 +246,7 @@ export class ChangeCaptureBlockedError extends GoalBackfillError {
     /** The backends that held a write lock on therapy_sessions at the last try. */
     readonly blockingPids: readonly number[],
     readonly attempts: number,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     const who = describeLockHolders(blockingPids);
     super(
@@ -286,7 +286,7 @@ export class BackfillLockedError extends GoalBackfillError {
   constructor(
     readonly holder: LockHolder,
     readonly waitedMs: number,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(
       `another goal backfill holds the lock (${describeHolder(holder)}); waited ${waitedMs} ms. ` +
@@ -307,7 +307,7 @@ export class BackfillRunFailedError extends GoalBackfillError {
     readonly runId: string | null,
     readonly sessionsProcessed: number,
     readonly reason: { code: string | null; message: string },
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(
       `backfill run ${runId ?? '(dry run)'} stopped after ${sessionsProcessed} session(s): ` +
@@ -328,7 +328,7 @@ export class BackfillIncompleteError extends GoalBackfillError {
   constructor(
     readonly failedSessions: number,
     readonly runId: string | null,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(
       `${failedSessions} session(s) failed to backfill in run ${runId ?? '(dry run)'}; ` +
@@ -365,7 +365,7 @@ export class BackfillUnverifiedError extends GoalBackfillError {
   constructor(
     readonly runId: string | null,
     readonly shortfall: PassShortfall,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(
       `backfill run ${runId ?? '(dry run)'} is not complete: ` +
@@ -394,7 +394,7 @@ export class RollbackFailedError extends GoalBackfillError {
      */
     readonly maybeDeleted: number,
     readonly reason: { code: string | null; message: string },
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     const more =
       maybeDeleted > 0
