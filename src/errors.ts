@@ -3,6 +3,9 @@
  * Messages name ids, counts and codes, never health text, and say what to do next.
  */
 
+/** The `cause` an error carries (the standard `ErrorOptions`, spelled out for older libs). */
+type CauseOption = { cause?: unknown };
+
 /**
  * The base of every error this package throws on purpose. Messages name ids, counts and codes,
  * never health text, and say what to do next. The underlying error, if any, is the `cause`.
@@ -11,7 +14,7 @@ export abstract class GoalBackfillError extends Error {
   /** A stable, machine-readable code for scripts and tests. */
   abstract readonly code: string;
 
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: CauseOption) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -28,7 +31,7 @@ export class ConfigError extends GoalBackfillError {
 
   constructor(
     readonly problems: readonly string[],
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     super(problems.join('; '), options);
   }
@@ -38,7 +41,7 @@ export class ConfigError extends GoalBackfillError {
 export class UsageError extends GoalBackfillError {
   readonly code = 'USAGE';
 
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: CauseOption) {
     super(message, options);
   }
 }
@@ -50,7 +53,7 @@ export class DatabaseUnreachableError extends GoalBackfillError {
   constructor(
     readonly target: string,
     readonly reason: string,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     super(
       `cannot reach the database at ${target} (${reason}): check DATABASE_URL and that the server is up`,
@@ -67,7 +70,7 @@ export class EmbeddedDatabaseBusyError extends GoalBackfillError {
 
   constructor(
     readonly dataDirectory: string,
-    options?: ErrorOptions & { holderPid?: number },
+    options?: CauseOption & { holderPid?: number },
   ) {
     const holder = options?.holderPid === undefined ? '' : ` (pid ${options.holderPid})`;
     super(
@@ -121,7 +124,7 @@ export class EmbeddedStorageError extends GoalBackfillError {
     readonly dataDirectory: string,
     /** The file-system code: `ENOSPC`, `EACCES`, … (`errno N` when PGlite's number has no name). */
     readonly fsCode: string,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     const { what, todo } = STORAGE_FAILURES[fsCode] ?? OTHER_FAILURE;
     super(
@@ -195,7 +198,7 @@ export class SchemaNotReadyError extends GoalBackfillError {
     readonly lookup: NameLookup,
     /** Whether the app's own users or therapy_sessions are among them. @default false */
     readonly appTablesMissing = false,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     const next = appTablesMissing
       ? "set GOAL_BACKFILL_SCHEMA (--schema in the CLI) or the knexfile searchPath to the app's " +
@@ -223,7 +226,7 @@ export class SchemaChangeBlockedError extends GoalBackfillError {
     /** The backends that held a lock on `table` at the last try. */
     readonly blockingPids: readonly number[],
     readonly attempts: number,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     const who = describeLockHolders(blockingPids);
     super(
@@ -246,7 +249,7 @@ export class ChangeCaptureBlockedError extends GoalBackfillError {
     /** The backends that held a write lock on therapy_sessions at the last try. */
     readonly blockingPids: readonly number[],
     readonly attempts: number,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     const who = describeLockHolders(blockingPids);
     super(
@@ -286,7 +289,7 @@ export class BackfillLockedError extends GoalBackfillError {
   constructor(
     readonly holder: LockHolder,
     readonly waitedMs: number,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     super(
       `another goal backfill holds the lock (${describeHolder(holder)}); waited ${waitedMs} ms. ` +
@@ -307,7 +310,7 @@ export class BackfillRunFailedError extends GoalBackfillError {
     readonly runId: string | null,
     readonly sessionsProcessed: number,
     readonly reason: { code: string | null; message: string },
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     super(
       `backfill run ${runId ?? '(dry run)'} stopped after ${sessionsProcessed} session(s): ` +
@@ -328,7 +331,7 @@ export class BackfillIncompleteError extends GoalBackfillError {
   constructor(
     readonly failedSessions: number,
     readonly runId: string | null,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     super(
       `${failedSessions} session(s) failed to backfill in run ${runId ?? '(dry run)'}; ` +
@@ -365,7 +368,7 @@ export class BackfillUnverifiedError extends GoalBackfillError {
   constructor(
     readonly runId: string | null,
     readonly shortfall: PassShortfall,
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     super(
       `backfill run ${runId ?? '(dry run)'} is not complete: ` +
@@ -394,7 +397,7 @@ export class RollbackFailedError extends GoalBackfillError {
      */
     readonly maybeDeleted: number,
     readonly reason: { code: string | null; message: string },
-    options?: ErrorOptions,
+    options?: CauseOption,
   ) {
     const more =
       maybeDeleted > 0
