@@ -1,5 +1,4 @@
-import type { LockHolder } from '../errors/backfill-locked-error';
-import { BackfillLockedError } from '../errors/backfill-locked-error';
+import { BackfillLockedError, type LockHolder } from '../errors';
 import type { SqlRunner } from './sql-runner';
 
 /**
@@ -149,6 +148,28 @@ async function lockedError(
 }
 
 /**
+ * Runs `attempt` until it takes its lock, every {@link POLL_INTERVAL_MS} for `waitMs`; then, or
+ * at once when `signal` aborts, throws {@link BackfillLockedError} naming the holder.
+ */
+async function pollForLock(
+  db: SqlRunner,
+  crew: RunCrew,
+  options: LockWaitOptions,
+  signal: AbortSignal | undefined,
+  attempt: () => Promise<boolean>,
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (!signal?.aborted && (await attempt())) return;
+    const waited = Date.now() - started;
+    if (waited >= options.waitMs || signal?.aborted) {
+      throw await lockedError(db, crew, options, waited);
+    }
+    await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited), signal);
+  }
+}
+
+/**
  * Makes `db`, whose session is in `crew`, a worker of the run whose lock holder is in `crew` too
  * (see {@link WORKERS_LOCK_KEY}). It holds the workers' lock shared, then checks that no session
  * outside the crew holds either lock: a worker that rejoins after losing its connection never
@@ -160,16 +181,13 @@ export async function joinAsWorker(
   crew: RunCrew,
   options: LockWaitOptions,
 ): Promise<void> {
-  const started = Date.now();
-  for (;;) {
+  await pollForLock(db, crew, options, undefined, async () => {
     await db.rows('SELECT pg_advisory_lock_shared(CAST(? AS bigint))', [WORKERS_LOCK_KEY]);
-    if ((await foreignHolders(db, crew, BOTH_LOCKS)).length === 0) return;
+    if ((await foreignHolders(db, crew, BOTH_LOCKS)).length === 0) return true;
     // Letting go while it waits keeps it from blocking the other run's own workers in turn.
     await leaveAsWorker(db);
-    const waited = Date.now() - started;
-    if (waited >= options.waitMs) throw await lockedError(db, crew, options, waited);
-    await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited), undefined);
-  }
+    return false;
+  });
 }
 
 /** Gives back what {@link joinAsWorker} took. */
@@ -226,19 +244,14 @@ export async function acquireBackfillLock(
   crew: RunCrew,
   options: AcquireLockOptions,
 ): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (!options.signal?.aborted && (await tryLock(db, crew))) {
-      if (!options.signal?.aborted) return;
-      // Aborted while the lock was being taken: give it back and stop.
-      await releaseBackfillLock(db);
-    }
-    const waited = Date.now() - started;
-    if (waited >= options.waitMs || options.signal?.aborted) {
-      throw await lockedError(db, crew, options, waited);
-    }
-    await sleep(Math.min(POLL_INTERVAL_MS, options.waitMs - waited), options.signal);
-  }
+  const { signal } = options;
+  await pollForLock(db, crew, options, signal, async () => {
+    if (!(await tryLock(db, crew))) return false;
+    if (!signal?.aborted) return true;
+    // Aborted while the lock was being taken: give it back and stop.
+    await releaseBackfillLock(db);
+    return false;
+  });
 }
 
 /** Releases the backfill lock held by `db`'s session. */

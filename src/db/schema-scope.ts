@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ConfigError } from '../errors/config-error';
+import { ConfigError } from '../errors';
 import { PinnedConnection } from './pinned-connection';
 import { pinSearchPath, restoreSearchPath } from './session-settings';
 import { type SqlRunner, sqlRunner } from './sql-runner';

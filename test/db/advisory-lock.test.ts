@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run-backfill';
 import { BACKFILL_LOCK_KEY, WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
-import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
-import { silentLogger } from '../../src/logging/logger';
+import { BackfillLockedError } from '../../src/errors';
+import { silentLogger } from '../../src/logging';
 import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
 import { holdBackfillLock } from '../support/database-faults';
 import { countRows, insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import {
-  useMigratedDatabase,
   knexFor,
   onPglite,
   type TestDatabase,
+  useMigratedDatabase,
 } from '../support/test-database';
 
 let db: TestDatabase;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { knexLogHooks } from '../../src/logging/knex-log-hooks';
-import { CapturingLogger } from '../support/capturing-logger';
+import { knexLogHooks } from '../src/logging';
+import { CapturingLogger } from './support/capturing-logger';
 
 describe('knexLogHooks', () => {
   it.each([

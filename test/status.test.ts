@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
-import { getBackfillStatus } from '../../src/status/backfill-status';
-import { expectGoalsToEqualModel, runStoppedAfterFirstPage } from '../support/backfill-assertions';
-import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
-import { type ModelSession, modelBackfill } from '../support/reference-model';
-import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
+import { runBackfill } from '../src/backfill/run-backfill';
+import { silentLogger } from '../src/logging';
+import { getBackfillStatus } from '../src/status';
+import { expectGoalsToEqualModel, runStoppedAfterFirstPage } from './support/backfill-assertions';
+import { insertClinicianGoal, insertSessions, insertUsers } from './support/fixtures';
+import { type ModelSession, modelBackfill } from './support/reference-model';
+import { type TestDatabase, useMigratedDatabase } from './support/test-database';
 
 let db: TestDatabase;
 let sessions: ModelSession[];
