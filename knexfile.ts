@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { KNEX_ENVIRONMENTS, type KnexEnvironment, knexConfigFor } from './src/config/knex-config';
-import { toKnexCliError, withOneLineConnectFailures } from './src/migrations/safe-migration';
+import { KNEX_ENVIRONMENTS, type KnexEnvironment, knexConfigFor } from './src/config/knex';
+import { toKnexCliError, withOneLineConnectFailures } from './src/migrations';
 
 const paths = {
   migrations: path.join(__dirname, 'migrations'),

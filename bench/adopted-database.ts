@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { silentLogger } from '../src/logging/logger';
-import { seedDatabase } from '../src/seed/seed-database';
+import { silentLogger } from '../src/logging';
+import { seedDatabase } from '../src/seed';
 import { keepClinicianGoals } from './goal-snapshot';
 import { MIGRATIONS_DIRECTORY } from './paths';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database';

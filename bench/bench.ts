@@ -23,10 +23,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { silentLogger } from '../src/logging/logger';
-import { seedDatabase } from '../src/seed/seed-database';
-import { runCheapestStatement } from './cheapest-statement';
+import { silentLogger } from '../src/logging';
+import { seedDatabase } from '../src/seed';
 import { createAdoptedDatabase } from './adopted-database';
+import { runCheapestStatement } from './cheapest-statement';
 import {
   countDifferences,
   goalDigest,

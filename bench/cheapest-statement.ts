@@ -1,8 +1,12 @@
 import type { Knex } from 'knex';
-import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../src/schema/goal-vocabulary';
-import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from '../src/backfill/goal-rules';
-import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../src/schema/goal-change-tracking';
-import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../src/schema/tables';
+import { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from '../src/backfill/rules';
+import {
+  BACKFILL_ORIGIN,
+  BACKFILLED_GOAL_STATUS,
+  DESCRIPTION_KEY_FUNCTION,
+  TABLES,
+} from '../src/names';
+import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../src/schema/change-tracking';
 
 function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { buildGoalStatement, readCreatedAtConversion } from '../src/backfill/goal-statement';
+import { buildGoalStatement, readCreatedAtConversion } from '../src/backfill/statement';
 import { sqlRunner } from '../src/db/sql-runner';
 
 /**

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { CHAIN_MIGRATIONS_TABLE } from '../src/schema/tables';
+import { CHAIN_MIGRATIONS_TABLE } from '../src/names';
 
 const SERVER = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = path.join(__dirname, '..');

@@ -2,10 +2,9 @@
 // again on the local database the knexfile selects. Refuses production and any database that
 // holds rows the seeds did not create. See docs/development.md.
 import knexFactory from 'knex';
-import { describeErrorSafely } from '../src/db/safe-error';
-import { createLogger } from '../src/logging/create-logger';
-import { assertSeedingAllowed } from '../src/seed/assert-seeding-allowed';
-import { resetLocalDatabase } from '../src/seed/reset-local-database';
+import { describeErrorSafely } from '../src/db/failures';
+import { createLogger } from '../src/logging';
+import { assertSeedingAllowed, resetLocalDatabase } from '../src/seed/reset';
 
 async function main(): Promise<void> {
   assertSeedingAllowed(process.env, process.argv);

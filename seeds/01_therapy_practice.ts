@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
-import { backfillEnvOptions, logSettingsFromEnv } from '../src/config/backfill-env';
-import { BackfillIncompleteError } from '../src/errors/backfill-incomplete-error';
-import { createLogger } from '../src/logging/create-logger';
-import { toKnexCliError } from '../src/migrations/safe-migration';
-import { renderRunSummary } from '../src/report/run-summary';
-import { ConfigError } from '../src/errors/config-error';
+import { BackfillIncompleteError, ConfigError } from '../src/errors';
+import { createLogger } from '../src/logging';
+import { toKnexCliError } from '../src/migrations';
+import { backfillEnvOptions, logSettingsFromEnv } from '../src/options';
+import { renderRunSummary } from '../src/report';
 import { seedAndBackfill } from '../src/seed';
 import { compareWithPlan, SeedMismatchError } from '../src/seed/mix';
 import { assertSeedingAllowed, SeedRefusedError } from '../src/seed/reset';

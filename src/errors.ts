@@ -451,3 +451,16 @@ export class MigrationFailedError extends GoalBackfillError {
     this.stack = `${this.name}: ${this.message}`;
   }
 }
+
+/**
+ * A session whose goals could not be written, as the failure table, the error log and
+ * `onSessionFailed` see it. The message is free of row values. It sits here, below every layer,
+ * because the options that take a failure callback sit below the backfill that records one.
+ */
+export interface SessionFailure {
+  sessionId: string;
+  patientId: string;
+  /** The SQLSTATE, or another error code when the failure did not come from PostgreSQL. */
+  sqlState: string | null;
+  message: string;
+}

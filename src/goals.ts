@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { toCount } from './db/query-rows';
-import { type SqlRunner, sqlRunner } from './db/sql-runner';
-import { TeardownRefusedError } from './errors/teardown-refused-error';
-import type { Logger } from './logging/logger';
+import { type SqlRunner, sqlRunner, toCount } from './db/sql-runner';
+import { TeardownRefusedError } from './errors';
+import type { Logger } from './logging';
+import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, SEED_ORIGIN, TABLES } from './names';
 import { clinicalColumnsOf, fingerprintSql, GOAL_CHANGE_TRACKING } from './schema/change-tracking';
 import { dropGoalSchema } from './schema/goal-schema';
 import {
@@ -11,9 +11,7 @@ import {
   readGoalTableFacts,
   readGoalTableMapping,
 } from './schema/goal-table';
-import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, SEED_ORIGIN } from './schema/goal-vocabulary';
 import { type DdlSettings, relationOwnership } from './schema/lock-safe-ddl';
-import { TABLES } from './schema/tables';
 
 /**
  * The goals in treatment_goals by where they came from: the provenance conditions every count

@@ -4,81 +4,86 @@
  * caller's Knex instance (and logger) and closes nothing it was given.
  */
 
+export type { BackfillCounts } from './backfill/rules';
 export {
-  type BackfillOptions,
-  type BackfillProgress,
-  MAX_BATCH_SIZE,
-} from './backfill/backfill-options';
-export { type BackfillResult, MAX_LISTED_FAILURES } from './backfill/backfill-result';
-export { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './backfill/goal-rules';
-export { runBackfill } from './backfill/run-backfill';
-export type { BackfillCounts } from './bookkeeping/backfill-counts';
-export {
+  DEFAULT_CATEGORY,
   INVALID_ITEM_REASONS,
   type InvalidItemReason,
+  JS_TRIM_CHARACTERS,
   SESSION_SKIP_REASONS,
   type SessionSkipReason,
   UNPLACED_SESSION_REASONS,
   type UnplacedSessionReason,
-} from './bookkeeping/count-reasons';
-export type { SessionFailure } from './bookkeeping/failure-store';
-export type { RunRecord } from './bookkeeping/run-record';
-export { BACKFILL_ENV_VARIABLES, type BackfillEnv, readBackfillEnv } from './config/backfill-env';
+} from './backfill/rules';
+export { runBackfill } from './backfill/run';
+export type { RunRecord } from './backfill/store';
+export { type BackfillResult, MAX_LISTED_FAILURES } from './backfill/store';
 export {
   AppSchemaIncompatibleError,
   type AppSchemaProblem,
-} from './errors/app-schema-incompatible-error';
-export { BackfillIncompleteError } from './errors/backfill-incomplete-error';
-export { BackfillLockedError, type LockHolder } from './errors/backfill-locked-error';
-export { BackfillRunFailedError } from './errors/backfill-run-failed-error';
-export {
+  BackfillIncompleteError,
+  BackfillLockedError,
+  BackfillRunFailedError,
   BackfillUnverifiedError,
+  ChangeCaptureBlockedError,
+  ConfigError,
+  DatabaseUnreachableError,
+  EmbeddedDatabaseBusyError,
+  EmbeddedStorageError,
+  GoalBackfillError,
+  GoalSchemaConflictError,
+  type LockHolder,
+  MigrationFailedError,
+  type NameLookup,
   type PassShortfall,
-} from './errors/backfill-unverified-error';
-export { ChangeCaptureBlockedError } from './errors/change-capture-blocked-error';
-export { ConfigError } from './errors/config-error';
-export { DatabaseUnreachableError } from './errors/database-unreachable-error';
-export { EmbeddedDatabaseBusyError } from './errors/embedded-database-busy-error';
-export { EmbeddedStorageError } from './errors/embedded-storage-error';
-export { GoalBackfillError } from './errors/goal-backfill-error';
-export { GoalSchemaConflictError } from './errors/goal-schema-conflict-error';
-export { MigrationFailedError } from './errors/migration-failed-error';
-export { RollbackFailedError } from './errors/rollback-failed-error';
-export { SchemaChangeBlockedError } from './errors/schema-change-blocked-error';
-export { type NameLookup, SchemaNotReadyError } from './errors/schema-not-ready-error';
-export { TeardownRefusedError } from './errors/teardown-refused-error';
-export type { GoalCensus } from './goals/goal-census';
+  RollbackFailedError,
+  SchemaChangeBlockedError,
+  SchemaNotReadyError,
+  type SessionFailure,
+  TeardownRefusedError,
+} from './errors';
+export type { GoalCensus } from './goals';
 export {
   assertTeardownAllowed,
   type GoalSchemaTeardown,
   TEARDOWN_OVERRIDE_VARIABLE,
   type TeardownOptions,
   teardownGoalSchema,
-} from './goals/teardown-guard';
+} from './goals';
 export {
   type CreateLoggerOptions,
   createLogger,
-  type LogFormat,
-  type LogLevel,
-} from './logging/create-logger';
-export { type KnexLogHooks, knexLogHooks } from './logging/knex-log-hooks';
-export {
   type FieldsFirstLogger,
   fieldsFirst,
+  type KnexLogHooks,
+  knexLogHooks,
   type LogFields,
+  type LogFormat,
   type Logger,
+  type LogLevel,
   silentLogger,
-} from './logging/logger';
-export { backfillMigration } from './migrations/backfill-migration';
-export { dedupRuleMigration } from './migrations/dedup-rule-migration';
-export { goalSchemaMigration } from './migrations/goal-schema-migration';
-export type { KnexMigration, MigrationOptions } from './migrations/safe-migration';
+} from './logging';
+export type { KnexMigration, MigrationOptions } from './migrations';
+export { backfillMigration, dedupRuleMigration, goalSchemaMigration } from './migrations';
 export {
-  type RollbackOptions,
-  type RollbackResult,
-  rollbackBackfill,
-} from './rollback/rollback-backfill';
-export { assertAppSchemaCompatible } from './schema/assert-app-schema-compatible';
+  GOAL_ORIGINS,
+  GOAL_STATUSES,
+  type GoalOrigin,
+  type Invoker,
+  RUN_STATUSES,
+  type RunStatus,
+  TABLES,
+} from './names';
+export {
+  BACKFILL_ENV_VARIABLES,
+  type BackfillEnv,
+  type BackfillOptions,
+  type BackfillProgress,
+  MAX_BATCH_SIZE,
+  readBackfillEnv,
+} from './options';
+export { type RollbackOptions, type RollbackResult, rollbackBackfill } from './rollback';
+export { assertAppSchemaCompatible } from './schema/app-tables';
 export {
   createGoalSchema,
   type DedupIndexRestore,
@@ -86,12 +91,5 @@ export {
   dropGoalSchema,
   restoreGoalDedupIndex,
 } from './schema/goal-schema';
-export { GOAL_ORIGINS, GOAL_STATUSES, type GoalOrigin } from './schema/goal-vocabulary';
 export { type DdlSettings, DEFAULT_DDL_SETTINGS } from './schema/lock-safe-ddl';
-export { type Invoker, RUN_STATUSES, type RunStatus } from './schema/run-vocabulary';
-export { TABLES } from './schema/tables';
-export {
-  type BackfillStatus,
-  getBackfillStatus,
-  type StatusOptions,
-} from './status/backfill-status';
+export { type BackfillStatus, getBackfillStatus, type StatusOptions } from './status';

@@ -1,30 +1,30 @@
 import type { Knex } from 'knex';
-import { runBackfill } from './backfill/run-backfill';
+import { runBackfill } from './backfill/run';
+import { describeConnectionString } from './config/knex';
+import { asDatabaseUnreachable, describeErrorSafely } from './db/failures';
+import { assertSchemaUsable, inSchema } from './db/schema-scope';
+import { queryRows, type SqlRunner, sqlRunner } from './db/sql-runner';
+import {
+  BackfillIncompleteError,
+  ConfigError,
+  GoalBackfillError,
+  MigrationFailedError,
+} from './errors';
+import { TEARDOWN_OVERRIDE_VARIABLE, teardownGoalSchema } from './goals';
+import type { LogFields, Logger } from './logging';
+import { createLogger, type LogFormat, renderLogLine } from './logging';
+import { TABLES } from './names';
 import {
   type BackfillEnv,
   backfillEnvOptions,
   logSettingsFromEnv,
   readBackfillEnv,
-} from './config/backfill-env';
-import { describeConnectionString } from './config/database-url';
-import { schemaNameProblem } from './config/option-spec';
-import { asDatabaseUnreachable } from './db/connection-failure';
-import { queryRows } from './db/query-rows';
-import { describeErrorSafely } from './db/safe-error';
-import { assertSchemaUsable, inSchema } from './db/schema-scope';
-import { type SqlRunner, sqlRunner } from './db/sql-runner';
-import { BackfillIncompleteError } from './errors/backfill-incomplete-error';
-import { ConfigError } from './errors/config-error';
-import { GoalBackfillError } from './errors/goal-backfill-error';
-import { MigrationFailedError } from './errors/migration-failed-error';
-import { TEARDOWN_OVERRIDE_VARIABLE, teardownGoalSchema } from './goals';
-import { createLogger, type LogFormat, renderLogLine } from './logging/create-logger';
-import type { LogFields, Logger } from './logging/logger';
+  schemaNameProblem,
+} from './options';
 import { rollbackBackfill } from './rollback';
 import { assertAppSchemaCompatible, createMissingAppTables } from './schema/app-tables';
 import { createGoalSchema, dropGoalDedupIndex, restoreGoalDedupIndex } from './schema/goal-schema';
-import { DEFAULT_DDL_SETTINGS, type DdlSettings, relationOwnership } from './schema/lock-safe-ddl';
-import { TABLES } from './schema/tables';
+import { type DdlSettings, DEFAULT_DDL_SETTINGS, relationOwnership } from './schema/lock-safe-ddl';
 
 /**
  * The migrations this package ships, as factories an app's chain (and this project's own

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import type { Knex } from 'knex';
-import type { SessionFailure } from './bookkeeping/failure-store';
-import { ConfigError } from './errors/config-error';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from './logging/create-logger';
-import type { Logger } from './logging/logger';
-import { INVOKERS, type Invoker } from './schema/run-vocabulary';
+import type { SessionFailure } from './errors';
+import { ConfigError } from './errors';
+import type { Logger } from './logging';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './logging';
+import { INVOKERS, type Invoker } from './names';
 
 /** The largest value PostgreSQL takes for `statement_timeout` and `lock_timeout`, in ms. */
 const MAX_PG_TIMEOUT_MS = 2_147_483_647;

@@ -1,13 +1,12 @@
-import type { BackfillResult } from './backfill/backfill-result';
 import {
   INVALID_ITEM_REASONS,
   SESSION_SKIP_REASONS,
   UNPLACED_SESSION_REASONS,
-} from './bookkeeping/count-reasons';
-import type { SessionFailure } from './bookkeeping/failure-store';
-import type { RunRecord } from './bookkeeping/run-record';
+} from './backfill/rules';
+import type { BackfillResult, RunRecord } from './backfill/store';
 import { describeErrorSafely } from './db/failures';
-import type { RollbackResult } from './rollback/rollback-backfill';
+import type { SessionFailure } from './errors';
+import type { RollbackResult } from './rollback';
 import type { BackfillStatus } from './status';
 
 /*

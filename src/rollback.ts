@@ -1,27 +1,23 @@
 import type { Knex } from 'knex';
-import { describeLockHolderRun } from './bookkeeping/describe-lock-holder';
-import { runStore } from './bookkeeping/run-store';
+import { describeLockHolderRun, runStore } from './backfill/store';
+import { RunConnection } from './db/connection';
+import { databaseErrorKind, describeErrorSafely, sqlStateOf } from './db/failures';
+import { inSchema } from './db/schema-scope';
+import type { SqlRunner } from './db/sql-runner';
+import { toCount } from './db/sql-runner';
+import { ConfigError, RollbackFailedError } from './errors';
+import { goalProvenanceSql, takeGoalCensus } from './goals';
+import type { Logger } from './logging';
+import { TABLES } from './names';
 import {
   checkOptionsOf,
   type NumericOptions,
   numericOptionsOf,
   schemaNameProblem,
 } from './options';
-import { databaseErrorKind } from './db/database-error-kind';
-import { LockedConnection } from './db/locked-connection';
-import { toCount } from './db/query-rows';
-import { describeErrorSafely } from './db/safe-error';
-import { inSchema } from './db/schema-scope';
-import type { SqlRunner } from './db/sql-runner';
-import { sqlStateOf } from './db/sqlstate';
-import { ConfigError } from './errors/config-error';
-import { RollbackFailedError } from './errors/rollback-failed-error';
-import { goalProvenanceSql, takeGoalCensus } from './goals';
-import type { Logger } from './logging/logger';
 import { assertSchemaReady } from './schema/app-tables';
 import { removeChangeCapture } from './schema/change-tracking';
 import { type GoalTableMapping, readGoalTableMapping } from './schema/goal-table';
-import { TABLES } from './schema/tables';
 
 /** Options of {@link rollbackBackfill}. */
 export interface RollbackOptions extends NumericOptions<'rollbackBackfill'> {
@@ -199,7 +195,7 @@ async function rollback(options: RollbackOptions): Promise<RollbackResult> {
     options,
   );
   const startedAt = performance.now();
-  const connection = await LockedConnection.open(knex, {
+  const connection = await RunConnection.open(knex, {
     logger,
     beforeLock: assertSchemaReady,
     settings: {

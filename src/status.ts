@@ -1,14 +1,14 @@
 import type { Knex } from 'knex';
-import type { RunRecord } from './bookkeeping/run-record';
-import { runStore } from './bookkeeping/run-store';
-import { schemaNameProblem } from './config/option-spec';
+import type { RunRecord } from './backfill/store';
+import { runStore } from './backfill/store';
 import { findLockHolderPid } from './db/advisory-lock';
 import { inSchema } from './db/schema-scope';
 import { type SqlRunner, sqlRunner } from './db/sql-runner';
 import { ConfigError } from './errors';
-import { type GoalCensus, takeGoalCensus } from './goals/goal-census';
+import { type GoalCensus, takeGoalCensus } from './goals';
 import { CHAIN_MIGRATIONS_TABLE, KNEX_MIGRATIONS_TABLE } from './names';
-import { assertSchemaReady } from './schema/assert-schema-ready';
+import { schemaNameProblem } from './options';
+import { assertSchemaReady } from './schema/app-tables';
 
 /** Options of {@link getBackfillStatus}. */
 export interface StatusOptions {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { ConfigError } from '../src/errors/config-error';
-import { silentLogger } from '../src/logging/logger';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/errors';
+import { silentLogger } from '../src/logging';
 import {
   BACKFILL_ENV_VARIABLES,
   backfillEnvOptions,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BackfillResult } from '../src/backfill/backfill-result';
-import { emptyCounts } from '../src/bookkeeping/backfill-counts';
-import type { RunRecord } from '../src/bookkeeping/run-record';
+import { emptyCounts } from '../src/backfill/rules';
+import type { BackfillResult, RunRecord } from '../src/backfill/store';
 import {
   renderFailureTrace,
   renderRollbackJson,
@@ -11,7 +10,7 @@ import {
   renderStatusJson,
   renderStatusReport,
 } from '../src/report';
-import type { RollbackResult } from '../src/rollback/rollback-backfill';
+import type { RollbackResult } from '../src/rollback';
 import type { BackfillStatus } from '../src/status';
 
 const RULE = '='.repeat(70);

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../src/backfill/run-backfill';
-import { silentLogger } from '../src/logging/logger';
+import { runBackfill } from '../src/backfill/run';
+import { silentLogger } from '../src/logging';
 import { rollbackBackfill } from '../src/rollback';
-import { getBackfillStatus } from '../src/status/backfill-status';
+import { getBackfillStatus } from '../src/status';
 import { insertClinicianGoal, insertSessions, insertUsers, tableCounts } from './support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from './support/test-database';
 

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../src/backfill/run-backfill';
+import { runBackfill } from '../src/backfill/run';
 import { sqlRunner } from '../src/db/sql-runner';
 import { takeGoalCensus } from '../src/goals';
-import { silentLogger } from '../src/logging/logger';
+import { silentLogger } from '../src/logging';
 import { rollbackBackfill } from '../src/rollback';
 import { insertClinicianGoal, insertSessions, insertUsers, tableCounts } from './support/fixtures';
 import { onPglite, type TestDatabase, useMigratedDatabase } from './support/test-database';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../src/backfill/run-backfill';
-import { RollbackFailedError } from '../src/errors/rollback-failed-error';
-import { silentLogger } from '../src/logging/logger';
+import { runBackfill } from '../src/backfill/run';
+import { RollbackFailedError } from '../src/errors';
+import { silentLogger } from '../src/logging';
 import { type RollbackResult, rollbackBackfill } from '../src/rollback';
 import { startBin } from './cli/bin-process';
 import { CapturingLogger } from './support/capturing-logger';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../src/backfill/run-backfill';
+import { runBackfill } from '../src/backfill/run';
 import { silentLogger } from '../src/logging';
 import { getBackfillStatus } from '../src/status';
 import { expectGoalsToEqualModel, runStoppedAfterFirstPage } from './support/backfill-assertions';

@@ -1,6 +1,6 @@
 import { type SqlRunner, toCount } from '../db/connection';
-import type { PassShortfall } from '../errors/backfill-unverified-error';
-import { TABLES } from '../schema/tables';
+import type { PassShortfall } from '../errors';
+import { TABLES } from '../names';
 import {
   hasSessionKey,
   inAnyPass,

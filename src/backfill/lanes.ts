@@ -1,7 +1,7 @@
 import type { PinnedConnection, RunConnection, SessionSettings } from '../db/connection';
-import { retryTransient } from '../db/retry-transient';
+import { retryTransient } from '../db/failures';
+import type { ResolvedBackfillOptions } from '../options';
 import type { GoalTableMapping } from '../schema/goal-table';
-import type { ResolvedBackfillOptions } from './backfill-options';
 import { type PageReporter, paceNextPage } from './pacing';
 import { countPage, type PageOutcome, writePage } from './page';
 import {

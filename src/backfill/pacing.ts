@@ -1,10 +1,10 @@
 import { type SqlRunner, toCount } from '../db/connection';
-import { describeErrorSafely } from '../db/safe-error';
-import type { Logger } from '../logging/logger';
-import type { BackfillProgress, ResolvedBackfillOptions } from './backfill-options';
+import { describeErrorSafely } from '../db/failures';
+import type { SessionFailure } from '../errors';
+import type { Logger } from '../logging';
+import type { BackfillProgress, ResolvedBackfillOptions } from '../options';
 import type { PageOutcome } from './page';
 import type { BackfillCounts } from './rules';
-import type { SessionFailure } from './store';
 import { MAX_LISTED_FAILURES } from './store';
 
 /** How a run spaces its pages, to share the database with live traffic. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { type PinnedConnection, type SqlRunner, sqlRunner, toCount } from '../db/connection';
-import { databaseErrorKind } from '../db/database-error-kind';
-import { describeErrorSafely } from '../db/safe-error';
+import { databaseErrorKind, describeErrorSafely } from '../db/failures';
+import type { SessionFailure } from '../errors';
 import type { GoalTableMapping } from '../schema/goal-table';
 import { type PageSelection, type SessionKey, selectPage, sessionDateText } from './reading';
 import { addCounts, type BackfillCounts, emptyCounts } from './rules';
@@ -16,7 +16,7 @@ import {
   type StatementCountsRow,
   type StatementMode,
 } from './statement';
-import { failureStore, type SessionFailure } from './store';
+import { failureStore } from './store';
 
 /** What one page produced. */
 export interface PageOutcome {

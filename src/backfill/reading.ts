@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../db/connection';
-import { SESSION_CHANGES } from '../schema/session-change-capture';
-import { TABLES } from '../schema/tables';
+import { TABLES } from '../names';
+import { SESSION_CHANGES } from '../schema/change-tracking';
 import { addCounts, type BackfillCounts } from './rules';
 
 /**

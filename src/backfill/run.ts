@@ -1,25 +1,26 @@
 import type { Knex } from 'knex';
-import { describeDatabase } from '../config/describe-database';
-import { bestEffort } from '../db/best-effort';
+import { describeDatabase } from '../config/knex';
 import { RunConnection, type SessionSettings, sqlRunner } from '../db/connection';
-import { retryTransient } from '../db/retry-transient';
-import { describeErrorSafely } from '../db/safe-error';
+import { bestEffort, describeErrorSafely, retryTransient } from '../db/failures';
 import { inSchema } from '../db/schema-scope';
-import { BackfillRunFailedError } from '../errors/backfill-run-failed-error';
-import { BackfillUnverifiedError, type PassShortfall } from '../errors/backfill-unverified-error';
-import { ConfigError } from '../errors/config-error';
-import { assertSchemaReady } from '../schema/assert-schema-ready';
-import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
 import {
-  changeCaptureActive,
-  startChangeCapture,
-  stopChangeCapture,
-} from '../schema/session-change-capture';
+  BackfillRunFailedError,
+  BackfillUnverifiedError,
+  ConfigError,
+  type PassShortfall,
+} from '../errors';
 import {
   type BackfillOptions,
   type ResolvedBackfillOptions,
   resolveBackfillOptions,
-} from './backfill-options';
+} from '../options';
+import { assertSchemaReady } from '../schema/app-tables';
+import {
+  changeCaptureActive,
+  startChangeCapture,
+  stopChangeCapture,
+} from '../schema/change-tracking';
+import { type GoalTableMapping, readGoalTableMapping } from '../schema/goal-table';
 import { checkPass, countSessions, keyNullCounts, shortfallOfRun } from './census';
 import { readPass } from './lanes';
 import { PageReporter } from './pacing';

@@ -1,8 +1,12 @@
 import { APP_TIME_ZONE_SQL, type SqlRunner } from '../db/connection';
-import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/goal-change-tracking';
+import {
+  BACKFILL_ORIGIN,
+  BACKFILLED_GOAL_STATUS,
+  DESCRIPTION_KEY_FUNCTION,
+  TABLES,
+} from '../names';
+import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/change-tracking';
 import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table';
-import { BACKFILL_ORIGIN, BACKFILLED_GOAL_STATUS } from '../schema/goal-vocabulary';
-import { DESCRIPTION_KEY_FUNCTION, TABLES } from '../schema/tables';
 import {
   inReadWindow,
   keyBindings,

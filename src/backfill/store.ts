@@ -1,9 +1,9 @@
 import type { SqlRunner } from '../db/connection';
-import type { LockHolder } from '../errors/backfill-locked-error';
-import type { Logger } from '../logging/logger';
-import type { Invoker, RunStatus } from '../schema/run-vocabulary';
-import { SESSION_CHANGES } from '../schema/session-change-capture';
-import { TABLES } from '../schema/tables';
+import type { LockHolder, SessionFailure } from '../errors';
+import type { Logger } from '../logging';
+import type { Invoker, RunStatus } from '../names';
+import { TABLES } from '../names';
+import { SESSION_CHANGES } from '../schema/change-tracking';
 import {
   countsOfSplit,
   isCapturedPass,
@@ -316,15 +316,6 @@ export const runStore = {
     return row ? toRecord(row) : null;
   },
 };
-
-/** A session whose goals could not be written. The message is free of row values. */
-export interface SessionFailure {
-  sessionId: string;
-  patientId: string;
-  /** The SQLSTATE, or another error code when the failure did not come from PostgreSQL. */
-  sqlState: string | null;
-  message: string;
-}
 
 /** Reads and writes goal_backfill_failures: one row per failed session per run. */
 export const failureStore = {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { requireEsmQuietly } from '../logging/require-esm-quietly';
+import { requireEsmQuietly } from '../logging';
 
 /** The CLI's own packages: optional peers, so an app using only the migrations lacks them. */
 const CLI_DEPENDENCIES = { yargs: 'yargs@18', 'cli-progress': 'cli-progress@3' };
@@ -20,8 +20,7 @@ function runFromProcess(): void {
   });
   // Neither loads yargs: these lines come before the CLI's own packages are known to be there.
   const { cliLogFormat } = require('./flags') as typeof import('./flags');
-  const { renderLogLine } =
-    require('../logging/create-logger') as typeof import('../logging/create-logger');
+  const { renderLogLine } = require('../logging') as typeof import('../logging');
   const json = cliLogFormat(process.argv.slice(2), process.env) === 'json';
   const say = (level: 'error' | 'warn', event: string, notice: string, plain: string) =>
     process.stderr.write(json ? renderLogLine('json', level, event, { notice }) : `${plain}\n`);

@@ -1,5 +1,5 @@
 import type { Argv, Options } from 'yargs';
-import type { LogFormat } from '../logging/create-logger';
+import type { LogFormat } from '../logging';
 import {
   type FlagNameOf,
   flagsOf,

@@ -4,20 +4,21 @@ import type { Knex } from 'knex';
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import yargs from 'yargs/yargs';
 import { type CliDatabaseOptions, createCliKnex } from '../config/knex';
-import { asDatabaseUnreachable } from '../db/connection-failure';
-import { describeErrorSafely } from '../db/safe-error';
+import { asDatabaseUnreachable, describeErrorSafely } from '../db/failures';
 import { inSchema } from '../db/schema-scope';
-import { BackfillLockedError } from '../errors/backfill-locked-error';
-import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
-import { ConfigError } from '../errors/config-error';
-import { DatabaseUnreachableError } from '../errors/database-unreachable-error';
-import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
-import { EmbeddedStorageError } from '../errors/embedded-storage-error';
-import { GoalBackfillError } from '../errors/goal-backfill-error';
-import { SchemaNotReadyError } from '../errors/schema-not-ready-error';
-import { UsageError } from '../errors/usage-error';
-import { renderLogLine } from '../logging/create-logger';
-import { renderFailureTrace } from '../report/failure-trace';
+import {
+  BackfillLockedError,
+  ChangeCaptureBlockedError,
+  ConfigError,
+  DatabaseUnreachableError,
+  EmbeddedDatabaseBusyError,
+  EmbeddedStorageError,
+  GoalBackfillError,
+  SchemaNotReadyError,
+  UsageError,
+} from '../errors';
+import { renderLogLine } from '../logging';
+import { renderFailureTrace } from '../report';
 import {
   cliLogFormat,
   cliSchema,

@@ -3,8 +3,8 @@ import { MultiBar, type SingleBar } from 'cli-progress';
 import type { Knex } from 'knex';
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { CliDatabaseOptions } from '../config/knex';
-import { createLogger, type LogFormat } from '../logging/create-logger';
-import type { Logger } from '../logging/logger';
+import type { Logger } from '../logging';
+import { createLogger, type LogFormat } from '../logging';
 import type { BackfillProgress } from '../options';
 
 /** The exit codes of `goal-backfill`, documented in docs/cli.md. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { renderRollbackJson, renderRollbackReport } from '../report/rollback-report';
-import { rollbackBackfill } from '../rollback/rollback-backfill';
-import { getBackfillStatus } from '../status/backfill-status';
+import { renderRollbackJson, renderRollbackReport } from '../report';
+import { rollbackBackfill } from '../rollback';
+import { getBackfillStatus } from '../status';
 import { declareOptions, flag, type GlobalFlags, type NumericFlags, numericFlags } from './flags';
 import { type CliCommand, type CliContext, type CliOutput, EXIT_CODES } from './output';
 

@@ -1,13 +1,11 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Knex } from 'knex';
-import type { BackfillResult } from '../backfill/backfill-result';
-import { runBackfill } from '../backfill/run-backfill';
-import type { SessionFailure } from '../bookkeeping/failure-store';
-import { UsageError } from '../errors/usage-error';
-import { errorLogLine } from '../report/error-log-line';
-import { renderRunSummary } from '../report/run-summary';
-import { renderRunSummaryJson } from '../report/run-summary-json';
-import { findResumableRun } from '../status/backfill-status';
+import { runBackfill } from '../backfill/run';
+import type { BackfillResult } from '../backfill/store';
+import type { SessionFailure } from '../errors';
+import { UsageError } from '../errors';
+import { errorLogLine, renderRunSummary, renderRunSummaryJson } from '../report';
+import { findResumableRun } from '../status';
 import { declareOptions, flag, type GlobalFlags, type NumericFlags } from './flags';
 import {
   type CliCommand,

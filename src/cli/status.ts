@@ -1,5 +1,5 @@
-import { renderStatusJson, renderStatusReport } from '../report/status-report';
-import { getBackfillStatus } from '../status/backfill-status';
+import { renderStatusJson, renderStatusReport } from '../report';
+import { getBackfillStatus } from '../status';
 import { declareOptions, flag, type GlobalFlags, type NumericFlags, numericFlags } from './flags';
 import { type CliCommand, type CliContext, EXIT_CODES } from './output';
 

@@ -13,9 +13,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { PGlite, QueryOptions, Results } from '@electric-sql/pglite';
 import type { Knex } from 'knex';
-import { ConfigError } from '../errors/config-error';
-import { EmbeddedDatabaseBusyError } from '../errors/embedded-database-busy-error';
-import { EmbeddedStorageError } from '../errors/embedded-storage-error';
+import { ConfigError, EmbeddedDatabaseBusyError, EmbeddedStorageError } from '../errors';
 
 const nextTurnOfEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -2,13 +2,11 @@ import { Socket } from 'node:net';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { parse } from 'pg-connection-string';
-import { ConfigError } from '../errors/config-error';
-import { createLogger } from '../logging/create-logger';
-import { knexLogHooks } from '../logging/knex-log-hooks';
-import { type Logger, silentLogger } from '../logging/logger';
+import { ConfigError } from '../errors';
+import { createLogger, knexLogHooks, type Logger, silentLogger } from '../logging';
+import { CHAIN_MIGRATIONS_TABLE } from '../names';
 import { logSettingsFromEnv, schemaFromEnv, workersFromEnv } from '../options';
-import { CHAIN_MIGRATIONS_TABLE } from '../schema/tables';
-import { embeddedDataDirectory, embeddedKnexConfig } from './embedded-database';
+import { embeddedDataDirectory, embeddedKnexConfig } from './embedded';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Logger } from '../logging/logger';
+import type { Logger } from '../logging';
 import {
   type AcquireLockOptions,
   acquireBackfillLock,
@@ -10,7 +10,7 @@ import {
   RunCrew,
   releaseBackfillLock,
 } from './advisory-lock';
-import { bestEffort } from './best-effort';
+import { bestEffort } from './failures';
 import { queryRows, type SqlRunner } from './sql-runner';
 
 /** The statement runner every layer above uses, from the lowest layer (src/db/sql-runner.ts). */

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { ConfigError } from '../errors';
-import { PinnedConnection } from './pinned-connection';
-import { pinSearchPath, restoreSearchPath } from './session-settings';
+import { PinnedConnection, pinSearchPath, restoreSearchPath } from './connection';
 import { type SqlRunner, sqlRunner } from './sql-runner';
 
 type Acquire = () => Promise<unknown>;

@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import {
-  type AppSchemaProblem,
   AppSchemaIncompatibleError,
-} from '../errors/app-schema-incompatible-error';
-import { type NameLookup, SchemaNotReadyError } from '../errors/schema-not-ready-error';
+  type AppSchemaProblem,
+  type NameLookup,
+  SchemaNotReadyError,
+} from '../errors';
+import { TABLES } from '../names';
 import { markOwned, relationOwnership } from './lock-safe-ddl';
-import { TABLES } from './tables';
 
 /**
  * The app's tables as the backfill needs them: what it requires of an existing `users` and

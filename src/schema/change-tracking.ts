@@ -1,11 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
-import type { PinnedConnection } from '../db/pinned-connection';
-import { sqlStateOf } from '../db/sqlstate';
+import type { PinnedConnection } from '../db/connection';
+import { sqlStateOf } from '../db/failures';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
-import { ChangeCaptureBlockedError } from '../errors/change-capture-blocked-error';
-import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
-import { BACKFILL_ORIGIN } from './goal-vocabulary';
+import { ChangeCaptureBlockedError, GoalSchemaConflictError } from '../errors';
+import { BACKFILL_ORIGIN, TABLES } from '../names';
 import {
   type DdlSettings,
   lockSafeDdl,
@@ -14,7 +13,6 @@ import {
   OWNERSHIP_MARK,
   relationOwnership,
 } from './lock-safe-ddl';
-import { TABLES } from './tables';
 
 /**
  * What this package adds to the app's tables to see the app's writes: on treatment_goals, the

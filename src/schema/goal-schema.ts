@@ -1,10 +1,16 @@
 import type { Knex } from 'knex';
-import { GOAL_STATUSES } from './goal-vocabulary';
-import { INVOKERS, RUN_STATUSES } from './run-vocabulary';
 import { sqlRunner } from '../db/sql-runner';
-import { AppSchemaIncompatibleError } from '../errors/app-schema-incompatible-error';
-import { ConfigError } from '../errors/config-error';
-import { GoalSchemaConflictError } from '../errors/goal-schema-conflict-error';
+import { AppSchemaIncompatibleError, ConfigError, GoalSchemaConflictError } from '../errors';
+import {
+  DESCRIPTION_KEY_FUNCTION,
+  GOAL_DEDUP_INDEX,
+  GOAL_LOOKUP_INDEX,
+  GOAL_STATUSES,
+  INVOKERS,
+  RUN_STATUSES,
+  SESSION_READ_INDEX,
+  TABLES,
+} from '../names';
 import { assertAppTablesPresent } from './app-tables';
 import {
   createGoalChangeTracking,
@@ -19,21 +25,14 @@ import {
 } from './goal-table';
 import {
   buildIndexConcurrently,
-  DEFAULT_DDL_SETTINGS,
   type DdlSettings,
+  DEFAULT_DDL_SETTINGS,
   dropIndexConcurrently,
   lockSafeDdl,
   markColumnOwned,
   markOwned,
   relationOwnership,
 } from './lock-safe-ddl';
-import {
-  DESCRIPTION_KEY_FUNCTION,
-  GOAL_DEDUP_INDEX,
-  GOAL_LOOKUP_INDEX,
-  SESSION_READ_INDEX,
-  TABLES,
-} from './tables';
 
 function sqlList(values: readonly string[]): string {
   return values.map((value) => `'${value}'`).join(', ');

@@ -1,11 +1,10 @@
 import type { Knex } from 'knex';
+import { sqlStateOf } from '../db/failures';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
-import { sqlStateOf } from '../db/sqlstate';
-import type { AppSchemaProblem } from '../errors/app-schema-incompatible-error';
+import type { AppSchemaProblem } from '../errors';
+import { BACKFILLED_GOAL_STATUS, TABLES } from '../names';
 import { GOAL_CHANGE_TRACKING } from './change-tracking';
-import { BACKFILLED_GOAL_STATUS } from './goal-vocabulary';
 import { OWNERSHIP_MARK, type RelationOwnership } from './lock-safe-ddl';
-import { TABLES } from './tables';
 
 /**
  * The shape of treatment_goals, whoever made it: the app (then this package adopts it) or this

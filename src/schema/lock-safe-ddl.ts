@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
-import { PinnedConnection } from '../db/pinned-connection';
+import { PinnedConnection } from '../db/connection';
+import { sqlStateOf } from '../db/failures';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
-import { sqlStateOf } from '../db/sqlstate';
-import { SchemaChangeBlockedError } from '../errors/schema-change-blocked-error';
+import { SchemaChangeBlockedError } from '../errors';
 
 /**
  * The comment this package puts on every table and index it creates. Rollbacks and resets drop

@@ -1,12 +1,12 @@
-import type { BackfillOptions } from '../backfill/backfill-options';
-import type { BackfillResult } from '../backfill/backfill-result';
-import { runBackfill } from '../backfill/run-backfill';
+import { runBackfill } from '../backfill/run';
+import type { BackfillResult } from '../backfill/store';
 import { sqlRunner } from '../db/sql-runner';
+import type { BackfillOptions } from '../options';
 import {
   countPlannedShapes,
+  type InsertedClinicianGoals,
   inGeneratorTransaction,
   insertClinicianGoals,
-  type InsertedClinicianGoals,
   insertSeedSessions,
   insertSeedUsers,
 } from './inserts';
@@ -21,7 +21,7 @@ import {
 } from './mix';
 import { buildSeedPools } from './pools';
 import { assertOnlySeededRows, resetSeededTables } from './reset';
-import { resolveSeedOptions, type SeedDatabaseOptions, SESSIONS_PER_CHUNK } from './settings';
+import { resolveSeedOptions, SESSIONS_PER_CHUNK, type SeedDatabaseOptions } from './settings';
 import type { GeneratorInput, PatientRange } from './sql';
 
 /**

@@ -1,8 +1,6 @@
 import type { Knex } from 'knex';
-import { toCount } from '../db/query-rows';
-import { type SqlRunner, sqlRunner } from '../db/sql-runner';
-import { SEED_ORIGIN } from '../schema/goal-vocabulary';
-import { TABLES } from '../schema/tables';
+import { type SqlRunner, sqlRunner, toCount } from '../db/sql-runner';
+import { SEED_ORIGIN, TABLES } from '../names';
 import {
   ITEM_COUNT_PER_MILLE,
   ITEM_KINDS,
@@ -21,8 +19,8 @@ import {
   itemTaskIndex,
   numberOf,
   PATIENTS_CTE,
-  PLANNED_SESSIONS_CTE,
   type PatientRange,
+  PLANNED_SESSIONS_CTE,
   patientRangeBindings,
   pickFromPool,
   pickTextFromPool,

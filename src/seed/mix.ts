@@ -1,6 +1,6 @@
-import type { BackfillResult } from '../backfill/backfill-result';
-import type { InvalidItemReason, SessionSkipReason } from '../bookkeeping/count-reasons';
-import { GoalBackfillError } from '../errors/goal-backfill-error';
+import type { InvalidItemReason, SessionSkipReason } from '../backfill/rules';
+import type { BackfillResult } from '../backfill/store';
+import { GoalBackfillError } from '../errors';
 
 /**
  * The mix of data the seeds generate, defined once, and what the backfill must count on it.

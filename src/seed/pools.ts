@@ -1,5 +1,5 @@
 import type { Faker } from '@faker-js/faker';
-import { requireEsmQuietly } from '../logging/require-esm-quietly';
+import { requireEsmQuietly } from '../logging';
 import { ITEM_KINDS, type ItemKindName } from './mix';
 import {
   BLANK_TASKS,

@@ -1,11 +1,9 @@
 import type { Knex } from 'knex';
-import { toCount } from '../db/query-rows';
-import { type SqlRunner, sqlRunner } from '../db/sql-runner';
-import { GoalBackfillError } from '../errors/goal-backfill-error';
-import type { Logger } from '../logging/logger';
-import { BACKFILL_ORIGIN, SEED_ORIGIN } from '../schema/goal-vocabulary';
-import { relationOwnership } from '../schema/ownership';
-import { TABLES } from '../schema/tables';
+import { type SqlRunner, sqlRunner, toCount } from '../db/sql-runner';
+import { GoalBackfillError } from '../errors';
+import type { Logger } from '../logging';
+import { BACKFILL_ORIGIN, SEED_ORIGIN, TABLES } from '../names';
+import { relationOwnership } from '../schema/lock-safe-ddl';
 
 /**
  * What the seeds refuse, and how they reset: never in production, never on a database holding

@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
-import { type BackfillEnv, readBackfillEnv } from '../config/backfill-env';
-import { checkWholeNumber } from '../config/check-whole-number';
-import { ConfigError } from '../errors/config-error';
-import type { Logger } from '../logging/logger';
+import { ConfigError } from '../errors';
+import type { Logger } from '../logging';
+import { type BackfillEnv, checkWholeNumber, readBackfillEnv } from '../options';
 
 /**
  * What one seeding is asked for: the library's options with their defaults and ranges, and

@@ -1,13 +1,13 @@
-import { GOAL_STATUSES } from '../schema/goal-vocabulary';
+import { GOAL_STATUSES } from '../names';
 import {
   bucketLowerBounds,
   CLINICIAN_GOALS,
   ITEM_COUNT_PER_MILLE,
   ITEM_KINDS,
-  type Population,
   POPULATION,
-  SESSION_SHAPES,
+  type Population,
   SEEDED_YEAR_START,
+  SESSION_SHAPES,
 } from './mix';
 import type { SeedPools } from './pools';
 

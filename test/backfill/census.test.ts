@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import { BackfillUnverifiedError } from '../../src/errors/backfill-unverified-error';
-import { silentLogger } from '../../src/logging/logger';
+import { BackfillUnverifiedError } from '../../src/errors';
+import { silentLogger } from '../../src/logging';
 import { runCli } from '../cli/cli-harness';
 import {
   expectCountsToEqualModel,

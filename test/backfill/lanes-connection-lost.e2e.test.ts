@@ -7,9 +7,8 @@ import {
   RECONNECT_LOCK_WAIT_MS,
   WORKERS_LOCK_KEY,
 } from '../../src/db/advisory-lock';
-import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
-import { BackfillRunFailedError } from '../../src/errors/backfill-run-failed-error';
-import { silentLogger } from '../../src/logging/logger';
+import { BackfillLockedError, BackfillRunFailedError } from '../../src/errors';
+import { silentLogger } from '../../src/logging';
 import { startBin, waitFor } from '../cli/bin-process';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';

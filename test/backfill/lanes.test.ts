@@ -2,9 +2,8 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
 import { WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
-import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
-import { ConfigError } from '../../src/errors/config-error';
-import { silentLogger } from '../../src/logging/logger';
+import { BackfillLockedError, ConfigError } from '../../src/errors';
+import { silentLogger } from '../../src/logging';
 import { startBin, waitFor } from '../cli/bin-process';
 import {
   expectCountsToEqualModel,

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import type { SessionFailure } from '../../src/backfill/store';
+import type { SessionFailure } from '../../src/errors';
 import { expectReconciled } from '../support/backfill-assertions';
 import { CapturingLogger } from '../support/capturing-logger';
 import { dropRejectingTrigger, installRejectingTrigger } from '../support/database-faults';

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import { ChangeCaptureBlockedError } from '../../src/errors/change-capture-blocked-error';
-import type { LogFields, Logger } from '../../src/logging/logger';
-import { silentLogger } from '../../src/logging/logger';
+import { ChangeCaptureBlockedError } from '../../src/errors';
+import type { LogFields, Logger } from '../../src/logging';
+import { silentLogger } from '../../src/logging';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import {
   countRows,

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
 import type { BackfillResult } from '../../src/backfill/store';
-import { silentLogger } from '../../src/logging/logger';
+import { silentLogger } from '../../src/logging';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import {
   countRows,

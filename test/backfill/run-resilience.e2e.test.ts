@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import { getBackfillStatus } from '../../src/status/backfill-status';
+import { getBackfillStatus } from '../../src/status';
 import {
   expectGoalsToEqualModel,
   expectReconciled,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import { silentLogger } from '../../src/logging/logger';
-import { SESSION_READ_INDEX } from '../../src/schema/tables';
+import { silentLogger } from '../../src/logging';
+import { SESSION_READ_INDEX } from '../../src/names';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { insertSessions, insertUsers, type SessionSpec } from '../support/fixtures';
 import { modelBackfill } from '../support/reference-model';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import { silentLogger } from '../../src/logging/logger';
+import { silentLogger } from '../../src/logging';
 import {
   expectCountsToEqualModel,
   expectGoalsToEqualModel,

@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import { ConfigError } from '../../src/errors/config-error';
-import { SchemaNotReadyError } from '../../src/errors/schema-not-ready-error';
-import { silentLogger } from '../../src/logging/logger';
+import { ConfigError, SchemaNotReadyError } from '../../src/errors';
+import { silentLogger } from '../../src/logging';
 import {
   expectCountsToEqualModel,
   expectGoalsToEqualModel,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JS_TRIM_CHARACTERS } from '../../src/backfill/rules';
 import { runBackfill } from '../../src/backfill/run';
-import { silentLogger } from '../../src/logging/logger';
+import { silentLogger } from '../../src/logging';
 import { expectCountsToEqualModel, expectGoalsToEqualModel } from '../support/backfill-assertions';
 import {
   insertSessions,

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, runCommand } from '../support/run-command';
-import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
+import { startBin, waitFor } from './bin-process';
 import { lockGoalsTable, MARKER, seedKnownSessions, seedManySessions } from './cli-fixtures';
 import { withoutServer } from './cli-harness';
-import { startBin, waitFor } from './bin-process';
 
 const VERSION = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version;
 

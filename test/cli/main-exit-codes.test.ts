@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeForError } from '../../src/cli/main';
 import { EXIT_CODES } from '../../src/cli/output';
-import { BackfillLockedError } from '../../src/errors/backfill-locked-error';
-import { BackfillRunFailedError } from '../../src/errors/backfill-run-failed-error';
-import { ChangeCaptureBlockedError } from '../../src/errors/change-capture-blocked-error';
-import { ConfigError } from '../../src/errors/config-error';
-import { DatabaseUnreachableError } from '../../src/errors/database-unreachable-error';
-import { SchemaNotReadyError } from '../../src/errors/schema-not-ready-error';
-import { UsageError } from '../../src/errors/usage-error';
+import {
+  BackfillLockedError,
+  BackfillRunFailedError,
+  ChangeCaptureBlockedError,
+  ConfigError,
+  DatabaseUnreachableError,
+  SchemaNotReadyError,
+  UsageError,
+} from '../../src/errors';
 
 const holder = {
   pid: 1,

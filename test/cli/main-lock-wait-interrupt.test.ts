@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { tableCounts } from '../support/fixtures';
 import { holdBackfillLock } from '../support/database-faults';
-import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { tableCounts } from '../support/fixtures';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 import { settlesWithin, startBin, waitFor } from './bin-process';
 import { seedKnownSessions } from './cli-fixtures';
 import { runCli, withoutServer } from './cli-harness';

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { holdBackfillLock } from '../support/database-faults';
 import { insertClinicianGoal, readGoals, tableCounts } from '../support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 import { MARKER, seedKnownSessions } from './cli-fixtures';
-import { holdBackfillLock } from '../support/database-faults';
 import { linesOf, runCli, withoutServer } from './cli-harness';
 
 const RULE = '='.repeat(70);

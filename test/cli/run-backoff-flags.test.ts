@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 import { MARKER, seedKnownSessions } from './cli-fixtures';
 import { linesOf, runCli, withoutServer } from './cli-harness';
 

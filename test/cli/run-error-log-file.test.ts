@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorLogFile } from '../../src/cli/run';
-import { UsageError } from '../../src/errors/usage-error';
-import { errorLogLine } from '../../src/report/error-log-line';
+import { UsageError } from '../../src/errors';
+import { errorLogLine } from '../../src/report';
 
 let directory: string | null = null;
 

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetData } from '../support/backfill-assertions';
-import { tableCounts } from '../support/fixtures';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { lockGoalsTable, MARKER, seedKnownSessions } from './cli-fixtures';
 import {
   dropRejectingTrigger,
   holdBackfillLock,
   installRejectingTrigger,
 } from '../support/database-faults';
+import { tableCounts } from '../support/fixtures';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { lockGoalsTable, MARKER, seedKnownSessions } from './cli-fixtures';
 import { linesOf, runCli, withoutServer } from './cli-harness';
 
 describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { holdBackfillLock } from '../support/database-faults';
 import { readGoals, tableCounts } from '../support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 import { seedManySessions } from './cli-fixtures';
-import { holdBackfillLock } from '../support/database-faults';
 import { type CliRunOptions, linesOf, runCli, withoutServer } from './cli-harness';
 
 /** 3000 sessions of 20 patients, 5 distinct tasks each: 100 goals in all. */

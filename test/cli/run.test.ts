@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resetData } from '../support/backfill-assertions';
 import { insertClinicianGoal, readGoals, tableCounts } from '../support/fixtures';
-import { useMigratedDatabase, type TestDatabase } from '../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
 import { MARKER, seedKnownSessions } from './cli-fixtures';
 import { linesOf, runCli, withoutServer } from './cli-harness';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
+import { runBackfill } from '../../src/backfill/run';
+import { silentLogger } from '../../src/logging';
 import { runStoppedAfterFirstPage } from '../support/backfill-assertions';
 import { holdBackfillLock } from '../support/database-faults';
 import { insertClinicianGoal } from '../support/fixtures';

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCliKnex } from '../../src/cli/database/create-cli-knex';
 import { type LockOwner, lockFileOf } from '../../src/config/embedded';
+import { createCliKnex } from '../../src/config/knex';
 import { temporaryFolder } from '../support/embedded-folder';
 import { PROJECT_ROOT, runCommand } from '../support/run-command';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCliKnex } from '../../src/config/knex';
-import { EmbeddedDatabaseBusyError } from '../../src/errors/embedded-database-busy-error';
+import { EmbeddedDatabaseBusyError } from '../../src/errors';
 import { linesOf, runCli } from '../cli/cli-harness';
 
 const folders: string[] = [];

@@ -8,7 +8,7 @@ import {
   knexConfigFor,
   parseDatabaseUrl,
 } from '../../src/config/knex';
-import { ConfigError } from '../../src/errors/config-error';
+import { ConfigError } from '../../src/errors';
 import { temporaryFolder } from '../support/embedded-folder';
 
 const folders: (() => void)[] = [];

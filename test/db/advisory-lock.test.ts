@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
+import { runBackfill } from '../../src/backfill/run';
 import { BACKFILL_LOCK_KEY, WORKERS_LOCK_KEY } from '../../src/db/advisory-lock';
 import { BackfillLockedError } from '../../src/errors';
 import { silentLogger } from '../../src/logging';
-import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
+import { rollbackBackfill } from '../../src/rollback';
 import { holdBackfillLock } from '../support/database-faults';
 import { countRows, insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import {

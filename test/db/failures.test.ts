@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PinnedConnection } from '../../src/db/connection';
 import {
   asDatabaseUnreachable,
   connectionFailureReason,
@@ -6,10 +7,9 @@ import {
   describeErrorSafely,
   isOwnIdentifier,
 } from '../../src/db/failures';
-import { PinnedConnection } from '../../src/db/pinned-connection';
 import { ConfigError, DatabaseUnreachableError } from '../../src/errors';
 import { SESSION_READ_INDEX, TABLES } from '../../src/names';
-import { startChangeCapture } from '../../src/schema/session-change-capture';
+import { startChangeCapture } from '../../src/schema/change-tracking';
 import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
 function pgError(fields: Record<string, unknown>): Error {

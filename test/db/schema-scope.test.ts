@@ -1,16 +1,18 @@
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { queryRows } from '../../src/db/query-rows';
+import { runBackfill } from '../../src/backfill/run';
 import { inSchema } from '../../src/db/schema-scope';
+import { queryRows } from '../../src/db/sql-runner';
 import { ConfigError, SchemaNotReadyError } from '../../src/errors';
 import { silentLogger } from '../../src/logging';
-import { appTablesMigration } from '../../src/migrations/app-tables-migration';
-import { backfillMigration } from '../../src/migrations/backfill-migration';
-import { dedupRuleMigration } from '../../src/migrations/dedup-rule-migration';
-import { goalSchemaMigration } from '../../src/migrations/goal-schema-migration';
-import type { KnexMigration } from '../../src/migrations/safe-migration';
-import { rollbackBackfill } from '../../src/rollback/rollback-backfill';
+import type { KnexMigration } from '../../src/migrations';
+import {
+  appTablesMigration,
+  backfillMigration,
+  dedupRuleMigration,
+  goalSchemaMigration,
+} from '../../src/migrations';
+import { rollbackBackfill } from '../../src/rollback';
 import { getBackfillStatus } from '../../src/status';
 import { countOf } from '../seed/seeded-data';
 import { insertSessions, insertUsers } from '../support/fixtures';

@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logging/logger';
-import { seedDatabase } from '../../src/seed/seed-database';
+import { silentLogger } from '../../src/logging';
+import { seedDatabase } from '../../src/seed';
 import { resetData } from '../support/backfill-assertions';
 import { insertUsers } from '../support/fixtures';
 import { type CommandResult, PROJECT_ROOT, runCommand } from '../support/run-command';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODES_EPILOGUE } from '../../src/cli/cli-options';
+import { EXIT_CODES_EPILOGUE } from '../../src/cli/flags';
 import { packedFiles } from '../support/packed-app';
 import { PROJECT_ROOT } from '../support/run-command';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JS_TRIM_CHARACTERS } from '../../src/backfill/goal-rules';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
+import { JS_TRIM_CHARACTERS } from '../../src/backfill/rules';
+import { runBackfill } from '../../src/backfill/run';
+import { silentLogger } from '../../src/logging';
 import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { AppSchemaIncompatibleError } from '../../src/errors/app-schema-incompatible-error';
-import { silentLogger } from '../../src/logging/logger';
+import { runBackfill } from '../../src/backfill/run';
+import { AppSchemaIncompatibleError } from '../../src/errors';
+import { silentLogger } from '../../src/logging';
 import { countOf } from '../seed/seeded-data';
+import { completedMigrations, createAppOwnedTables } from '../support/app-database';
 import {
   adoptedDefinition,
   appGoalRows,
@@ -11,7 +12,6 @@ import {
   packageObjects,
   tableDefinition,
 } from '../support/app-goal-table';
-import { completedMigrations, createAppOwnedTables } from '../support/app-database';
 import {
   expectCountsToEqualModel,
   expectGoalsToEqualModel,

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppSchemaIncompatibleError } from '../../src/errors/app-schema-incompatible-error';
+import { AppSchemaIncompatibleError } from '../../src/errors';
 import { countOf } from '../seed/seeded-data';
-import { expectGoalsToEqualModel } from '../support/backfill-assertions';
 import {
   appTableDigests,
   completedMigrations,
   createAppOwnedTables,
   tableExists,
 } from '../support/app-database';
+import { expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { insertClinicianGoal, insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import { type ModelSession, modelBackfill } from '../support/reference-model';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { BackfillOptions } from '../../src/backfill/backfill-options';
 import { backfillMigration } from '../../src/migrations';
+import type { BackfillOptions } from '../../src/options';
 import { temporaryFolder } from '../support/embedded-folder';
 import { insertSessions, insertUsers, readGoals } from '../support/fixtures';
 import { runCommand } from '../support/run-command';
@@ -10,8 +10,8 @@ import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/tes
 
 /** What the migration handed to runBackfill, call by call; the backfill itself runs as usual. */
 const calls = vi.hoisted(() => [] as BackfillOptions[]);
-vi.mock('../../src/backfill/run-backfill', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/backfill/run-backfill')>();
+vi.mock('../../src/backfill/run', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/backfill/run')>();
   return {
     ...original,
     runBackfill: (options: BackfillOptions) => {

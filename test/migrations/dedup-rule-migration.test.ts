@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { sqlStateOf } from '../../src/db/sqlstate';
-import { silentLogger } from '../../src/logging/logger';
+import { runBackfill } from '../../src/backfill/run';
+import { sqlStateOf } from '../../src/db/failures';
+import { silentLogger } from '../../src/logging';
 import { PROVENANCE_COLUMNS } from '../../src/schema/goal-table';
 import { countOf } from '../seed/seeded-data';
 import { completedMigrations } from '../support/app-database';

@@ -1,6 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 import { linesOf, runCli } from '../cli/cli-harness';
 import { countOf } from '../seed/seeded-data';
 import { createAppOwnedTables } from '../support/app-database';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHAIN_MIGRATIONS_TABLE } from '../../src/schema/tables';
+import { CHAIN_MIGRATIONS_TABLE } from '../../src/names';
 import { startBin } from '../cli/bin-process';
 import { type CommandResult, runCommand } from '../support/run-command';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';

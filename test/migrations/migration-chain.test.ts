@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackfillIncompleteError } from '../../src/errors/backfill-incomplete-error';
+import { BackfillIncompleteError } from '../../src/errors';
 import { expectGoalsToEqualModel } from '../support/backfill-assertions';
 import { insertClinicianGoal, insertSessions, insertUsers, readGoals } from '../support/fixtures';
-import { modelBackfill, type ModelSession } from '../support/reference-model';
+import { type ModelSession, modelBackfill } from '../support/reference-model';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 let db: TestDatabase;

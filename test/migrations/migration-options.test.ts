@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type FieldsFirstLogger, fieldsFirst } from '../../src/logging/logger';
+import { type FieldsFirstLogger, fieldsFirst } from '../../src/logging';
 import {
   appTablesMigration,
   backfillMigration,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { describe, it } from 'vitest';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 import { appTableDigests } from '../support/app-database';
 import { APP_KINDS } from '../support/app-kinds';
 import {

@@ -2,7 +2,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { describe, expect, it } from 'vitest';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 import { appTableDigests } from '../support/app-database';
 import {
   adoptedDefinition,
@@ -21,8 +21,8 @@ import {
   usePackedPackage,
 } from '../support/packed-app';
 import { type CommandResult, PROJECT_ROOT, runCommand } from '../support/run-command';
-import { verifyChecks } from '../support/verify-sql';
 import { onPglite, type TestDatabase } from '../support/test-database';
+import { verifyChecks } from '../support/verify-sql';
 
 /**
  * The two documented ways to use goal-backfill, run end to end as docs/migration-guide.md tells

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECT_TIMEOUT_MS } from '../../src/cli/database/create-cli-knex';
 import { EMBEDDED_PACKAGES } from '../../src/config/embedded';
+import { CONNECT_TIMEOUT_MS } from '../../src/config/knex';
 import { devDependency, usePackedPackage } from '../support/packed-app';
 import { onPglite } from '../support/test-database';
 import {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
+import { runBackfill } from '../../src/backfill/run';
+import { silentLogger } from '../../src/logging';
 import {
   createGoalChangeTracking,
   dropGoalChangeTracking,

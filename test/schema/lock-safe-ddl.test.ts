@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SchemaChangeBlockedError } from '../../src/errors/schema-change-blocked-error';
+import { SchemaChangeBlockedError } from '../../src/errors';
 import { createGoalSchema } from '../../src/schema/goal-schema';
 import { createAppOwnedTables } from '../support/app-database';
 import { createAppGoalTable, tableDefinition } from '../support/app-goal-table';

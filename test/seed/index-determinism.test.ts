@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
+import { runBackfill } from '../../src/backfill/run';
+import { silentLogger } from '../../src/logging';
 import { seedDatabase } from '../../src/seed';
 import { createTestDatabase, onPglite, type TestDatabase } from '../support/test-database';
 import { seededDigests } from './seeded-data';

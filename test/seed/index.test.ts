@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors/config-error';
-import { silentLogger } from '../../src/logging/logger';
+import { ConfigError } from '../../src/errors';
+import { silentLogger } from '../../src/logging';
 import { type SeedStats, seedDatabase } from '../../src/seed';
 import { ITEM_KINDS, SESSION_SHAPES } from '../../src/seed/mix';
 import { tableCounts } from '../support/fixtures';

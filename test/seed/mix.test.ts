@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { INVALID_ITEM_REASONS, SESSION_SKIP_REASONS } from '../../src/bookkeeping/count-reasons';
-import { GOAL_STATUSES } from '../../src/schema/goal-vocabulary';
+import { INVALID_ITEM_REASONS, SESSION_SKIP_REASONS } from '../../src/backfill/rules';
+import { GOAL_STATUSES } from '../../src/names';
 import {
   bucketLowerBounds,
   CLINICIAN_GOALS,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 import { type JsonValue, SQL_NULL } from '../support/fixtures';
 import { type ModelSession, pairKey } from '../support/reference-model';
 

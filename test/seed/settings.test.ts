@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors/config-error';
+import { ConfigError } from '../../src/errors';
 import { readSeedSettings } from '../../src/seed/settings';
 
 describe('SEED_SESSIONS', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JS_TRIM_CHARACTERS } from '../../src/backfill/goal-rules';
+import { JS_TRIM_CHARACTERS } from '../../src/backfill/rules';
 import { BLANK_TASKS, TASK_PADDING } from '../../src/seed/wording';
 
 describe('the wording', () => {

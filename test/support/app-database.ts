@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 
 /**
  * Builds the app's own tables the way an app that predates this chain has them: extra columns,

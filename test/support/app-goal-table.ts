@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 
 /**
  * An app's own treatment_goals, as a team that shipped goal tracking before the backfill has it:

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { expect } from 'vitest';
-import type { BackfillResult } from '../../src/backfill/backfill-result';
-import { runBackfill } from '../../src/backfill/run-backfill';
-import { silentLogger } from '../../src/logging/logger';
+import { runBackfill } from '../../src/backfill/run';
+import type { BackfillResult } from '../../src/backfill/store';
+import { silentLogger } from '../../src/logging';
 import { type GoalRow, readGoals } from './fixtures';
 import type { ModelCounts, ModelGoal } from './reference-model';
 

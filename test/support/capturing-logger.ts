@@ -1,4 +1,4 @@
-import type { LogFields, Logger } from '../../src/logging/logger';
+import type { LogFields, Logger } from '../../src/logging';
 
 export interface CapturedEvent {
   level: 'error' | 'warn' | 'info' | 'debug';

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   cpSync,
   existsSync,
@@ -12,9 +11,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll } from 'vitest';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 import { APP_KINDS, type AppKind, COMMONJS_APP, EXAMPLE } from './app-kinds';
 import { type CommandResult, PROJECT_ROOT } from './run-command';
 import { createTestDatabase, onPglite, type TestDatabase } from './test-database';

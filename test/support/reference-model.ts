@@ -1,4 +1,4 @@
-import { type JsonValue, SQL_NULL, type SessionSpec } from './fixtures';
+import { type JsonValue, type SessionSpec, SQL_NULL } from './fixtures';
 
 /**
  * A small, independent model of the backfill rules, written from the specification in plain

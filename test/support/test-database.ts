@@ -3,7 +3,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { inMemoryKnexConfig } from '../../src/config/embedded';
-import { CHAIN_MIGRATIONS_TABLE } from '../../src/schema/tables';
+import { CHAIN_MIGRATIONS_TABLE } from '../../src/names';
 import { resetData } from './backfill-assertions';
 
 /**

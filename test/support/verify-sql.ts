@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { queryRows } from '../../src/db/query-rows';
+import { queryRows } from '../../src/db/sql-runner';
 
 const SQL_FILE = path.join(__dirname, '..', '..', 'docs', 'sql', 'verify-backfill.sql');
 

@@ -1,7 +1,7 @@
 // Compiled with `tsc --noEmit` by test/package/consumer-app.e2e.test.ts, and with the TypeScript
 // app's knexfile and migrations by test/package/app-kinds.e2e.test.ts: the package's types work for
 // a consumer, with the app's own knex.
-import type { Knex } from 'knex';
+
 import {
   type BackfillResult,
   backfillMigration,
@@ -12,6 +12,7 @@ import {
   runBackfill,
   silentLogger,
 } from 'goal-backfill';
+import type { Knex } from 'knex';
 
 export const migrations: KnexMigration[] = [
   goalSchemaMigration(),

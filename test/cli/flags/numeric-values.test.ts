@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { readBackfillEnv } from '../../../src/options';
-import { OPTION_SPECS, type OptionName, type OptionSpec } from '../../../src/options';
-import { ConfigError } from '../../../src/errors/config-error';
+import { ConfigError } from '../../../src/errors';
+import {
+  OPTION_SPECS,
+  type OptionName,
+  type OptionSpec,
+  readBackfillEnv,
+} from '../../../src/options';
 import { tableCounts } from '../../support/fixtures';
 import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
 import { seedKnownSessions } from '../cli-fixtures';

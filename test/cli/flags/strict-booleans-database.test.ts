@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tableCounts } from '../../support/fixtures';
-import { useMigratedDatabase, type TestDatabase } from '../../support/test-database';
+import { type TestDatabase, useMigratedDatabase } from '../../support/test-database';
 import { seedKnownSessions } from '../cli-fixtures';
 import { asPlainLine, linesOf, runCli, withoutServer } from '../cli-harness';
 

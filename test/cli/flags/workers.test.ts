@@ -9,8 +9,8 @@ import { linesOf, runCli, withoutServer } from '../cli-harness';
 
 /** What the CLI handed to runBackfill, call by call; the backfill itself runs as usual. */
 const calls = vi.hoisted(() => [] as BackfillOptions[]);
-vi.mock('../../../src/backfill/run-backfill', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../../src/backfill/run-backfill')>();
+vi.mock('../../../src/backfill/run', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../src/backfill/run')>();
   return {
     ...original,
     runBackfill: (options: BackfillOptions) => {

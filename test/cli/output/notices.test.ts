@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createNotices } from '../../../src/cli/output';
-import { StderrLines } from '../../../src/cli/output';
-import { createLogger } from '../../../src/logging/create-logger';
+import { createNotices, StderrLines } from '../../../src/cli/output';
+import { createLogger } from '../../../src/logging';
 import { CapturedStream } from '../cli-harness';
 
 function notices(format: 'text' | 'json') {

@@ -1,1 +1,0 @@
-export { type BackfillResult, MAX_LISTED_FAILURES } from './store';

@@ -1,1 +1,0 @@
-export { DEFAULT_CATEGORY, JS_TRIM_CHARACTERS } from './rules';

@@ -1,1 +1,0 @@
-export { runBackfill } from './run';

@@ -1,1 +1,0 @@
-export { addCounts, type BackfillCounts, emptyCounts } from '../backfill/rules';

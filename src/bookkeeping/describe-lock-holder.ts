@@ -1,1 +1,0 @@
-export { describeLockHolderRun } from '../backfill/store';

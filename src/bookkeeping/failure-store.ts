@@ -1,1 +1,0 @@
-export { failureStore, type SessionFailure } from '../backfill/store';

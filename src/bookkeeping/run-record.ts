@@ -1,1 +1,0 @@
-export type { RunRecord } from '../backfill/store';

@@ -1,1 +1,0 @@
-export { runStore } from '../backfill/store';

@@ -1,1 +1,0 @@
-export { EXIT_CODES_EPILOGUE } from './flags';

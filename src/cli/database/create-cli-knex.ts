@@ -1,1 +1,0 @@
-export { CONNECT_TIMEOUT_MS, createCliKnex } from '../../config/knex';

@@ -1,1 +1,0 @@
-export { checkWholeNumber } from '../options';

@@ -1,6 +1,0 @@
-export {
-  DataDirectoryLockedError,
-  type LockOwner,
-  lockDataDirectory,
-  ownerIsDead,
-} from './embedded';

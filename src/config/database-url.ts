@@ -1,1 +1,0 @@
-export { describeConnectionString } from './knex';

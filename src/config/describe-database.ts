@@ -1,1 +1,0 @@
-export { describeDatabase } from './knex';

@@ -1,1 +1,0 @@
-export { KNEX_ENVIRONMENTS, type KnexEnvironment, knexConfigFor } from './knex';

@@ -1,1 +1,0 @@
-export { bestEffort } from './failures';

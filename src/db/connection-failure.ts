@@ -1,2 +1,0 @@
-export type { ConnectionFailureContext } from './failures';
-export { asDatabaseUnreachable, connectionFailureReason } from './failures';

@@ -1,2 +1,0 @@
-export type { DatabaseErrorKind } from './failures';
-export { databaseErrorKind } from './failures';

@@ -1,2 +1,0 @@
-export type { IdentifierKind } from './failures';
-export { isOwnIdentifier } from './failures';

@@ -1,1 +1,0 @@
-export { RunConnection as LockedConnection } from './connection';

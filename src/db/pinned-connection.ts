@@ -1,1 +1,0 @@
-export { PinnedConnection } from './connection';

@@ -1,1 +1,0 @@
-export { queryRows, toCount } from './sql-runner';

@@ -1,2 +1,0 @@
-export type { RetryOptions } from './failures';
-export { retryTransient } from './failures';

@@ -1,2 +1,0 @@
-export type { SafeErrorDescription } from './failures';
-export { describeErrorSafely, errorLogFields } from './failures';

@@ -1,8 +1,0 @@
-export {
-  APP_TIME_ZONE_SQL,
-  applySessionSettings,
-  pinSearchPath,
-  resetSessionSettings,
-  restoreSearchPath,
-  type SessionSettings,
-} from './connection';

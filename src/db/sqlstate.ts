@@ -1,1 +1,0 @@
-export { conditionName, sqlStateOf, stringField } from './failures';

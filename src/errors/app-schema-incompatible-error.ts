@@ -1,2 +1,0 @@
-export type { AppSchemaProblem } from '../errors';
-export { AppSchemaIncompatibleError } from '../errors';

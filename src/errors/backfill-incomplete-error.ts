@@ -1,1 +1,0 @@
-export { BackfillIncompleteError } from '../errors';

@@ -1,2 +1,0 @@
-export type { LockHolder } from '../errors';
-export { BackfillLockedError } from '../errors';

@@ -1,1 +1,0 @@
-export { BackfillRunFailedError } from '../errors';

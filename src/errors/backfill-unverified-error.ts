@@ -1,2 +1,0 @@
-export type { PassShortfall } from '../errors';
-export { BackfillUnverifiedError } from '../errors';

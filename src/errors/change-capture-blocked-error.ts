@@ -1,1 +1,0 @@
-export { ChangeCaptureBlockedError } from '../errors';

@@ -1,1 +1,0 @@
-export { DatabaseUnreachableError } from '../errors';

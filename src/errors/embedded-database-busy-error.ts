@@ -1,1 +1,0 @@
-export { EmbeddedDatabaseBusyError } from '../errors';

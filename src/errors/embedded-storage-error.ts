@@ -1,1 +1,0 @@
-export { EmbeddedStorageError } from '../errors';

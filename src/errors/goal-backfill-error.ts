@@ -1,1 +1,0 @@
-export { GoalBackfillError } from '../errors';

@@ -1,1 +1,0 @@
-export { GoalSchemaConflictError } from '../errors';

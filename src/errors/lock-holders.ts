@@ -1,1 +1,0 @@
-export { describeLockHolders } from '../errors';

@@ -1,1 +1,0 @@
-export { MigrationFailedError } from '../errors';

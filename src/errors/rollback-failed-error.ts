@@ -1,1 +1,0 @@
-export { RollbackFailedError } from '../errors';

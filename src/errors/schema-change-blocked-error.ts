@@ -1,1 +1,0 @@
-export { SchemaChangeBlockedError } from '../errors';

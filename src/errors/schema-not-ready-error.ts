@@ -1,2 +1,0 @@
-export type { NameLookup } from '../errors';
-export { SchemaNotReadyError } from '../errors';

@@ -1,1 +1,0 @@
-export { TeardownRefusedError } from '../errors';

@@ -1,1 +1,0 @@
-export { type GoalCensus, takeGoalCensus } from '../goals';

@@ -1,7 +1,0 @@
-export {
-  assertTeardownAllowed,
-  type GoalSchemaTeardown,
-  TEARDOWN_OVERRIDE_VARIABLE,
-  type TeardownOptions,
-  teardownGoalSchema,
-} from '../goals';

@@ -1,2 +1,0 @@
-export type { CreateLoggerOptions, LogFormat, LogLevel } from '../logging';
-export { createLogger, LOG_LEVELS, renderLogLine } from '../logging';

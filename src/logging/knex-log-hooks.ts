@@ -1,2 +1,0 @@
-export type { KnexLogHooks } from '../logging';
-export { knexLogHooks } from '../logging';

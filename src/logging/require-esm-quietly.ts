@@ -1,1 +1,0 @@
-export { requireEsmQuietly } from '../logging';

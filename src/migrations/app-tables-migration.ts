@@ -1,1 +1,0 @@
-export { appTablesMigration } from '../migrations';

@@ -1,1 +1,0 @@
-export { backfillMigration } from '../migrations';

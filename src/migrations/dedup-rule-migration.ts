@@ -1,1 +1,0 @@
-export { dedupRuleMigration } from '../migrations';

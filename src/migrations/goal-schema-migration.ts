@@ -1,1 +1,0 @@
-export { goalSchemaMigration } from '../migrations';

@@ -1,6 +1,0 @@
-export {
-  type KnexMigration,
-  type MigrationOptions,
-  toKnexCliError,
-  withOneLineConnectFailures,
-} from '../migrations';

@@ -1,1 +1,0 @@
-export { renderCountBreakdown } from '../report';

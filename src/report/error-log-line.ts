@@ -1,1 +1,0 @@
-export { errorLogLine } from '../report';

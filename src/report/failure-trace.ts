@@ -1,1 +1,0 @@
-export { renderFailureTrace } from '../report';

@@ -1,1 +1,0 @@
-export { renderRollbackJson, renderRollbackReport } from '../report';

@@ -1,2 +1,0 @@
-export type { RunSummaryJson } from '../report';
-export { renderRunSummaryJson, toRunSummaryJson } from '../report';

@@ -1,2 +1,0 @@
-export type { RunSummaryContext } from '../report';
-export { renderRunSummary, SUMMARY_RULE } from '../report';

@@ -1,1 +1,0 @@
-export { renderStatusJson, renderStatusReport } from '../report';

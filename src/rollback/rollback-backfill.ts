@@ -1,1 +1,0 @@
-export { type RollbackOptions, type RollbackResult, rollbackBackfill } from '../rollback';

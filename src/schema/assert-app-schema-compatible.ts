@@ -1,1 +1,0 @@
-export { assertAppSchemaCompatible } from './app-tables';

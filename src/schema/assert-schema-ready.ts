@@ -1,1 +1,0 @@
-export { assertSchemaReady } from './app-tables';

@@ -1,1 +1,0 @@
-export { clinicalColumnsOf, fingerprintSql, GOAL_CHANGE_TRACKING } from './change-tracking';

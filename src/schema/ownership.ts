@@ -1,1 +1,0 @@
-export { OWNERSHIP_MARK, relationOwnership } from './lock-safe-ddl';

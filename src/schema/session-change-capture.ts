@@ -1,7 +1,0 @@
-export {
-  changeCaptureActive,
-  removeChangeCapture,
-  SESSION_CHANGES,
-  startChangeCapture,
-  stopChangeCapture,
-} from './change-tracking';

@@ -1,1 +1,0 @@
-export { assertSeedingAllowed } from './reset';

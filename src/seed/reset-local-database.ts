@@ -1,1 +1,0 @@
-export { resetLocalDatabase } from './reset';

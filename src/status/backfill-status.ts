@@ -1,2 +1,0 @@
-export type { BackfillStatus, StatusOptions } from '../status';
-export { findResumableRun, getBackfillStatus } from '../status';
