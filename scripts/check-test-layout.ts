@@ -11,6 +11,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+const print = (line: string) => process.stdout.write(`${line}\n`);
 const ROOT = path.resolve(__dirname, '..');
 const PACKAGE_LEVEL = ['support', 'package', 'docs'];
 /** src files whose behaviour is tested only through another file's tests, each with why. */
@@ -59,10 +60,10 @@ for (const subject of subjects) {
   }
 }
 
-for (const problem of problems.sort()) console.log(problem);
+for (const problem of problems.sort()) print(problem);
 if (problems.length > 0) {
-  console.log(`test layout: ${problems.length} problem(s)`);
+  print(`test layout: ${problems.length} problem(s)`);
   process.exitCode = 1;
 } else {
-  console.log(`test layout: ${tests.length} test files mirror ${subjects.length} src files`);
+  print(`test layout: ${tests.length} test files mirror ${subjects.length} src files`);
 }
