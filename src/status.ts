@@ -4,15 +4,9 @@ import { runStore } from './backfill/store';
 import { findLockHolderPid } from './db/advisory-lock';
 import { inSchema } from './db/schema-scope';
 import { type SqlRunner, sqlRunner } from './db/sql-runner';
-import { ConfigError } from './errors';
 import { type GoalCensus, takeGoalCensus } from './goals';
 import { CHAIN_MIGRATIONS_TABLE, KNEX_MIGRATIONS_TABLE } from './names';
-import {
-  checkOptionsOf,
-  type NumericOptions,
-  numericOptionsOf,
-  schemaNameProblem,
-} from './options';
+import { checkedOptionsOf, type NumericOptions, numericOptionsOf } from './options';
 import { assertSchemaReady } from './schema/app-tables';
 
 /** Options of {@link getBackfillStatus}. */
@@ -66,7 +60,7 @@ async function isKnexMigrationLocked(db: SqlRunner, migrationsTableName: string)
  * a live backfill. Cheaper than {@link getBackfillStatus}, which also counts the goals.
  */
 export async function findResumableRun(knex: Knex, schema?: string): Promise<RunRecord | null> {
-  validate({ knex, schema });
+  checkedOptionsOf('getBackfillStatus', { schema });
   return inSchema(knex, schema ?? null, resumableRunOn);
 }
 
@@ -91,17 +85,8 @@ function resumable(lockHolder: unknown, unfinished: RunRecord | null): RunRecord
 
 /** Reads the run history, the goal counts and the lock, without taking the lock. */
 export async function getBackfillStatus(options: StatusOptions): Promise<BackfillStatus> {
-  validate(options);
+  checkedOptionsOf('getBackfillStatus', options);
   return inSchema(options.knex, options.schema ?? null, (knex) => statusOn({ ...options, knex }));
-}
-
-/** Every problem of `options` in one {@link ConfigError}, each saying what to fix. */
-function validate(options: StatusOptions): void {
-  const problems: string[] = [];
-  checkOptionsOf(problems, 'getBackfillStatus', options);
-  const schemaProblem = schemaNameProblem(options.schema);
-  if (schemaProblem !== null) problems.push(`schema ${schemaProblem}`);
-  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 async function statusOn(options: StatusOptions): Promise<BackfillStatus> {
