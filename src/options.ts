@@ -598,10 +598,29 @@ export const DEFAULT_BATCH_SIZE = OPTION_SPECS.batchSize.default;
 /** The most sessions one page may hold; bigger pages hold locks and memory for too long. */
 export const MAX_BATCH_SIZE = OPTION_SPECS.batchSize.max;
 
+/**
+ * The numeric options of `taker` as given or else their defaults, once every one is within its
+ * range and `options.schema` is a usable name. Throws one {@link ConfigError} listing every
+ * problem: the numeric options', then `moreProblems` (what only the caller can check), then the
+ * schema's.
+ */
+export function checkedOptionsOf<T extends OptionTaker>(
+  taker: T,
+  options: NumericOptions<T> & { readonly schema?: string | undefined },
+  moreProblems: readonly string[] = [],
+): Required<NumericOptions<T>> {
+  const problems: string[] = [];
+  checkOptionsOf(problems, taker, options as Partial<Record<OptionName, unknown>>);
+  problems.push(...moreProblems);
+  const schemaProblem = schemaNameProblem(options.schema);
+  if (schemaProblem !== null) problems.push(`schema ${schemaProblem}`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return numericOptionsOf(taker, options);
+}
+
 /** Validates options and applies defaults. Throws {@link ConfigError} listing every problem. */
 export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfillOptions {
   const problems: string[] = [];
-  checkOptionsOf(problems, 'runBackfill', options);
   if (options.invokedBy !== undefined && !INVOKERS.includes(options.invokedBy)) {
     problems.push(
       `invokedBy must be one of ${INVOKERS.join(', ')} (got ${String(options.invokedBy)})`,
@@ -620,12 +639,8 @@ export function resolveBackfillOptions(options: BackfillOptions): ResolvedBackfi
   ) {
     problems.push('healthQuery must be SQL text, or null for none');
   }
-  const schemaProblem = schemaNameProblem(options.schema);
-  if (schemaProblem !== null) problems.push(`schema ${schemaProblem}`);
-  if (problems.length > 0) throw new ConfigError(problems);
-
   return {
-    ...numericOptionsOf('runBackfill', options),
+    ...checkedOptionsOf('runBackfill', options, problems),
     knex: options.knex,
     logger: options.logger,
     dryRun: options.dryRun ?? false,

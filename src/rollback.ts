@@ -5,16 +5,11 @@ import { databaseErrorKind, describeErrorSafely, sqlStateOf } from './db/failure
 import { inSchema } from './db/schema-scope';
 import type { SqlRunner } from './db/sql-runner';
 import { toCount } from './db/sql-runner';
-import { ConfigError, RollbackFailedError } from './errors';
+import { RollbackFailedError } from './errors';
 import { goalProvenanceSql, takeGoalCensus } from './goals';
 import type { Logger } from './logging';
 import { TABLES } from './names';
-import {
-  checkOptionsOf,
-  type NumericOptions,
-  numericOptionsOf,
-  schemaNameProblem,
-} from './options';
+import { checkedOptionsOf, type NumericOptions, numericOptionsOf } from './options';
 import { assertSchemaReady } from './schema/app-tables';
 import { removeChangeCapture } from './schema/change-tracking';
 import { type GoalTableMapping, readGoalTableMapping } from './schema/goal-table';
@@ -56,14 +51,6 @@ export interface RollbackResult {
   /** Unfinished runs whose checkpoints were dropped, so no later run resumes past deleted goals. */
   checkpointsAbandoned: number;
   elapsedMs: number;
-}
-
-function validate(options: RollbackOptions): void {
-  const problems: string[] = [];
-  checkOptionsOf(problems, 'rollbackBackfill', options);
-  const schemaProblem = schemaNameProblem(options.schema);
-  if (schemaProblem !== null) problems.push(`schema ${schemaProblem}`);
-  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** How far the deletes got: what committed, and whether a batch's DELETE is under way. */
@@ -183,7 +170,7 @@ async function deleteAndCount(
  * deletes the rest).
  */
 export async function rollbackBackfill(options: RollbackOptions): Promise<RollbackResult> {
-  validate(options);
+  checkedOptionsOf('rollbackBackfill', options);
   return inSchema(options.knex, options.schema ?? null, (knex) => rollback({ ...options, knex }));
 }
 

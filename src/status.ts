@@ -4,17 +4,14 @@ import { runStore } from './backfill/store';
 import { findLockHolderPid } from './db/advisory-lock';
 import { inSchema } from './db/schema-scope';
 import { type SqlRunner, sqlRunner } from './db/sql-runner';
-import { ConfigError } from './errors';
 import { type GoalCensus, takeGoalCensus } from './goals';
 import { CHAIN_MIGRATIONS_TABLE, KNEX_MIGRATIONS_TABLE } from './names';
-import { schemaNameProblem } from './options';
+import { checkedOptionsOf, type NumericOptions, numericOptionsOf } from './options';
 import { assertSchemaReady } from './schema/app-tables';
 
 /** Options of {@link getBackfillStatus}. */
-export interface StatusOptions {
+export interface StatusOptions extends NumericOptions<'getBackfillStatus'> {
   knex: Knex;
-  /** How many recent runs to list. @default 10 */
-  limit?: number;
   /**
    * The Knex migrations table whose `_lock` table is checked, found by the search_path, or
    * qualified with its schema (`public.knex_migrations`) when the app keeps it elsewhere.
@@ -63,7 +60,8 @@ async function isKnexMigrationLocked(db: SqlRunner, migrationsTableName: string)
  * a live backfill. Cheaper than {@link getBackfillStatus}, which also counts the goals.
  */
 export async function findResumableRun(knex: Knex, schema?: string): Promise<RunRecord | null> {
-  return inSchema(knex, checkedSchema(schema), resumableRunOn);
+  checkedOptionsOf('getBackfillStatus', { schema });
+  return inSchema(knex, schema ?? null, resumableRunOn);
 }
 
 async function resumableRunOn(knex: Knex): Promise<RunRecord | null> {
@@ -87,23 +85,15 @@ function resumable(lockHolder: unknown, unfinished: RunRecord | null): RunRecord
 
 /** Reads the run history, the goal counts and the lock, without taking the lock. */
 export async function getBackfillStatus(options: StatusOptions): Promise<BackfillStatus> {
-  return inSchema(options.knex, checkedSchema(options.schema), (knex) =>
-    statusOn({ ...options, knex }),
-  );
-}
-
-/** The schema to resolve names in, or null for the search_path; ConfigError for a bad name. */
-function checkedSchema(schema: string | undefined): string | null {
-  const problem = schemaNameProblem(schema);
-  if (problem !== null) throw new ConfigError([`schema ${problem}`]);
-  return schema ?? null;
+  checkedOptionsOf('getBackfillStatus', options);
+  return inSchema(options.knex, options.schema ?? null, (knex) => statusOn({ ...options, knex }));
 }
 
 async function statusOn(options: StatusOptions): Promise<BackfillStatus> {
   const db = sqlRunner(options.knex);
   await assertSchemaReady(db);
   const [recentRuns, goals, lockHolder, unfinished, knexLocked] = await Promise.all([
-    runStore.recent(db, options.limit ?? 10),
+    runStore.recent(db, numericOptionsOf('getBackfillStatus', options).limit),
     takeGoalCensus(db),
     findLockHolderPid(db),
     runStore.findResumable(db),

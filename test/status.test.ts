@@ -78,6 +78,20 @@ describe('an interrupted run', () => {
 });
 
 describe('getBackfillStatus', () => {
+  it('lists as many runs as limit says, and refuses a limit outside the spec in one ConfigError', async () => {
+    for (let run = 0; run < 3; run += 1) {
+      await runBackfill({ knex: db.knex, logger: silentLogger, invokedBy: 'cli' });
+    }
+    expect((await getBackfillStatus({ knex: db.knex, limit: 2 })).recentRuns).toHaveLength(2);
+    expect((await getBackfillStatus({ knex: db.knex })).recentRuns).toHaveLength(3);
+    for (const limit of [0, 1.5, 1001]) {
+      await expect(getBackfillStatus({ knex: db.knex, limit })).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: expect.stringContaining('limit must be a whole number from 1 to 1000'),
+      });
+    }
+  });
+
   it('lists recent runs newest first and counts goals by provenance', async () => {
     await insertClinicianGoal(db.knex, {
       patientId: sessions[0]?.patientId ?? '',

@@ -29,6 +29,36 @@ export interface ProjectPaths {
 export const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
+ * For tests only, not a user setting: replaces {@link CONNECT_TIMEOUT_MS} in the CLI's
+ * connection (see {@link connectTimeoutFromEnv}), so that a test of a server that never answers
+ * proves the CLI gives up without waiting 15 s.
+ */
+export const TEST_CONNECT_TIMEOUT_VARIABLE = 'GOAL_BACKFILL_TEST_CONNECT_TIMEOUT_MS';
+
+/** The longest connect timeout {@link TEST_CONNECT_TIMEOUT_VARIABLE} takes, in ms. */
+const MAX_TEST_CONNECT_TIMEOUT_MS = 600_000;
+
+/**
+ * The CLI's connect timeout: {@link CONNECT_TIMEOUT_MS} (15 s) unless the tests-only
+ * {@link TEST_CONNECT_TIMEOUT_VARIABLE} is set; unset or blank, the default applies, as always.
+ * Throws {@link ConfigError} with a one-line fix unless it is a whole number of milliseconds
+ * from 1 to 600000 (decimal digits only).
+ * @default CONNECT_TIMEOUT_MS
+ */
+export function connectTimeoutFromEnv(env: Env): number {
+  const raw = env[TEST_CONNECT_TIMEOUT_VARIABLE]?.trim();
+  if (raw === undefined || raw === '') return CONNECT_TIMEOUT_MS;
+  const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 1 && value <= MAX_TEST_CONNECT_TIMEOUT_MS)) {
+    throw new ConfigError([
+      `${TEST_CONNECT_TIMEOUT_VARIABLE} must be a whole number of milliseconds from 1 to ` +
+        `${MAX_TEST_CONNECT_TIMEOUT_MS} (got ${JSON.stringify(raw)}); it is for tests only, unset it`,
+    ]);
+  }
+  return value;
+}
+
+/**
  * The fewest connections the knexfile's pool allows, however many workers: it serves the app's
  * own migrations and seeds too.
  */
@@ -104,8 +134,10 @@ export interface CliDatabaseOptions {
  * Builds the CLI's Knex instance: the server at DATABASE_URL, or, when it is unset outside
  * production, the embedded PGlite database the Knex commands use. The caller destroys it.
  * Throws a ConfigError with a one-line fix for a bad URL, for production without one, for
- * more than one worker on the embedded database, or for an embedded database folder that is
- * empty as set, a file, or a folder PGlite must not open.
+ * more than one worker on the embedded database, for an embedded database folder that is
+ * empty as set, a file, or a folder PGlite must not open, or for a bad tests-only
+ * GOAL_BACKFILL_TEST_CONNECT_TIMEOUT_MS. A server that does not let it connect within the
+ * connect timeout ({@link connectTimeoutFromEnv}: 15 s unless that variable is set) is given up on.
  */
 export function createCliKnex(
   env: Env,
@@ -118,6 +150,7 @@ export function createCliKnex(
     workers,
     setting: `--workers ${workers}`,
   });
+  const connectTimeoutMs = connectTimeoutFromEnv(env);
   if (config.client !== 'pg') {
     // The embedded database's own acquire timeout: opening it is no network wait.
     const knex = knexFactory({ ...config, log });
@@ -130,17 +163,17 @@ export function createCliKnex(
       ...(config.connection as Knex.PgConnectionConfig),
       // The driver drops a socket that has not finished connecting by then, so a server that
       // accepts and never answers leaves nothing pending for destroy() to wait on.
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: connectTimeoutMs,
       stream: sockets.socket,
     },
     // A failed connect is reported at once rather than retried until the acquire timeout.
     pool: {
       ...config.pool,
       propagateCreateError: true,
-      createTimeoutMillis: CONNECT_TIMEOUT_MS,
+      createTimeoutMillis: connectTimeoutMs,
       destroyTimeoutMillis: 5_000,
     },
-    acquireConnectionTimeout: CONNECT_TIMEOUT_MS,
+    acquireConnectionTimeout: connectTimeoutMs,
     log,
   });
   const close = async () => {

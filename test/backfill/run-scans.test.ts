@@ -24,11 +24,11 @@ useMigratedDatabase((created) => {
  */
 async function sessionScans(): Promise<number> {
   // A backend reports its counts at most once a second, when idle: wait until they have held
-  // still for two seconds.
+  // still for over a second (checked every 200 ms).
   let last = -1;
   let still = 0;
-  for (let attempt = 0; attempt < 60 && still < 4; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  for (let attempt = 0; attempt < 150 && still < 6; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await db.knex.raw('SELECT pg_stat_clear_snapshot()');
     const result = await db.knex.raw(
       `SELECT t.seq_scan + i.idx_scan AS scans
@@ -42,6 +42,21 @@ async function sessionScans(): Promise<number> {
     last = scans;
   }
   return last;
+}
+
+/**
+ * Resolves once the backend `pid` has left pg_stat_activity, which it does only after it has
+ * reported its counts (at most 30 s).
+ */
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let attempt = 0; attempt < 1500; attempt += 1) {
+    const result = await db.knex.raw('SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ?', [
+      pid,
+    ]);
+    if (Number(result.rows[0]?.n) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`backend ${pid} did not exit`);
 }
 
 describe.skipIf(onPglite)('a run whose catch-up window is empty', () => {
@@ -64,6 +79,7 @@ describe.skipIf(onPglite)('a run whose catch-up window is empty', () => {
     let pages = 0;
     const passes: number[] = [];
     let result: Awaited<ReturnType<typeof runBackfill>>;
+    let runPid = 0;
     try {
       result = await runBackfill({
         knex,
@@ -78,9 +94,12 @@ describe.skipIf(onPglite)('a run whose catch-up window is empty', () => {
           pages += 1;
         },
       });
+      // The pool's one connection, the run's: its backend reports its scans as it exits.
+      runPid = Number((await knex.raw('SELECT pg_backend_pid() AS pid')).rows[0]?.pid);
     } finally {
       await knex.destroy();
     }
+    await waitUntilGone(runPid);
     const scans = (await sessionScans()) - before;
 
     const model = modelBackfill(sessions);

@@ -26,6 +26,24 @@ describe.skipIf(withoutServer)('a signal while a command waits for the backfill 
     return Number(rows[0].n) > 0;
   }
 
+  /**
+   * Resolves once a connection of `application` has tried the backfill lock at least twice:
+   * two lock statements with different start times seen in pg_stat_activity.
+   */
+  async function triedLockTwice(application: string): Promise<void> {
+    const starts = new Set<string>();
+    await waitFor(async () => {
+      const { rows } = await db.knex.raw(
+        `SELECT query_start FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = ?
+            AND query LIKE '%pg_try_advisory_lock%'`,
+        [application],
+      );
+      for (const row of rows) starts.add(String(row.query_start));
+      return starts.size >= 2;
+    });
+  }
+
   it.each([
     ['rollback', 'SIGINT', 'goal-backfill rollback'],
     ['rollback', 'SIGTERM', 'goal-backfill rollback'],
@@ -41,15 +59,15 @@ describe.skipIf(withoutServer)('a signal while a command waits for the backfill 
       let endedWhileHeld = false;
       const bin = startBin([command, '--lock-wait-ms', '120000'], env(), 60_000);
       await holdBackfillLock(db.url, async () => {
-        await waitFor(() => connected(application));
-        // Let it poll the lock a few times before the signal.
-        await new Promise((resolve) => setTimeout(resolve, 600));
+        // It polls the lock before the signal.
+        await triedLockTwice(application);
         bin.child.kill(signal);
         endedWhileHeld = await settlesWithin(bin.done, PROMPT_EXIT_MS);
       });
       const finished = await bin.done;
-      // Time for a command that ignored the signal to take the freed lock and work.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Until its connections are gone, a command that ignored the signal could take the freed
+      // lock and work.
+      await waitFor(async () => !(await connected(application)));
       expect(endedWhileHeld).toBe(true);
       expect(finished.code).toBe(130);
       expect(finished.stdout).toBe('');

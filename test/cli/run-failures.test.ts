@@ -10,6 +10,7 @@ import {
 } from '../support/database-faults';
 import { tableCounts } from '../support/fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { waitFor } from './bin-process';
 import { lockGoalsTable, MARKER, seedKnownSessions } from './cli-fixtures';
 import { linesOf, runCli, withoutServer } from './cli-harness';
 
@@ -151,10 +152,25 @@ describe.skipIf(withoutServer)('goal-backfill run when things go wrong', () => {
 
     it('--lock-wait-ms lets the run go ahead once the holder finishes', async () => {
       await seedKnownSessions(db.knex);
-      const waiting = holdBackfillLock(db.url, async () => {
-        await new Promise((resolve) => setTimeout(resolve, 400));
+      let held: () => void = () => undefined;
+      const lockHeld = new Promise<void>((resolve) => {
+        held = resolve;
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The holder lets go once the run has found the lock held: a connection of the CLI has
+      // tried it (its last statement in pg_stat_activity).
+      const waiting = holdBackfillLock(db.url, async () => {
+        held();
+        await waitFor(async () => {
+          const { rows } = await db.knex.raw(
+            `SELECT count(*) AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND application_name LIKE 'goal-backfill%'
+                AND query LIKE '%pg_try_advisory_lock%'`,
+          );
+          return Number(rows[0].n) > 0;
+        });
+      });
+      await lockHeld;
       const run = await runCli(['run', '--lock-wait-ms', '20000', '--json'], { env: env() });
       await waiting;
       expect(run.code).toBe(0);
