@@ -12,7 +12,7 @@ export const TABLES = {
   goals: 'treatment_goals',
   runs: 'goal_backfill_runs',
   failures: 'goal_backfill_failures',
-  /** The sessions the app wrote while a run was going (src/schema/session-change-capture.ts). */
+  /** The sessions the app wrote while a run was going (src/schema/change-tracking.ts). */
   sessionChanges: 'goal_backfill_session_changes',
 } as const;
 

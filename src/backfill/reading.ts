@@ -45,7 +45,7 @@ export function keyBindings(key: SessionKey): string[] {
 
 /**
  * Which sessions one pass of a run reads, by the change records the capture trigger keeps
- * (src/schema/session-change-capture.ts), never by transaction ids:
+ * (src/schema/change-tracking.ts), never by transaction ids:
  * - pass 0 reads the sessions with no change record: those that existed when the run started
  *   and were not written since;
  * - pass k (1, 2, …) reads the sessions whose records pass k claimed when it began (those

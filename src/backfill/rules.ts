@@ -1,6 +1,6 @@
 /**
  * The backfill's rules, defined once. The SQL that applies them is generated from these
- * constants (see goal-statement.ts), and the tests check the SQL against a reference model.
+ * constants (see statement.ts), and the tests check the SQL against a reference model.
  */
 
 /**
@@ -17,8 +17,8 @@ export const JS_TRIM_CHARACTERS =
 export const DEFAULT_CATEGORY = 'general';
 
 /**
- * The names of what a backfill counts, owned with the run records that store the counts. The
- * rules that decide them are in src/backfill/goal-rules.ts.
+ * The names of what a backfill counts, beside the rules that decide them; the run records
+ * (src/backfill/store.ts) store the counts.
  */
 
 /**

@@ -124,7 +124,7 @@ export async function main(typed: readonly string[], io: CliIo): Promise<number>
       .locale('en')
       .updateStrings(MESSAGES as Record<string, string>)
       .exitProcess(false)
-      // Numbers are read by the option spec's parser, never by yargs (see cli-options.ts);
+      // Numbers are read by the option spec's parser, never by yargs (see flags.ts);
       // arguments after `--` go to argv['--'], where the commands' check refuses them.
       .parserConfiguration({ 'parse-numbers': false, 'populate--': true })
       .strict()
