@@ -28,7 +28,7 @@ function dataDirectory(): string {
 function holder(folder: string, rows: number, busy: boolean): ChildProcess {
   const script = `
     const { existsSync } = require('node:fs');
-    const { createCliKnex } = require('./src/cli/database/create-cli-knex');
+    const { createCliKnex } = require('./src/config/knex');
     (async () => {
       const { knex } = createCliKnex({ GOAL_BACKFILL_DATA_DIR: process.argv[1] });
       await knex.raw('CREATE TABLE probe (n int)');
