@@ -6,7 +6,7 @@ import {
   type NameLookup,
   SchemaNotReadyError,
 } from '../errors';
-import { TABLES } from '../names';
+import { APP_CONSTRAINTS, TABLES } from '../names';
 import { markOwned, relationOwnership } from './lock-safe-ddl';
 
 /**
@@ -98,7 +98,7 @@ function createUsers(knex: Knex): Knex.SchemaBuilder {
     table.text('full_name').notNullable();
     table.text('email').notNullable().unique();
     table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.check("role IN ('patient', 'therapist')", [], 'users_role_check');
+    table.check("role IN ('patient', 'therapist')", [], APP_CONSTRAINTS.userRole);
   });
 }
 
