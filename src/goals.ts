@@ -223,7 +223,7 @@ async function releaseAppGoalTable(
   await dropGoalSchema(knex, options.settings);
   options.logger.info('rollback.released_treatment_goals', {
     changedBackfilledGoals: census?.changedBackfill ?? 0,
-    why: 'treatment_goals is the app table: what goal-backfill added to it was removed, the table and its goals stay',
+    why: `${TABLES.goals} is the app table: what goal-backfill added to it was removed, the table and its goals stay`,
   });
   return { outcome: 'released' };
 }

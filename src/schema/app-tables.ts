@@ -84,7 +84,7 @@ export async function assertAppSchemaCompatible(db: SqlRunner): Promise<void> {
       problems.push({
         table,
         column,
-        problem: 'has no primary key or unique constraint; treatment_goals references it',
+        problem: `has no primary key or unique constraint; ${TABLES.goals} references it`,
       });
     }
   }
