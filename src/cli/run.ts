@@ -137,11 +137,11 @@ function conclude(result: BackfillResult, errorLog: string | null, output: CliOu
 export function runCommand(context: CliContext, asDefault = true): CliCommand<RunArgs> {
   return {
     command: asDefault ? ['run', '$0'] : 'run',
-    describe: 'Backfill treatment_goals from the sessions (the default command)',
+    describe: `Backfill ${TABLES.goals} from the sessions (the default command)`,
     builder: (yargs) =>
       declareOptions(yargs, 'run', context, RUN_OPTIONS)
         .conflicts('dry-run', 'error-log')
-        .usage('Usage: goal-backfill run [options]\n\nBackfill treatment_goals from the sessions.')
+        .usage(`Usage: goal-backfill run [options]\n\nBackfill ${TABLES.goals} from the sessions.`)
         .example('goal-backfill run --dry-run', 'Count what a run would do; write nothing')
         .example('goal-backfill run --json --error-log failed.jsonl', 'Run; summary as JSON')
         .example(
