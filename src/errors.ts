@@ -3,6 +3,8 @@
  * Messages name ids, counts and codes, never health text, and say what to do next.
  */
 
+import { TABLES } from './names';
+
 /** The `cause` an error carries (the standard `ErrorOptions`, spelled out for older libs). */
 type CauseOption = { cause?: unknown };
 
@@ -253,7 +255,7 @@ export class ChangeCaptureBlockedError extends GoalBackfillError {
   ) {
     const who = describeLockHolders(blockingPids);
     super(
-      `could not start recording session writes: ${who} kept therapy_sessions locked through ` +
+      `could not start recording session writes: ${who} kept ${TABLES.sessions} locked through ` +
         `${attempts} tries of lock_timeout; nothing was written. Rerun when they have finished, ` +
         'or raise --lock-timeout-ms',
       options,
@@ -335,7 +337,7 @@ export class BackfillIncompleteError extends GoalBackfillError {
   ) {
     super(
       `${failedSessions} session(s) failed to backfill in run ${runId ?? '(dry run)'}; ` +
-        `their ids and error codes are in table goal_backfill_failures (run_id = '${runId ?? ''}'). ` +
+        `their ids and error codes are in table ${TABLES.failures} (run_id = '${runId ?? ''}'). ` +
         'Fix the cause, then run `npx knex migrate:latest` again: it completes the rest',
       options,
     );
@@ -422,7 +424,7 @@ export class TeardownRefusedError extends GoalBackfillError {
     readonly overrideVariable: string,
   ) {
     super(
-      `refusing to drop treatment_goals: it holds ${clinicianGoals} clinician-entered goal(s) and ` +
+      `refusing to drop ${TABLES.goals}: it holds ${clinicianGoals} clinician-entered goal(s) and ` +
         `${changedBackfilledGoals} backfilled goal(s) that clinicians changed. Export or keep them; ` +
         `to destroy them deliberately, rerun with ${overrideVariable}=1`,
     );

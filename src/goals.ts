@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { type SqlRunner, sqlRunner, toCount } from './db/sql-runner';
 import { TeardownRefusedError } from './errors';
 import type { Logger } from './logging';
-import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, SEED_ORIGIN, TABLES } from './names';
+import { BACKFILL_ORIGIN, CLINICIAN_ORIGIN, GOAL_PROVENANCE, SEED_ORIGIN, TABLES } from './names';
 import { clinicalColumnsOf, fingerprintSql, GOAL_CHANGE_TRACKING } from './schema/change-tracking';
 import { dropGoalSchema } from './schema/goal-schema';
 import {
@@ -29,7 +29,7 @@ import { type DdlSettings, relationOwnership } from './schema/lock-safe-ddl';
  */
 function unchangedSinceBackfill(table: GoalTableMapping): string {
   return [
-    ...(table.has.updated_at ? ['updated_at = backfilled_at'] : []),
+    ...(table.has.updated_at ? [`updated_at = ${GOAL_PROVENANCE.backfilledAt}`] : []),
     `${GOAL_CHANGE_TRACKING.touchedColumn} IS NULL`,
     `${GOAL_CHANGE_TRACKING.fingerprintColumn} = ${fingerprintSql(clinicalColumnsOf(table))}`,
   ].join(' AND ');
@@ -60,12 +60,13 @@ export interface GoalProvenanceSql {
  */
 export function goalProvenanceSql(table: GoalTableMapping): GoalProvenanceSql {
   const unchanged = unchangedSinceBackfill(table);
+  const { origin } = GOAL_PROVENANCE;
   return {
-    unchangedBackfill: `origin = '${BACKFILL_ORIGIN}' AND ${unchanged}`,
-    changedBackfill: `origin = '${BACKFILL_ORIGIN}' AND (${unchanged}) IS NOT TRUE`,
-    clinician: `coalesce(origin, '${CLINICIAN_ORIGIN}') = '${CLINICIAN_ORIGIN}'`,
-    seed: `origin = '${SEED_ORIGIN}'`,
-    anyBackfill: `origin = '${BACKFILL_ORIGIN}'`,
+    unchangedBackfill: `${origin} = '${BACKFILL_ORIGIN}' AND ${unchanged}`,
+    changedBackfill: `${origin} = '${BACKFILL_ORIGIN}' AND (${unchanged}) IS NOT TRUE`,
+    clinician: `coalesce(${origin}, '${CLINICIAN_ORIGIN}') = '${CLINICIAN_ORIGIN}'`,
+    seed: `${origin} = '${SEED_ORIGIN}'`,
+    anyBackfill: `${origin} = '${BACKFILL_ORIGIN}'`,
   };
 }
 
@@ -209,7 +210,7 @@ async function releaseAppGoalTable(
 ): Promise<GoalSchemaTeardown> {
   const db = sqlRunner(knex);
   const facts = await readGoalTableFacts(db);
-  const adopted = facts?.columns.get('origin')?.marked === true;
+  const adopted = facts?.columns.get(GOAL_PROVENANCE.origin)?.marked === true;
   const census = facts && adopted ? await takeGoalCensus(db, goalTableMapping(facts)) : null;
   if (census && census.unchangedBackfill > 0) {
     options.logger.warn('rollback.kept_treatment_goals', {
@@ -222,7 +223,7 @@ async function releaseAppGoalTable(
   await dropGoalSchema(knex, options.settings);
   options.logger.info('rollback.released_treatment_goals', {
     changedBackfilledGoals: census?.changedBackfill ?? 0,
-    why: 'treatment_goals is the app table: what goal-backfill added to it was removed, the table and its goals stay',
+    why: `${TABLES.goals} is the app table: what goal-backfill added to it was removed, the table and its goals stay`,
   });
   return { outcome: 'released' };
 }

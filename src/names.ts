@@ -80,6 +80,15 @@ export const CONSTRAINTS = {
 } as const;
 
 /**
+ * The constraints this package gives the app's tables when it creates them (a database without
+ * the app's tables: src/schema/app-tables.ts). They are the app's names, not in
+ * {@link CONSTRAINTS}, so db/failures.ts does not repeat them in an error.
+ */
+export const APP_CONSTRAINTS = {
+  userRole: 'users_role_check',
+} as const;
+
+/**
  * The functions and triggers of goal change tracking (on treatment_goals) and session change
  * capture (on therapy_sessions); src/schema says what each does.
  */
@@ -91,6 +100,20 @@ export const ROUTINES = {
   goalBaselineTrigger: 'zz_treatment_goals_backfill_baseline',
   sessionCaptureFunction: 'goal_backfill_capture_session_change',
   sessionCaptureTrigger: 'goal_backfill_capture_session_change',
+} as const;
+
+/**
+ * The provenance columns the backfill adds to treatment_goals, in the order it adds them
+ * (src/schema/goal-table.ts gives their types). Goals the app writes leave them NULL;
+ * src/schema/change-tracking.ts says what the last two hold.
+ */
+export const GOAL_PROVENANCE = {
+  origin: 'origin',
+  runId: 'backfill_run_id',
+  itemIndex: 'source_item_index',
+  backfilledAt: 'backfilled_at',
+  touchedAt: 'clinician_touched_at',
+  fingerprint: 'backfill_fingerprint',
 } as const;
 
 /** The columns of the tables this package creates, and the session columns it reads. */
@@ -107,12 +130,7 @@ export const COLUMNS = {
     'status',
     'created_at',
     'updated_at',
-    'origin',
-    'backfill_run_id',
-    'source_item_index',
-    'backfilled_at',
-    'backfill_fingerprint',
-    'clinician_touched_at',
+    ...Object.values(GOAL_PROVENANCE),
   ],
   runs: [
     'id',

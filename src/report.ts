@@ -6,6 +6,7 @@ import {
 import type { BackfillResult, RunRecord } from './backfill/store';
 import { describeErrorSafely } from './db/failures';
 import type { SessionFailure } from './errors';
+import { TABLES } from './names';
 import type { RollbackResult } from './rollback';
 import type { BackfillStatus } from './status';
 
@@ -59,7 +60,7 @@ function bannerNote(result: BackfillResult): string {
 
 function runLines(result: BackfillResult): string[] {
   if (result.dryRun) {
-    return ['Dry run: nothing was written, and dry runs are not recorded in goal_backfill_runs.'];
+    return [`Dry run: nothing was written, and dry runs are not recorded in ${TABLES.runs}.`];
   }
   const lines = [`Run: ${result.runId ?? '(none)'}`];
   if (result.resumed) {
@@ -73,7 +74,7 @@ function runLines(result: BackfillResult): string[] {
 
 function failureLines(result: BackfillResult, context: RunSummaryContext): string[] {
   if (result.errors === 0) return [];
-  const table = `table goal_backfill_failures for run ${result.runId ?? '(none)'}`;
+  const table = `table ${TABLES.failures} for run ${result.runId ?? '(none)'}`;
   return [
     context.errorLogPath === null
       ? `Failed sessions: ${result.errors}; their ids and error codes are in ${table}.`

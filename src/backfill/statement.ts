@@ -2,10 +2,12 @@ import { APP_TIME_ZONE_SQL, type SqlRunner } from '../db/connection';
 import {
   BACKFILL_ORIGIN,
   BACKFILLED_GOAL_STATUS,
+  COLUMNS,
   DESCRIPTION_KEY_FUNCTION,
+  GOAL_PROVENANCE,
   TABLES,
 } from '../names';
-import { fingerprintSql, GOAL_CHANGE_TRACKING } from '../schema/change-tracking';
+import { fingerprintSql } from '../schema/change-tracking';
 import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table';
 import {
   inReadWindow,
@@ -90,7 +92,7 @@ export interface GoalStatement {
   bindings: unknown[];
 }
 
-const SESSION_COLUMNS = 's.id, s.patient_id, s.therapist_id, s.session_date, s.extracted_notes';
+const SESSION_COLUMNS = COLUMNS.sessions.map((column) => `s.${column}`).join(', ');
 
 function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
@@ -223,11 +225,11 @@ function writtenCte(mode: StatementMode, table: GoalTableMapping): string {
     ([column]) => !(column in table.has) || table.has[column as keyof GoalTableMapping['has']],
   );
   const provenance: [string, string][] = [
-    ['origin', literal(BACKFILL_ORIGIN)],
-    ['backfill_run_id', 'params.run_id'],
-    ['source_item_index', 'CAST(f.ord - 1 AS integer)'],
-    ['backfilled_at', 'now()'],
-    [GOAL_CHANGE_TRACKING.fingerprintColumn, fingerprint],
+    [GOAL_PROVENANCE.origin, literal(BACKFILL_ORIGIN)],
+    [GOAL_PROVENANCE.runId, 'params.run_id'],
+    [GOAL_PROVENANCE.itemIndex, 'CAST(f.ord - 1 AS integer)'],
+    [GOAL_PROVENANCE.backfilledAt, 'now()'],
+    [GOAL_PROVENANCE.fingerprint, fingerprint],
   ];
   const all = [...mapped, ...provenance];
   return `INSERT INTO ${TABLES.goals} AS g (${all.map(([column]) => column).join(', ')})

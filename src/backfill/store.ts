@@ -2,7 +2,7 @@ import type { SqlRunner } from '../db/connection';
 import type { LockHolder, SessionFailure } from '../errors';
 import type { Logger } from '../logging';
 import type { Invoker, RunStatus } from '../names';
-import { TABLES } from '../names';
+import { COLUMNS, TABLES } from '../names';
 import { SESSION_CHANGES } from '../schema/change-tracking';
 import {
   countsOfSplit,
@@ -66,11 +66,16 @@ function isoUtc(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
 }
 
-const RUN_COLUMNS = `id, invoked_by, status, runner, batch_size,
-  ${isoUtc('started_at')}, ${isoUtc('heartbeat_at')},
-  ${isoUtc('finished_at')}, resume_count, cursor_patient_id,
-  ${sessionDateText('cursor_session_date')} AS cursor_session_date, cursor_session_id, read_pass, counts,
-  elapsed_ms, error_code, error_message`;
+/** The timestamps of a run, read as {@link isoUtc}; the cursor's session date keeps its microseconds. */
+const RUN_TIMES = new Set<string>(['started_at', 'heartbeat_at', 'finished_at']);
+
+/** Every column of goal_backfill_runs, as {@link RunRow} reads it. */
+const RUN_COLUMNS = COLUMNS.runs
+  .map((column) => {
+    if (RUN_TIMES.has(column)) return isoUtc(column);
+    return column === 'cursor_session_date' ? `${sessionDateText(column)} AS ${column}` : column;
+  })
+  .join(', ');
 
 /** The key in the `cursor_*` columns, where versions before lanes kept one reader's. */
 function cursorColumnsOf(row: RunRow): SessionKey | null {

@@ -4,6 +4,7 @@ import { runBackfill } from '../backfill/run';
 import type { BackfillResult } from '../backfill/store';
 import type { SessionFailure } from '../errors';
 import { UsageError } from '../errors';
+import { TABLES } from '../names';
 import { errorLogLine, renderRunSummary, renderRunSummaryJson } from '../report';
 import { findResumableRun } from '../status';
 import { declareOptions, flag, type GlobalFlags, type NumericFlags } from './flags';
@@ -119,7 +120,7 @@ function conclude(result: BackfillResult, errorLog: string | null, output: CliOu
     return EXIT_CODES.interrupted;
   }
   if (result.errors === 0) return EXIT_CODES.ok;
-  const table = `table goal_backfill_failures (run_id = '${result.runId ?? ''}')`;
+  const table = `table ${TABLES.failures} (run_id = '${result.runId ?? ''}')`;
   output.notices.error(
     `${result.errors} session(s) failed and were rolled back; their ids and error codes are in ` +
       `${errorLog === null ? '' : `${errorLog} and in `}${table}. ` +
@@ -136,11 +137,11 @@ function conclude(result: BackfillResult, errorLog: string | null, output: CliOu
 export function runCommand(context: CliContext, asDefault = true): CliCommand<RunArgs> {
   return {
     command: asDefault ? ['run', '$0'] : 'run',
-    describe: 'Backfill treatment_goals from the sessions (the default command)',
+    describe: `Backfill ${TABLES.goals} from the sessions (the default command)`,
     builder: (yargs) =>
       declareOptions(yargs, 'run', context, RUN_OPTIONS)
         .conflicts('dry-run', 'error-log')
-        .usage('Usage: goal-backfill run [options]\n\nBackfill treatment_goals from the sessions.')
+        .usage(`Usage: goal-backfill run [options]\n\nBackfill ${TABLES.goals} from the sessions.`)
         .example('goal-backfill run --dry-run', 'Count what a run would do; write nothing')
         .example('goal-backfill run --json --error-log failed.jsonl', 'Run; summary as JSON')
         .example(

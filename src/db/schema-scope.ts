@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { ConfigError } from '../errors';
+import { TABLES } from '../names';
 import { PinnedConnection, pinSearchPath, restoreSearchPath } from './connection';
 import { type SqlRunner, sqlRunner } from './sql-runner';
 
@@ -26,7 +27,7 @@ export async function assertSchemaUsable(db: SqlRunner, schema: string): Promise
   if (!row?.present) {
     throw new ConfigError([
       `schema ${shown} does not exist in this database: set GOAL_BACKFILL_SCHEMA (--schema in ` +
-        "the CLI) to the schema that holds the app's therapy_sessions, spelled as the catalog has it",
+        `the CLI) to the schema that holds the app's ${TABLES.sessions}, spelled as the catalog has it`,
     ]);
   }
   if (row.usable === false) {

@@ -6,7 +6,7 @@ import {
   type NameLookup,
   SchemaNotReadyError,
 } from '../errors';
-import { TABLES } from '../names';
+import { APP_CONSTRAINTS, COLUMNS, TABLES } from '../names';
 import { markOwned, relationOwnership } from './lock-safe-ddl';
 
 /**
@@ -16,23 +16,28 @@ import { markOwned, relationOwnership } from './lock-safe-ddl';
  * connection looks ({@link assertSchemaReady}).
  */
 
+const SESSION_COLUMN_TYPES: Readonly<Record<(typeof COLUMNS.sessions)[number], readonly string[]>> =
+  {
+    id: ['uuid'],
+    patient_id: ['uuid'],
+    therapist_id: ['uuid'],
+    session_date: ['timestamp with time zone', 'timestamp without time zone'],
+    extracted_notes: ['jsonb'],
+  };
+
 /**
  * The columns the backfill reads or references in the app's tables, with the types it accepts.
  * Extra columns, constraints and rows of the app are left alone.
  */
 export const APP_COLUMN_REQUIREMENTS = [
   { table: TABLES.users, column: 'id', types: ['uuid'], unique: true },
-  { table: TABLES.sessions, column: 'id', types: ['uuid'], unique: true },
-  { table: TABLES.sessions, column: 'patient_id', types: ['uuid'], unique: false },
-  { table: TABLES.sessions, column: 'therapist_id', types: ['uuid'], unique: false },
-  {
+  ...COLUMNS.sessions.map((column) => ({
     table: TABLES.sessions,
-    column: 'session_date',
-    types: ['timestamp with time zone', 'timestamp without time zone'],
-    unique: false,
-  },
-  { table: TABLES.sessions, column: 'extracted_notes', types: ['jsonb'], unique: false },
-] as const;
+    column,
+    types: SESSION_COLUMN_TYPES[column],
+    unique: column === 'id',
+  })),
+];
 
 interface ColumnFacts {
   table_name: string;
@@ -84,7 +89,7 @@ export async function assertAppSchemaCompatible(db: SqlRunner): Promise<void> {
       problems.push({
         table,
         column,
-        problem: 'has no primary key or unique constraint; treatment_goals references it',
+        problem: `has no primary key or unique constraint; ${TABLES.goals} references it`,
       });
     }
   }
@@ -98,7 +103,7 @@ function createUsers(knex: Knex): Knex.SchemaBuilder {
     table.text('full_name').notNullable();
     table.text('email').notNullable().unique();
     table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.check("role IN ('patient', 'therapist')", [], 'users_role_check');
+    table.check("role IN ('patient', 'therapist')", [], APP_CONSTRAINTS.userRole);
   });
 }
 

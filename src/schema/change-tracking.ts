@@ -4,7 +4,7 @@ import type { PinnedConnection } from '../db/connection';
 import { sqlStateOf } from '../db/failures';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import { ChangeCaptureBlockedError, GoalSchemaConflictError } from '../errors';
-import { BACKFILL_ORIGIN, TABLES } from '../names';
+import { BACKFILL_ORIGIN, COLUMNS, GOAL_PROVENANCE, INDEXES, ROUTINES, TABLES } from '../names';
 import {
   type DdlSettings,
   lockSafeDdl,
@@ -36,13 +36,13 @@ import {
  *   makes a goal look changed.
  */
 export const GOAL_CHANGE_TRACKING = {
-  touchedColumn: 'clinician_touched_at',
-  fingerprintColumn: 'backfill_fingerprint',
-  fingerprintFunction: 'goal_clinical_fingerprint',
-  touchFunction: 'goal_mark_touched',
-  touchTrigger: 'treatment_goals_mark_touched',
-  baselineFunction: 'goal_backfill_baseline',
-  baselineTrigger: 'zz_treatment_goals_backfill_baseline',
+  touchedColumn: GOAL_PROVENANCE.touchedAt,
+  fingerprintColumn: GOAL_PROVENANCE.fingerprint,
+  fingerprintFunction: ROUTINES.goalFingerprintFunction,
+  touchFunction: ROUTINES.goalTouchFunction,
+  touchTrigger: ROUTINES.goalTouchTrigger,
+  baselineFunction: ROUTINES.goalBaselineFunction,
+  baselineTrigger: ROUTINES.goalBaselineTrigger,
 } as const;
 
 /** The clinical columns of treatment_goals and their types, in the fingerprint's order. */
@@ -147,7 +147,8 @@ export async function createGoalChangeTracking(
   } = GOAL_CHANGE_TRACKING;
   const newRowFingerprint = fingerprintSql(clinicalColumnsOf(table, 'NEW.'));
   // A table without updated_at (an app's) has no second baseline: the rule judges it by the rest.
-  const updatedAt = table.has.updated_at ? 'NEW.updated_at' : 'NEW.backfilled_at';
+  const { origin, backfilledAt } = GOAL_PROVENANCE;
+  const updatedAt = table.has.updated_at ? 'NEW.updated_at' : `NEW.${backfilledAt}`;
   await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
     await trx.raw(
       `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
@@ -174,7 +175,7 @@ export async function createGoalChangeTracking(
          LANGUAGE plpgsql
          AS $$
          BEGIN
-           NEW.backfilled_at := ${updatedAt};
+           NEW.${backfilledAt} := ${updatedAt};
            NEW.${fingerprintColumn} := ${newRowFingerprint};
            RETURN NEW;
          END
@@ -185,7 +186,7 @@ export async function createGoalChangeTracking(
     await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
       await trx.raw(
         `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
-           FOR EACH ROW WHEN (OLD.origin = '${BACKFILL_ORIGIN}')
+           FOR EACH ROW WHEN (OLD.${origin} = '${BACKFILL_ORIGIN}')
            EXECUTE FUNCTION ${touchFunction}()`,
       );
       await markTriggerOwned(sqlRunner(trx), touchTrigger, TABLES.goals);
@@ -200,8 +201,8 @@ export async function createGoalChangeTracking(
     await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
       await trx.raw(
         `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON ${TABLES.goals}
-           FOR EACH ROW WHEN (NEW.origin = '${BACKFILL_ORIGIN}' AND (
-             ${updatedAt} IS DISTINCT FROM NEW.backfilled_at
+           FOR EACH ROW WHEN (NEW.${origin} = '${BACKFILL_ORIGIN}' AND (
+             ${updatedAt} IS DISTINCT FROM NEW.${backfilledAt}
              OR NEW.${fingerprintColumn} IS DISTINCT FROM ${newRowFingerprint}))
            EXECUTE FUNCTION ${baselineFunction}()`,
       );
@@ -252,9 +253,9 @@ export async function dropGoalChangeTracking(knex: Knex, settings: DdlSettings):
  */
 export const SESSION_CHANGES = {
   table: TABLES.sessionChanges,
-  index: `${TABLES.sessionChanges}_session_idx`,
-  function: 'goal_backfill_capture_session_change',
-  trigger: 'goal_backfill_capture_session_change',
+  index: INDEXES.sessionChangeSession,
+  function: ROUTINES.sessionCaptureFunction,
+  trigger: ROUTINES.sessionCaptureTrigger,
 } as const;
 
 /**
@@ -264,7 +265,7 @@ export const SESSION_CHANGES = {
 const CURRENT_SCHEMA_OID = '(SELECT oid FROM pg_namespace WHERE nspname = current_schema())';
 
 /** The session columns a goal is derived from: an update of any other column changes no goal. */
-const CAPTURED_COLUMNS = 'id, patient_id, therapist_id, session_date, extracted_notes';
+const CAPTURED_COLUMNS = COLUMNS.sessions.join(', ');
 
 /** How many times taking the session table's lock is tried before the run gives up. */
 const LOCK_ATTEMPTS = 5;

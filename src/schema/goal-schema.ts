@@ -2,10 +2,13 @@ import type { Knex } from 'knex';
 import { sqlRunner } from '../db/sql-runner';
 import { AppSchemaIncompatibleError, ConfigError, GoalSchemaConflictError } from '../errors';
 import {
+  CONSTRAINTS,
   DESCRIPTION_KEY_FUNCTION,
   GOAL_DEDUP_INDEX,
   GOAL_LOOKUP_INDEX,
+  GOAL_PROVENANCE,
   GOAL_STATUSES,
+  INDEXES,
   INVOKERS,
   RUN_STATUSES,
   SESSION_READ_INDEX,
@@ -169,7 +172,7 @@ async function addProvenanceColumns(knex: Knex, settings: DdlSettings): Promise<
 async function createdByFirstVersion(knex: Knex): Promise<boolean> {
   const db = sqlRunner(knex);
   if ((await relationOwnership(db, TABLES.goals)) !== 'ours') return false;
-  const origin = (await readGoalTableFacts(db))?.columns.get('origin');
+  const origin = (await readGoalTableFacts(db))?.columns.get(GOAL_PROVENANCE.origin);
   return origin !== undefined && !origin.marked;
 }
 
@@ -249,9 +252,9 @@ function createRunsTable(knex: Knex): Knex.SchemaBuilder {
     table.bigInteger('elapsed_ms').notNullable().defaultTo(0);
     table.text('error_code').nullable();
     table.text('error_message').nullable();
-    table.check(`invoked_by IN (${sqlList(INVOKERS)})`, [], 'goal_backfill_runs_invoked_by_check');
-    table.check(`status IN (${sqlList(RUN_STATUSES)})`, [], 'goal_backfill_runs_status_check');
-    table.index(['status', 'started_at'], 'goal_backfill_runs_status_started_idx');
+    table.check(`invoked_by IN (${sqlList(INVOKERS)})`, [], CONSTRAINTS.runInvokedBy);
+    table.check(`status IN (${sqlList(RUN_STATUSES)})`, [], CONSTRAINTS.runStatus);
+    table.index(['status', 'started_at'], INDEXES.runStatusStarted);
   });
 }
 
@@ -264,8 +267,8 @@ function createFailuresTable(knex: Knex): Knex.SchemaBuilder {
     table.text('sql_state').nullable();
     table.text('message').notNullable();
     table.timestamp('failed_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.index(['run_id'], 'goal_backfill_failures_run_idx');
-    table.index(['session_id'], 'goal_backfill_failures_session_idx');
+    table.index(['run_id'], INDEXES.failureRun);
+    table.index(['session_id'], INDEXES.failureSession);
   });
 }
 
@@ -296,8 +299,8 @@ function createGoalsTable(knex: Knex): Knex.SchemaBuilder {
     table.text('status').notNullable().defaultTo('assigned');
     table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.check(`status IN (${sqlList(GOAL_STATUSES)})`, [], 'treatment_goals_status_check');
-    table.index(['session_id'], 'treatment_goals_session_idx');
+    table.check(`status IN (${sqlList(GOAL_STATUSES)})`, [], CONSTRAINTS.goalStatus);
+    table.index(['session_id'], INDEXES.goalSession);
   });
 }
 

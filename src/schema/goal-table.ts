@@ -2,8 +2,7 @@ import type { Knex } from 'knex';
 import { sqlStateOf } from '../db/failures';
 import { type SqlRunner, sqlRunner } from '../db/sql-runner';
 import type { AppSchemaProblem } from '../errors';
-import { BACKFILLED_GOAL_STATUS, TABLES } from '../names';
-import { GOAL_CHANGE_TRACKING } from './change-tracking';
+import { BACKFILLED_GOAL_STATUS, GOAL_PROVENANCE, TABLES } from '../names';
 import { OWNERSHIP_MARK, type RelationOwnership } from './lock-safe-ddl';
 
 /**
@@ -45,19 +44,23 @@ const SOMETIMES_NULL: Readonly<Record<string, string>> = {
   details: 'an item has no details',
 };
 
+const PROVENANCE_TYPES: Readonly<Record<keyof typeof GOAL_PROVENANCE, string>> = {
+  origin: 'text',
+  runId: 'uuid',
+  itemIndex: 'integer',
+  backfilledAt: 'timestamp with time zone',
+  touchedAt: 'timestamp with time zone',
+  fingerprint: 'bigint',
+};
+
 /**
  * The provenance the backfill adds to treatment_goals, as nullable columns without defaults (a
  * change of the catalog only, whatever the table's size), each marked as this package's. Goals
- * the app writes leave them NULL.
+ * the app writes leave them NULL. Their names and order are those of {@link GOAL_PROVENANCE}.
  */
-export const PROVENANCE_COLUMNS = [
-  { name: 'origin', type: 'text' },
-  { name: 'backfill_run_id', type: 'uuid' },
-  { name: 'source_item_index', type: 'integer' },
-  { name: 'backfilled_at', type: 'timestamp with time zone' },
-  { name: GOAL_CHANGE_TRACKING.touchedColumn, type: 'timestamp with time zone' },
-  { name: GOAL_CHANGE_TRACKING.fingerprintColumn, type: 'bigint' },
-] as const;
+export const PROVENANCE_COLUMNS = (
+  Object.keys(GOAL_PROVENANCE) as (keyof typeof GOAL_PROVENANCE)[]
+).map((key) => ({ name: GOAL_PROVENANCE[key], type: PROVENANCE_TYPES[key] }));
 
 /** One column of treatment_goals as the catalog has it. */
 export interface GoalColumnFacts {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { type SqlRunner, sqlRunner, toCount } from '../db/sql-runner';
-import { SEED_ORIGIN, TABLES } from '../names';
+import { GOAL_PROVENANCE, SEED_ORIGIN, TABLES } from '../names';
 import {
   ITEM_COUNT_PER_MILLE,
   ITEM_KINDS,
@@ -245,7 +245,7 @@ export async function insertClinicianGoals(
              < CASE g.goal_no WHEN 1 THEN params.first_goal_per_mille ELSE params.second_goal_per_mille END
   ),
   inserted AS (
-    INSERT INTO ${TABLES.goals} (id, patient_id, therapist_id, description, category, details, status, created_at, updated_at, origin)
+    INSERT INTO ${TABLES.goals} (id, patient_id, therapist_id, description, category, details, status, created_at, updated_at, ${GOAL_PROVENANCE.origin})
     SELECT id, patient_id, therapist_id, CASE WHEN from_care_plan THEN care_plan_task ELSE wording END,
            category, details, status, created_at, updated_at, '${SEED_ORIGIN}'
       FROM planned_goals

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { type SqlRunner, sqlRunner, toCount } from '../db/sql-runner';
 import { GoalBackfillError } from '../errors';
 import type { Logger } from '../logging';
-import { BACKFILL_ORIGIN, SEED_ORIGIN, TABLES } from '../names';
+import { BACKFILL_ORIGIN, GOAL_PROVENANCE, SEED_ORIGIN, TABLES } from '../names';
 import { relationOwnership } from '../schema/lock-safe-ddl';
 
 /**
@@ -87,12 +87,13 @@ export interface ForeignRows {
 
 /** Counts the rows of users, therapy_sessions and treatment_goals that the seeds did not create. */
 export async function countForeignRows(db: SqlRunner): Promise<ForeignRows> {
+  const { origin } = GOAL_PROVENANCE;
   const [row] = await db.rows<Record<keyof ForeignRows, unknown>>(
     `SELECT (SELECT count(*) FROM ${TABLES.users} WHERE NOT ${isSeededId('id')}) AS users,
             (SELECT count(*) FROM ${TABLES.sessions} WHERE NOT ${isSeededId('id')}) AS sessions,
             (SELECT count(*) FROM ${TABLES.goals}
-              WHERE origin IS NULL OR origin NOT IN ('${SEED_ORIGIN}', '${BACKFILL_ORIGIN}')
-                 OR (origin = '${BACKFILL_ORIGIN}' AND NOT ${isSeededId('patient_id')})) AS goals`,
+              WHERE ${origin} IS NULL OR ${origin} NOT IN ('${SEED_ORIGIN}', '${BACKFILL_ORIGIN}')
+                 OR (${origin} = '${BACKFILL_ORIGIN}' AND NOT ${isSeededId('patient_id')})) AS goals`,
   );
   return {
     users: toCount(row?.users),
