@@ -83,14 +83,16 @@ describe('takeGoalCensus', () => {
 
     // The conditions the census counts by split the table: every goal under exactly one.
     const sql = goalProvenanceSql(await readGoalTableMapping(sqlRunner(db.knex)));
-    const [row] = await db.knex(TABLES.goals).select(
-      db.knex.raw('count(*) AS total'),
-      db.knex.raw(
-        `count(*) FILTER (WHERE ((${sql.unchangedBackfill})::int + (${sql.changedBackfill})::int
-           + (${sql.clinician})::int + (${sql.seed})::int) = 1) AS once`,
-      ),
-      db.knex.raw(`count(*) FILTER (WHERE ${sql.anyBackfill}) AS backfilled`),
-    );
+    const underOne = [sql.unchangedBackfill, sql.changedBackfill, sql.clinician, sql.seed]
+      .map((condition) => `coalesce((${condition})::int, 0)`)
+      .join(' + ');
+    const [row] = await db
+      .knex(TABLES.goals)
+      .select(
+        db.knex.raw('count(*) AS total'),
+        db.knex.raw(`count(*) FILTER (WHERE ${underOne} = 1) AS once`),
+        db.knex.raw(`count(*) FILTER (WHERE ${sql.anyBackfill}) AS backfilled`),
+      );
     expect(toCount(row?.total)).toBe(9);
     expect(toCount(row?.once)).toBe(9);
     expect(toCount(row?.backfilled)).toBe(6);
