@@ -55,7 +55,7 @@ const FILES = [
   'test/backfill/run-concurrent-writes.test.ts',
   'test/backfill/census.test.ts',
   'test/migrations/app-database.test.ts',
-  'test/migrations/adopt-goal-table.test.ts',
+  'test/schema/goal-schema-app-table.test.ts',
   'test/migrations/migration-chain.test.ts',
   'test/migrations/live-app-writes.test.ts',
   'test/rollback',

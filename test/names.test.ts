@@ -1,9 +1,7 @@
-import type { Knex } from 'knex';
-import { describe, expect, it } from 'vitest';
-import { runBackfill } from '../src/backfill/run';
-import { silentLogger } from '../src/logging';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PinnedConnection } from '../src/db/connection';
+import { isOwnIdentifier } from '../src/db/failures';
 import {
-  APP_CONSTRAINTS,
   COLUMNS,
   CONSTRAINTS,
   DESCRIPTION_KEY_FUNCTION,
@@ -14,100 +12,115 @@ import {
   SESSION_READ_INDEX,
   TABLES,
 } from '../src/names';
-import { insertSessions, insertUsers } from './support/fixtures';
-import { type TestDatabase, useMigratedDatabase } from './support/test-database';
+import { startChangeCapture } from '../src/schema/change-tracking';
+import { onPglite, type TestDatabase, useMigratedDatabase } from './support/test-database';
 
-let db: TestDatabase;
+/**
+ * names.ts against a migrated database: every name it gives the database is in the catalog,
+ * and the error filter (db/failures.ts), which repeats only these names, knows every one there.
+ */
 
-useMigratedDatabase((created) => {
-  db = created;
-});
+const OWN_TABLES = [TABLES.goals, TABLES.runs, TABLES.failures, TABLES.sessionChanges];
 
-async function rows<T>(sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<T[]> {
-  return (await db.knex.raw<{ rows: T[] }>(sql, bindings)).rows;
-}
+describe.skipIf(onPglite)(
+  "the package's own identifiers, checked against a migrated database",
+  () => {
+    let db: TestDatabase;
 
-/** The columns of `table`, in the catalog's order. */
-async function columnsOf(table: string): Promise<string[]> {
-  const found = await rows<{ name: string }>(
-    `SELECT attname AS name FROM pg_attribute
-      WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-    [table],
-  );
-  return found.map((row) => row.name);
-}
+    useMigratedDatabase((created) => {
+      db = created;
+    });
 
-describe('src/names.ts', () => {
-  it('names every table, column, index, constraint, trigger and function the schema and a run create', async () => {
-    const [patient = ''] = await insertUsers(db.knex, 1, 'patient');
-    await insertSessions(db.knex, [
-      { patientId: patient, sessionDate: '2024-01-01T00:00:00Z', notes: { action_items: [] } },
-    ]);
-    await runBackfill({ knex: db.knex, logger: silentLogger });
+    beforeAll(async () => {
+      // A real run creates the change-capture table; an interrupted one leaves it.
+      const connection = await db.knex.client.acquireConnection();
+      try {
+        await startChangeCapture(new PinnedConnection(db.knex, connection), {
+          lockTimeoutMs: 1000,
+        });
+      } finally {
+        await db.knex.client.releaseConnection(connection);
+      }
+    });
 
-    for (const table of Object.values(TABLES)) {
-      expect(await columnsOf(table), table).not.toEqual([]);
-    }
-    // The treatment_goals of a migrated empty database is this package's: all its columns are named.
-    expect(await columnsOf(TABLES.goals)).toEqual(COLUMNS.goals);
-    expect(await columnsOf(TABLES.runs)).toEqual(COLUMNS.runs);
-    expect(await columnsOf(TABLES.failures)).toEqual(COLUMNS.failures);
-    expect(await columnsOf(TABLES.sessionChanges)).toEqual(COLUMNS.sessionChanges);
-    expect(await columnsOf(TABLES.sessions)).toEqual(expect.arrayContaining([...COLUMNS.sessions]));
+    it('finds every table, column, index, constraint, function and trigger it names', async () => {
+      const tables = await db.knex.raw(
+        `SELECT table_name AS name, column_name AS column FROM information_schema.columns
+          WHERE table_schema = current_schema()`,
+      );
+      const columnsOf = new Map<string, Set<string>>();
+      for (const row of tables.rows as { name: string; column: string }[]) {
+        const columns = columnsOf.get(row.name) ?? new Set<string>();
+        columns.add(row.column);
+        columnsOf.set(row.name, columns);
+      }
+      expect(Object.values(TABLES).filter((table) => !columnsOf.has(table))).toEqual([]);
+      const own = { goals: TABLES.goals, runs: TABLES.runs, failures: TABLES.failures };
+      for (const [key, table] of Object.entries(own)) {
+        const listed = COLUMNS[key as keyof typeof own];
+        expect([...(columnsOf.get(table) ?? [])].sort(), table).toEqual([...listed].sort());
+      }
+      expect([...(columnsOf.get(TABLES.sessionChanges) ?? [])].sort()).toEqual(
+        [...COLUMNS.sessionChanges].sort(),
+      );
+      const sessionColumns = columnsOf.get(TABLES.sessions) ?? new Set<string>();
+      expect(COLUMNS.sessions.filter((column) => !sessionColumns.has(column))).toEqual([]);
 
-    const ours = [TABLES.goals, TABLES.runs, TABLES.failures, TABLES.sessionChanges];
-    const keys = await rows<{ name: string }>(
-      `SELECT conname AS name FROM pg_constraint
-        WHERE conrelid = ANY (SELECT to_regclass(t) FROM unnest(CAST(? AS text[])) AS t)
-          AND contype IN ('p', 'f', 'c', 'u', 'x')
-       UNION
-       SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = ANY (SELECT to_regclass(t) FROM unnest(CAST(? AS text[])) AS t)
-           OR c.oid = to_regclass(?)`,
-      [ours, ours, SESSION_READ_INDEX],
-    );
-    // Only the treatment_goals of goal-backfill 0.1.0 has its unique index and its two checks.
-    const firstVersionOnly = new Set<string>([
-      GOAL_DEDUP_INDEX,
-      CONSTRAINTS.goalOrigin,
-      CONSTRAINTS.goalProvenance,
-    ]);
-    expect(new Set(keys.map((row) => row.name))).toEqual(
-      new Set(
-        [
-          ...Object.values(CONSTRAINTS),
-          ...Object.values(INDEXES),
-          GOAL_LOOKUP_INDEX,
-          SESSION_READ_INDEX,
-        ].filter((name) => !firstVersionOnly.has(name)),
-      ),
-    );
-    const userChecks = await rows<{ name: string }>(
-      `SELECT conname AS name FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype = 'c'`,
-      [TABLES.users],
-    );
-    expect(userChecks.map((row) => row.name)).toEqual(Object.values(APP_CONSTRAINTS));
+      const { rows: indexRows } = await db.knex.raw(
+        'SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()',
+      );
+      const indexes = new Set((indexRows as { name: string }[]).map((row) => row.name));
+      const named = [SESSION_READ_INDEX, GOAL_LOOKUP_INDEX, ...Object.values(INDEXES)];
+      expect(named.filter((name) => !indexes.has(name))).toEqual([]);
+      // The chain drops the unique index of 0.1.0: the dedup rule is the backfill's alone.
+      expect(indexes.has(GOAL_DEDUP_INDEX)).toBe(false);
 
-    const triggers = await rows<{ name: string }>(
-      `SELECT tgname AS name FROM pg_trigger
-        WHERE tgrelid = to_regclass(?) AND NOT tgisinternal ORDER BY tgname`,
-      [TABLES.goals],
-    );
-    expect(triggers.map((row) => row.name)).toEqual(
-      [ROUTINES.goalTouchTrigger, ROUTINES.goalBaselineTrigger].sort(),
-    );
-    // The capture trigger on therapy_sessions lives only while a run goes; its function stays.
-    const functions = [
-      DESCRIPTION_KEY_FUNCTION,
-      ROUTINES.goalFingerprintFunction,
-      ROUTINES.goalTouchFunction,
-      ROUTINES.goalBaselineFunction,
-      ROUTINES.sessionCaptureFunction,
-    ];
-    const found = await rows<{ name: string }>(
-      'SELECT proname AS name FROM pg_proc WHERE proname = ANY (CAST(? AS text[]))',
-      [functions],
-    );
-    expect(new Set(found.map((row) => row.name))).toEqual(new Set(functions));
-  });
-});
+      const { rows: constraintRows } = await db.knex.raw(
+        `SELECT conname AS name FROM pg_constraint
+          WHERE connamespace = current_schema()::regnamespace`,
+      );
+      const constraints = new Set((constraintRows as { name: string }[]).map((row) => row.name));
+      // origin_check and backfill_provenance_check are those of the table 0.1.0 created.
+      const of010 = new Set<string>([CONSTRAINTS.goalOrigin, CONSTRAINTS.goalProvenance]);
+      const current = Object.values(CONSTRAINTS).filter((name) => !of010.has(name));
+      expect(current.filter((name) => !constraints.has(name))).toEqual([]);
+
+      const { rows: routineRows } = await db.knex.raw(
+        `SELECT proname AS name FROM pg_proc WHERE pronamespace = current_schema()::regnamespace
+          UNION SELECT tgname FROM pg_trigger WHERE NOT tgisinternal`,
+      );
+      const routines = new Set((routineRows as { name: string }[]).map((row) => row.name));
+      const namedRoutines = [DESCRIPTION_KEY_FUNCTION, ...Object.values(ROUTINES)];
+      expect(namedRoutines.filter((name) => !routines.has(name))).toEqual([]);
+    });
+
+    it('knows every constraint and index of its tables, and the session read index', async () => {
+      const { rows } = await db.knex.raw(
+        `SELECT conname AS name FROM pg_constraint WHERE conrelid::regclass::text = ANY(?)
+       UNION SELECT indexname FROM pg_indexes
+        WHERE schemaname = current_schema() AND (tablename = ANY(?) OR indexname = ?)`,
+        [OWN_TABLES, OWN_TABLES, SESSION_READ_INDEX],
+      );
+      const names = (rows as { name: string }[]).map((row) => row.name);
+      expect(names.length).toBeGreaterThan(10);
+      expect(names.filter((name) => !isOwnIdentifier('constraint', name))).toEqual([]);
+    });
+
+    it('knows every column of its tables', async () => {
+      const { rows } = await db.knex.raw(
+        `SELECT column_name AS name FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = ANY(?)`,
+        [OWN_TABLES],
+      );
+      const names = (rows as { name: string }[]).map((row) => row.name);
+      expect(names.filter((name) => !isOwnIdentifier('column', name))).toEqual([]);
+    });
+
+    it('names nothing else', () => {
+      for (const kind of ['table', 'constraint', 'column'] as const) {
+        expect(isOwnIdentifier(kind, 'users_email_unique')).toBe(false);
+        expect(isOwnIdentifier(kind, 'public')).toBe(false);
+      }
+    });
+  },
+);

@@ -1,16 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { PinnedConnection } from '../../src/db/connection';
+import { describe, expect, it } from 'vitest';
 import {
   asDatabaseUnreachable,
   connectionFailureReason,
   databaseErrorKind,
   describeErrorSafely,
-  isOwnIdentifier,
 } from '../../src/db/failures';
 import { ConfigError, DatabaseUnreachableError } from '../../src/errors';
-import { SESSION_READ_INDEX, TABLES } from '../../src/names';
-import { startChangeCapture } from '../../src/schema/change-tracking';
-import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/test-database';
 
 function pgError(fields: Record<string, unknown>): Error {
   return Object.assign(new Error(String(fields.message ?? 'x')), { severity: 'ERROR', ...fields });
@@ -239,57 +234,3 @@ describe('asDatabaseUnreachable', () => {
     expect(err?.cause).toBe(cause);
   });
 });
-
-const OWN_TABLES = [TABLES.goals, TABLES.runs, TABLES.failures, TABLES.sessionChanges];
-
-describe.skipIf(onPglite)(
-  "the package's own identifiers, checked against a migrated database",
-  () => {
-    let db: TestDatabase;
-
-    useMigratedDatabase((created) => {
-      db = created;
-    });
-
-    beforeAll(async () => {
-      // A real run creates the change-capture table; an interrupted one leaves it.
-      const connection = await db.knex.client.acquireConnection();
-      try {
-        await startChangeCapture(new PinnedConnection(db.knex, connection), {
-          lockTimeoutMs: 1000,
-        });
-      } finally {
-        await db.knex.client.releaseConnection(connection);
-      }
-    });
-
-    it('knows every constraint and index of its tables, and the session read index', async () => {
-      const { rows } = await db.knex.raw(
-        `SELECT conname AS name FROM pg_constraint WHERE conrelid::regclass::text = ANY(?)
-       UNION SELECT indexname FROM pg_indexes
-        WHERE schemaname = current_schema() AND (tablename = ANY(?) OR indexname = ?)`,
-        [OWN_TABLES, OWN_TABLES, SESSION_READ_INDEX],
-      );
-      const names = (rows as { name: string }[]).map((row) => row.name);
-      expect(names.length).toBeGreaterThan(10);
-      expect(names.filter((name) => !isOwnIdentifier('constraint', name))).toEqual([]);
-    });
-
-    it('knows every column of its tables', async () => {
-      const { rows } = await db.knex.raw(
-        `SELECT column_name AS name FROM information_schema.columns
-        WHERE table_schema = current_schema() AND table_name = ANY(?)`,
-        [OWN_TABLES],
-      );
-      const names = (rows as { name: string }[]).map((row) => row.name);
-      expect(names.filter((name) => !isOwnIdentifier('column', name))).toEqual([]);
-    });
-
-    it('names nothing else', () => {
-      for (const kind of ['table', 'constraint', 'column'] as const) {
-        expect(isOwnIdentifier(kind, 'users_email_unique')).toBe(false);
-        expect(isOwnIdentifier(kind, 'public')).toBe(false);
-      }
-    });
-  },
-);
