@@ -78,6 +78,20 @@ export function stringField(err: unknown, name: string): string | undefined {
 /** Which server-reported identifier an error field holds. */
 export type IdentifierKind = 'table' | 'constraint' | 'column';
 
+/**
+ * The names PostgreSQL 18 gives the NOT NULL constraints of the tables this package creates
+ * (`<table>_<column>_not_null`, now rows of pg_constraint), which a not-null violation reports.
+ */
+function notNullConstraintNames(): string[] {
+  const own = [
+    [TABLES.goals, COLUMNS.goals],
+    [TABLES.runs, COLUMNS.runs],
+    [TABLES.failures, COLUMNS.failures],
+    [TABLES.sessionChanges, COLUMNS.sessionChanges],
+  ] as const;
+  return own.flatMap(([table, columns]) => columns.map((column) => `${table}_${column}_not_null`));
+}
+
 const KNOWN: Readonly<Record<IdentifierKind, ReadonlySet<string>>> = {
   table: new Set<string>(Object.values(TABLES)),
   constraint: new Set<string>([
@@ -86,6 +100,7 @@ const KNOWN: Readonly<Record<IdentifierKind, ReadonlySet<string>>> = {
     SESSION_READ_INDEX,
     ...Object.values(INDEXES),
     ...Object.values(CONSTRAINTS),
+    ...notNullConstraintNames(),
   ]),
   column: new Set<string>(Object.values(COLUMNS).flat()),
 };
