@@ -144,7 +144,9 @@ describe('RunConnection', () => {
         await second.close();
         const [left] = (
           await db.knex.raw(
-            "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted",
+            `SELECT count(*)::int AS n FROM pg_locks
+              WHERE locktype = 'advisory' AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
           )
         ).rows;
         expect(left.n).toBe(0);
