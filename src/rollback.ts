@@ -9,7 +9,7 @@ import { RollbackFailedError } from './errors';
 import { goalProvenanceSql, takeGoalCensus } from './goals';
 import type { Logger } from './logging';
 import { TABLES } from './names';
-import { checkedOptionsOf, type NumericOptions, numericOptionsOf } from './options';
+import { checkedOptionsOf, type NumericOptions } from './options';
 import { assertSchemaReady } from './schema/app-tables';
 import { removeChangeCapture } from './schema/change-tracking';
 import { type GoalTableMapping, readGoalTableMapping } from './schema/goal-table';
@@ -170,17 +170,22 @@ async function deleteAndCount(
  * deletes the rest).
  */
 export async function rollbackBackfill(options: RollbackOptions): Promise<RollbackResult> {
-  checkedOptionsOf('rollbackBackfill', options);
-  return inSchema(options.knex, options.schema ?? null, (knex) => rollback({ ...options, knex }));
+  const numeric = checkedOptionsOf('rollbackBackfill', options);
+  return inSchema(options.knex, options.schema ?? null, (knex) =>
+    rollback({ ...options, knex }, numeric),
+  );
 }
 
-/** {@link rollbackBackfill} on a Knex whose connections resolve names where it works. */
-async function rollback(options: RollbackOptions): Promise<RollbackResult> {
+/**
+ * {@link rollbackBackfill} on a Knex whose connections resolve names where it works, with its
+ * numeric options checked and defaulted.
+ */
+async function rollback(
+  options: RollbackOptions,
+  numeric: Required<NumericOptions<'rollbackBackfill'>>,
+): Promise<RollbackResult> {
   const { knex, logger, dryRun = false, includeChanged = false } = options;
-  const { batchSize, statementTimeoutMs, lockTimeoutMs, lockWaitMs } = numericOptionsOf(
-    'rollbackBackfill',
-    options,
-  );
+  const { batchSize, statementTimeoutMs, lockTimeoutMs, lockWaitMs } = numeric;
   const startedAt = performance.now();
   const connection = await RunConnection.open(knex, {
     logger,

@@ -6,7 +6,7 @@ import { inSchema } from './db/schema-scope';
 import { type SqlRunner, sqlRunner } from './db/sql-runner';
 import { type GoalCensus, takeGoalCensus } from './goals';
 import { CHAIN_MIGRATIONS_TABLE, KNEX_MIGRATIONS_TABLE } from './names';
-import { checkedOptionsOf, type NumericOptions, numericOptionsOf } from './options';
+import { checkedOptionsOf, type NumericOptions } from './options';
 import { assertSchemaReady } from './schema/app-tables';
 
 /** Options of {@link getBackfillStatus}. */
@@ -85,15 +85,17 @@ function resumable(lockHolder: unknown, unfinished: RunRecord | null): RunRecord
 
 /** Reads the run history, the goal counts and the lock, without taking the lock. */
 export async function getBackfillStatus(options: StatusOptions): Promise<BackfillStatus> {
-  checkedOptionsOf('getBackfillStatus', options);
-  return inSchema(options.knex, options.schema ?? null, (knex) => statusOn({ ...options, knex }));
+  const { limit } = checkedOptionsOf('getBackfillStatus', options);
+  return inSchema(options.knex, options.schema ?? null, (knex) =>
+    statusOn({ ...options, knex }, limit),
+  );
 }
 
-async function statusOn(options: StatusOptions): Promise<BackfillStatus> {
+async function statusOn(options: StatusOptions, limit: number): Promise<BackfillStatus> {
   const db = sqlRunner(options.knex);
   await assertSchemaReady(db);
   const [recentRuns, goals, lockHolder, unfinished, knexLocked] = await Promise.all([
-    runStore.recent(db, numericOptionsOf('getBackfillStatus', options).limit),
+    runStore.recent(db, limit),
     takeGoalCensus(db),
     findLockHolderPid(db),
     runStore.findResumable(db),
