@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { buildGoalStatement, readCreatedAtConversion } from '../src/backfill/statement';
+import { buildGoalStatement, readDateKinds } from '../src/backfill/statement';
 import { sqlRunner } from '../src/db/sql-runner';
 
 /**
@@ -10,7 +10,7 @@ import { sqlRunner } from '../src/db/sql-runner';
 export async function runSetBasedReference(
   knex: Knex,
 ): Promise<{ goalsCreated: number; elapsedMs: number }> {
-  const createdAt = await readCreatedAtConversion(sqlRunner(knex));
+  const { createdAt } = await readDateKinds(sqlRunner(knex));
   const { sql, bindings } = buildGoalStatement(
     { kind: 'all' },
     { kind: 'write', runId: null, createdAt },

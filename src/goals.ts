@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { APP_TIME_ZONE_SQL } from './db/connection';
 import { type SqlRunner, sqlRunner, toCount } from './db/sql-runner';
 import { TeardownRefusedError } from './errors';
 import type { Logger } from './logging';
@@ -29,10 +30,24 @@ import { type DdlSettings, relationOwnership } from './schema/lock-safe-ddl';
  */
 function unchangedSinceBackfill(table: GoalTableMapping): string {
   return [
-    ...(table.has.updated_at ? [`updated_at = ${GOAL_PROVENANCE.backfilledAt}`] : []),
+    ...(table.has.updated_at ? [updatedAtUnchanged(table)] : []),
     `${GOAL_CHANGE_TRACKING.touchedColumn} IS NULL`,
     `${GOAL_CHANGE_TRACKING.fingerprintColumn} = ${fingerprintSql(clinicalColumnsOf(table))}`,
   ].join(' AND ');
+}
+
+/**
+ * SQL true when `updated_at` is still `backfilled_at`. A wall clock (`timestamp without time
+ * zone`) holds the app's wall clock at that instant, so the instant is read in the app's zone
+ * (`AT TIME ZONE` from an instant to a wall clock has one answer, daylight saving or not). It
+ * also holds as UTC's wall clock: earlier versions wrote that, their connection pinned to UTC.
+ * A goal backfilled before the app's zone changed reads as changed, and is kept.
+ */
+function updatedAtUnchanged(table: GoalTableMapping): string {
+  const { backfilledAt } = GOAL_PROVENANCE;
+  if (!table.updatedAtIsWallClock) return `updated_at = ${backfilledAt}`;
+  return `(updated_at = (${backfilledAt} AT TIME ZONE ${APP_TIME_ZONE_SQL})
+          OR updated_at = (${backfilledAt} AT TIME ZONE 'UTC'))`;
 }
 
 /** SQL conditions on treatment_goals (no alias) that sort goals by where they came from. */

@@ -9,11 +9,17 @@
 --    Unchanged is the rollback's rule: no UPDATE touched the goal and its clinical columns still
 --    match the fingerprint the backfill stored (docs/backfill-rules.md, "What counts as changed").
 --    The app's own goals leave origin NULL (a table goal-backfill 0.1.0 created says 'clinician').
+--    An updated_at that is a timestamp without time zone holds the app's wall clock at
+--    backfilled_at (or UTC's, from versions pinned to UTC): run this in the app's TimeZone.
 SELECT count(*) FILTER (WHERE origin = 'backfill' AND unchanged) AS backfilled_unchanged,
        count(*) FILTER (WHERE origin = 'backfill' AND unchanged IS NOT TRUE) AS backfilled_changed,
        count(*) FILTER (WHERE coalesce(origin, 'clinician') = 'clinician') AS clinician_entered
   FROM (SELECT origin,
-               updated_at = backfilled_at AND clinician_touched_at IS NULL
+               (updated_at = backfilled_at
+                 OR CAST(updated_at AS text) IN (
+                      CAST(backfilled_at AT TIME ZONE current_setting('TimeZone') AS text),
+                      CAST(backfilled_at AT TIME ZONE 'UTC' AS text)))
+                 AND clinician_touched_at IS NULL
                  AND backfill_fingerprint = goal_clinical_fingerprint(
                        CAST(description AS text), CAST(category AS text), CAST(details AS text),
                        CAST(status AS text), therapist_id, session_id) AS unchanged

@@ -6,12 +6,14 @@ import {
   inAnyPass,
   inPatientRange,
   inReadWindow,
+  type DateKind,
   keyAfter,
   keyBindings,
   type LaneSplit,
   type PatientLane,
   type ReadPass,
   type ReadWindow,
+  readSessionDateKind,
 } from './reading';
 import { type BackfillCounts, emptyCounts } from './rules';
 
@@ -35,12 +37,17 @@ export interface PassCensus {
  * SQL true when the session `alias` lies beyond what a pass read: in no lane, or after its
  * lane's cursor. A pass that read nothing (no lanes, or none with a key) read none.
  */
-function beyondLanes(alias: string, lanes: readonly PatientLane[], bindings: unknown[]): string {
+function beyondLanes(
+  alias: string,
+  lanes: readonly PatientLane[],
+  sessionDate: DateKind,
+  bindings: unknown[],
+): string {
   const covered = lanes.flatMap((lane) => {
     if (lane.cursor === null) return [];
     const range = inPatientRange(alias, lane, bindings);
     bindings.push(...keyBindings(lane.cursor));
-    return [`(${range} AND NOT ${keyAfter(alias)})`];
+    return [`(${range} AND NOT ${keyAfter(alias, sessionDate)})`];
   });
   return covered.length === 0 ? 'true' : `NOT (${covered.join(' OR ')})`;
 }
@@ -52,7 +59,8 @@ export async function censusOfPass(
   lanes: readonly PatientLane[],
 ): Promise<PassCensus> {
   const bindings: unknown[] = [];
-  const beyond = beyondLanes('s', lanes, bindings);
+  const sessionDate = await readSessionDateKind(db);
+  const beyond = beyondLanes('s', lanes, sessionDate, bindings);
   const inWindow = window === null ? inAnyPass('s') : inReadWindow('s', window, bindings);
   const placed = `(${hasSessionKey('s')})`;
   const [row] = await db.rows<Record<string, unknown>>(

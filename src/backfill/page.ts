@@ -3,14 +3,21 @@ import { type PinnedConnection, type SqlRunner, sqlRunner, toCount } from '../db
 import { databaseErrorKind, describeErrorSafely } from '../db/failures';
 import type { SessionFailure } from '../errors';
 import type { GoalTableMapping } from '../schema/goal-table';
-import { type PageSelection, type SessionKey, selectPage, sessionDateText } from './reading';
+import {
+  type DateKind,
+  type PageSelection,
+  readSessionDateKind,
+  type SessionKey,
+  selectPage,
+  sessionDateText,
+} from './reading';
 import { addCounts, type BackfillCounts, emptyCounts } from './rules';
 import {
   buildGoalStatement,
-  type CreatedAtConversion,
   countsFromStatement,
   countsOfFailedSession,
-  readCreatedAtConversion,
+  type DateKinds,
+  readDateKinds,
   type SessionDecision,
   type SessionSelection,
   type StatementCountsRow,
@@ -30,8 +37,11 @@ export interface PageOutcome {
   lockWaiters: number;
 }
 
-/** Which sessions the next page reads, and the treatment_goals their goals go into. */
-export interface PageRequest extends PageSelection {
+/**
+ * Which sessions the next page reads, and the treatment_goals their goals go into. The kind of
+ * the session date is read for each page (see {@link readDateKinds}).
+ */
+export interface PageRequest extends Omit<PageSelection, 'sessionDate'> {
   /** The treatment_goals the goals go into, as the run read it at its start. */
   table: GoalTableMapping;
 }
@@ -47,10 +57,10 @@ export interface PageContext extends PageRequest {
   saveProgress: (db: SqlRunner, pageCounts: BackfillCounts, cursor: SessionKey) => Promise<void>;
 }
 
-/** The selection alone, as {@link selectPage} reads it. */
-function pageSelectionOf(page: PageSelection): PageSelection {
+/** The selection alone, as {@link selectPage} reads it, for a session date of `sessionDate`. */
+function pageSelectionOf(page: PageRequest, sessionDate: DateKind): PageSelection {
   const { cursor, limit, window, lane } = page;
-  return { cursor, limit, window, lane };
+  return { cursor, limit, window, lane, sessionDate };
 }
 
 async function runStatement(
@@ -97,11 +107,11 @@ export async function countPage(
   page: PageRequest,
   perSession: boolean,
 ): Promise<PageOutcome> {
-  const { table, ...sessions } = page;
+  const sessionDate = await readSessionDateKind(db);
   const row = await runStatement(
     db,
-    table,
-    { kind: 'page', ...sessions },
+    page.table,
+    { kind: 'page', ...pageSelectionOf(page, sessionDate) },
     { kind: 'count' },
     perSession,
   );
@@ -123,7 +133,7 @@ interface SessionRef {
 /** The sessions of the page, one by one: THE page selection, as the page's statement read it. */
 async function sessionsOfPage(db: SqlRunner, page: PageSelection): Promise<SessionRef[]> {
   const bindings: unknown[] = [];
-  const columns = `s.id, s.patient_id, ${sessionDateText('s.session_date')} AS session_date`;
+  const columns = `s.id, s.patient_id, ${sessionDateText('s.session_date', page.sessionDate)} AS session_date`;
   return db.rows<SessionRef>(selectPage(columns, page, bindings), bindings);
 }
 
@@ -195,11 +205,14 @@ async function finishPage(
 async function writePageSessionBySession(
   db: PinnedConnection,
   context: PageContext,
-  createdAt: CreatedAtConversion,
+  dates: DateKinds,
 ): Promise<PageOutcome> {
-  const mode = { kind: 'write', runId: context.runId, createdAt } as const;
+  const mode = { kind: 'write', runId: context.runId, createdAt: dates.createdAt } as const;
   return db.transaction(async (trx) => {
-    const sessions = await sessionsOfPage(sqlRunner(trx), pageSelectionOf(context));
+    const sessions = await sessionsOfPage(
+      sqlRunner(trx),
+      pageSelectionOf(context, dates.sessionDate),
+    );
     let counts = emptyCounts();
     const failures: SessionFailure[] = [];
     for (const session of sessions) {
@@ -223,14 +236,14 @@ async function writePageSessionBySession(
  */
 export async function writePage(db: PinnedConnection, context: PageContext): Promise<PageOutcome> {
   // Read for each page, from the catalog: a cheap query beside a page, and never out of date.
-  const createdAt = await readCreatedAtConversion(db);
+  const dates = await readDateKinds(db);
   try {
     return await db.transaction(async (trx) => {
       const row = await runStatement(
         sqlRunner(trx),
         context.table,
-        { kind: 'page', ...pageSelectionOf(context) },
-        { kind: 'write', runId: context.runId, createdAt },
+        { kind: 'page', ...pageSelectionOf(context, dates.sessionDate) },
+        { kind: 'write', runId: context.runId, createdAt: dates.createdAt },
         context.perSession,
       );
       const counts = countsFromStatement(row);
@@ -240,6 +253,6 @@ export async function writePage(db: PinnedConnection, context: PageContext): Pro
     });
   } catch (err) {
     if (databaseErrorKind(err) !== 'session') throw err;
-    return writePageSessionBySession(db, context, createdAt);
+    return writePageSessionBySession(db, context, dates);
   }
 }

@@ -5,7 +5,7 @@ import { addCounts, type BackfillCounts } from './rules';
 
 /**
  * A position in the backfill's reading order: (patient_id, session_date, id). Reading each
- * patient's sessions oldest first lets the unique index keep the earliest occurrence of a goal.
+ * patient's sessions oldest first lets the dedup check keep the earliest occurrence of a goal.
  * `sessionDate` is the exact text {@link sessionDateText} produces, so no precision is lost in
  * JavaScript and no session setting changes what it means.
  */
@@ -16,15 +16,42 @@ export interface SessionKey {
 }
 
 /**
- * SQL giving the exact text of the timestamptz `expression`: ISO 8601 in UTC with six
- * fractional digits (and ` BC` before year 1), or `infinity` / `-infinity`. Neither DateStyle
- * nor TimeZone changes it, and `CAST(text AS timestamptz)` reads it back to the same instant
- * under any settings, unlike PostgreSQL's own text (`IST` is read back as Israel time).
+ * How the app's `therapy_sessions.session_date` holds a date: `instant` for `timestamptz`,
+ * `wall_clock` for `timestamp without time zone` (what a clock on the wall read, in no zone).
+ * The cursor is compared with the column in the column's own type, so neither kind depends on
+ * the session's `TimeZone`, which the backfill leaves as the app has it.
  */
-export function sessionDateText(expression: string): string {
-  const iso = `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export type DateKind = 'instant' | 'wall_clock';
+
+/** The SQL type of a session date of `kind`. */
+export function sessionDateType(kind: DateKind): 'timestamptz' | 'timestamp' {
+  return kind === 'wall_clock' ? 'timestamp' : 'timestamptz';
+}
+
+/** Reads from the catalog which {@link DateKind} `therapy_sessions.session_date` is. */
+export async function readSessionDateKind(db: SqlRunner): Promise<DateKind> {
+  const [row] = await db.rows<{ wall_clock: boolean | null }>(
+    `SELECT atttypid = 'timestamp'::regtype AS wall_clock FROM pg_attribute
+      WHERE attrelid = to_regclass(?) AND attname = 'session_date' AND NOT attisdropped`,
+    [TABLES.sessions],
+  );
+  return row?.wall_clock === true ? 'wall_clock' : 'instant';
+}
+
+/**
+ * SQL giving the exact text of the session date `expression` of `kind`: ISO 8601 with six
+ * fractional digits and a `Z` (and ` BC` before year 1), or `infinity` / `-infinity`. An
+ * instant is written in UTC; a wall clock as it reads (its `Z` is ignored when the text is read
+ * back as a wall clock). Neither DateStyle nor TimeZone changes it, and `CAST(text AS <the
+ * column's type>)` reads it back to the same value under any settings, unlike PostgreSQL's own
+ * text (`IST` is read back as Israel time). Both kinds give the text earlier versions saved
+ * under their pinned UTC, so a saved cursor reads back the same.
+ */
+export function sessionDateText(expression: string, kind: DateKind): string {
+  const clock = kind === 'wall_clock' ? expression : `(${expression} AT TIME ZONE 'UTC')`;
+  const iso = `to_char(${clock}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
   return `CASE WHEN NOT isfinite(${expression}) THEN CAST(${expression} AS text)
-    WHEN to_char(${expression} AT TIME ZONE 'UTC', 'BC') = 'BC' THEN ${iso} || ' BC'
+    WHEN to_char(${clock}, 'BC') = 'BC' THEN ${iso} || ' BC'
     ELSE ${iso} END`;
 }
 
@@ -33,9 +60,12 @@ export function hasSessionKey(alias: string): string {
   return `${alias}.patient_id IS NOT NULL AND ${alias}.session_date IS NOT NULL`;
 }
 
-/** SQL comparing the session `alias` with a bound key: three placeholders, in key order. */
-export function keyAfter(alias: string): string {
-  return `(${alias}.patient_id, ${alias}.session_date, ${alias}.id) > (CAST(? AS uuid), CAST(? AS timestamptz), CAST(? AS uuid))`;
+/**
+ * SQL comparing the session `alias` with a bound key, the date in the column's own type (see
+ * {@link DateKind}): three placeholders, in key order.
+ */
+export function keyAfter(alias: string, kind: DateKind): string {
+  return `(${alias}.patient_id, ${alias}.session_date, ${alias}.id) > (CAST(? AS uuid), CAST(? AS ${sessionDateType(kind)}), CAST(? AS uuid))`;
 }
 
 /** The bindings of {@link keyAfter}. */
@@ -233,6 +263,8 @@ export interface PageSelection {
   window: ReadWindow;
   /** The patients of a lane; null for every patient. */
   lane: PatientRange | null;
+  /** What kind of date the app's session_date is, read from the catalog for each page. */
+  sessionDate: DateKind;
 }
 
 /** The reading order: each patient's sessions oldest first (see {@link SessionKey}). */
@@ -248,7 +280,7 @@ export function selectPage(columns: string, page: PageSelection, bindings: unkno
   const conditions = [hasSessionKey('s'), inReadWindow('s', page.window, bindings)];
   if (page.lane !== null) conditions.push(inPatientRange('s', page.lane, bindings));
   if (page.cursor !== null) {
-    conditions.push(keyAfter('s'));
+    conditions.push(keyAfter('s', page.sessionDate));
     bindings.push(...keyBindings(page.cursor));
   }
   bindings.push(page.limit);

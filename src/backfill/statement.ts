@@ -10,11 +10,13 @@ import {
 import { fingerprintSql } from '../schema/change-tracking';
 import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table';
 import {
+  type DateKind,
   inReadWindow,
   keyBindings,
   type PageSelection,
   selectPage,
   sessionDateText,
+  sessionDateType,
 } from './reading';
 import {
   type BackfillCounts,
@@ -56,20 +58,30 @@ export type StatementMode =
  */
 export type CreatedAtConversion = 'copy' | 'app_time_zone';
 
+/** The kinds of the two dates a goal's `created_at` is made from and stored as. */
+export interface DateKinds {
+  /** What `therapy_sessions.session_date` is: the cursor is compared in its own type. */
+  sessionDate: DateKind;
+  /** How it becomes `treatment_goals.created_at`. */
+  createdAt: CreatedAtConversion;
+}
+
 /**
- * Reads from the catalog whether `therapy_sessions.session_date` and `treatment_goals.created_at`
- * are of one kind, and answers the {@link CreatedAtConversion} between them. Never a plain
- * assignment across kinds: it would convert in the backfill's pinned UTC, not in the app's zone.
+ * Reads from the catalog what kind of date `therapy_sessions.session_date` is, and whether
+ * `treatment_goals.created_at` is of the same kind, which answers the {@link CreatedAtConversion}
+ * between them. Never a plain assignment across kinds: it would convert in whatever zone the
+ * connection has, not always the app's.
  */
-export async function readCreatedAtConversion(db: SqlRunner): Promise<CreatedAtConversion> {
-  const [row] = await db.rows<{ alike: boolean | null }>(
-    `SELECT (s.atttypid = 'timestamp'::regtype) = (g.atttypid = 'timestamp'::regtype) AS alike
-       FROM pg_attribute s, pg_attribute g
-      WHERE s.attrelid = to_regclass(?) AND s.attname = 'session_date' AND NOT s.attisdropped
-        AND g.attrelid = to_regclass(?) AND g.attname = 'created_at' AND NOT g.attisdropped`,
-    [TABLES.sessions, TABLES.goals],
+export async function readDateKinds(db: SqlRunner): Promise<DateKinds> {
+  const wallClock = `(SELECT atttypid = 'timestamp'::regtype FROM pg_attribute
+       WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped)`;
+  const [row] = await db.rows<{ session: boolean | null; goal: boolean | null }>(
+    `SELECT ${wallClock} AS session, ${wallClock} AS goal`,
+    [TABLES.sessions, 'session_date', TABLES.goals, 'created_at'],
   );
-  return row?.alike === false ? 'app_time_zone' : 'copy';
+  const sessionDate: DateKind = row?.session === true ? 'wall_clock' : 'instant';
+  const alike = row?.goal === null || row?.goal === undefined || row.goal === (row.session === true);
+  return { sessionDate, createdAt: alike ? 'copy' : 'app_time_zone' };
 }
 
 export interface GoalStatementOptions {
@@ -174,7 +186,7 @@ function pageSource(selection: SessionSelection, mode: StatementMode, bindings: 
       bindings.push(...keyBindings(cursor));
       const context =
         `(SELECT ${SESSION_COLUMNS}, false AS in_page ${from} WHERE s.patient_id = CAST(? AS uuid) ` +
-        'AND (s.session_date, s.id) <= (CAST(? AS timestamptz), CAST(? AS uuid)) ' +
+        `AND (s.session_date, s.id) <= (CAST(? AS ${sessionDateType(selection.sessionDate)}), CAST(? AS uuid)) ` +
         `AND ${inReadWindow('s', window, bindings)})`;
       return `${inPage} UNION ALL ${context}`;
     }
@@ -251,8 +263,11 @@ const PER_SESSION_COLUMN = `,
        ON wc.session_id = p.id
     WHERE p.in_page) AS per_session`;
 
-/** The final SELECT that returns every count and the last key of the page. */
-function countsSelect(perSession: boolean): string {
+/**
+ * The final SELECT that returns every count and the last key of the page, its date as
+ * {@link sessionDateText} writes a date of `dateKind` (no key for a selection that is no page).
+ */
+function countsSelect(perSession: boolean, dateKind: DateKind | null): string {
   return `SELECT
     (SELECT count(*) FROM page WHERE in_page)::int AS sessions,
     (SELECT count(*) FROM page WHERE in_page AND skip_reason IS NULL)::int AS sessions_with_action_items,
@@ -269,12 +284,18 @@ function countsSelect(perSession: boolean): string {
     last.session_date AS cursor_session_date,
     last.id AS cursor_session_id${perSession ? PER_SESSION_COLUMN : ''}
   FROM (SELECT 1) AS one
-  LEFT JOIN LATERAL (
-    SELECT p.patient_id, ${sessionDateText('p.session_date')} AS session_date, p.id
+  LEFT JOIN LATERAL (${lastKeySql(dateKind)}) AS last ON true`;
+}
+
+/** The key of the page's last session; no row for a selection that is no page. */
+function lastKeySql(dateKind: DateKind | null): string {
+  if (dateKind === null) {
+    return 'SELECT CAST(NULL AS uuid) AS patient_id, CAST(NULL AS text) AS session_date, CAST(NULL AS uuid) AS id';
+  }
+  return `SELECT p.patient_id, ${sessionDateText('p.session_date', dateKind)} AS session_date, p.id
       FROM page p WHERE p.in_page
      ORDER BY p.patient_id DESC, p.session_date DESC, p.id DESC
-     LIMIT 1
-  ) AS last ON true`;
+     LIMIT 1`;
 }
 
 /** The final SELECT of the lean form: only how many goals were inserted. */
@@ -337,7 +358,7 @@ export function buildGoalStatement(
      ORDER BY v.patient_id, v.description COLLATE "C", v.session_date, v.session_id, v.ord
   ),
   written AS (${writtenCte(mode, table)})
-  ${options.insertedOnly ? INSERTED_ONLY_SELECT : countsSelect(options.perSession ?? false)}`;
+  ${options.insertedOnly ? INSERTED_ONLY_SELECT : countsSelect(options.perSession ?? false, selection.kind === 'page' ? selection.sessionDate : null)}`;
   return { sql, bindings };
 }
 

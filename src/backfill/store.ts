@@ -73,7 +73,11 @@ const RUN_TIMES = new Set<string>(['started_at', 'heartbeat_at', 'finished_at'])
 const RUN_COLUMNS = COLUMNS.runs
   .map((column) => {
     if (RUN_TIMES.has(column)) return isoUtc(column);
-    return column === 'cursor_session_date' ? `${sessionDateText(column)} AS ${column}` : column;
+    // The old-form cursor's date is a timestamptz of ours, whatever the app's session_date is:
+    // its UTC text is what a wall clock's cursor reads back as, too.
+    return column === 'cursor_session_date'
+      ? `${sessionDateText(column, 'instant')} AS ${column}`
+      : column;
   })
   .join(', ');
 

@@ -51,17 +51,20 @@ export interface SessionSettings {
 
 /**
  * Settings a database or role can carry (`ALTER DATABASE … SET`) that change how dates and
- * intervals read as text. The backfill pins them, so that no such setting moves its cursor.
- * `TimeZone` is pinned to UTC for a second reason: a `timestamp without time zone` session date
- * is compared with the cursor's instant in the session's zone, and only a zone without daylight
- * saving maps every wall clock to one instant, in the same order.
+ * intervals read as text. The backfill pins them, so that no such setting changes a text it
+ * reads back (the driver parses dates in ISO form).
+ *
+ * `TimeZone` is not among them: it changes no text the backfill reads back (its cursor's date
+ * is written and compared in the column's own type, src/backfill/reading.ts), and it is the one
+ * setting that changes what is stored. The goals' `updated_at`, when it is a `timestamp without
+ * time zone`, and whatever the app's own triggers stamp with `now()` while the backfill writes,
+ * must read the app's wall clock, so the connection keeps the app's zone.
  *
  * Each one's value before the pin is kept in a custom setting of its own (`saved`) for as long
  * as the backfill holds the connection, and put back when it lets go.
  */
 const PINNED_FORMATS = [
   { name: 'DateStyle', pinned: 'ISO, YMD', saved: 'goal_backfill.app_datestyle' },
-  { name: 'TimeZone', pinned: 'UTC', saved: 'goal_backfill.app_timezone' },
   { name: 'IntervalStyle', pinned: 'postgres', saved: 'goal_backfill.app_intervalstyle' },
 ] as const;
 
@@ -71,13 +74,12 @@ function savedOrCurrent(format: (typeof PINNED_FORMATS)[number]): string {
 }
 
 /**
- * SQL giving the app's time zone: on a backfill's connection, the `TimeZone` the connection had
- * before the backfill pinned it (the server's, the database's or role's `ALTER … SET`, the
- * connection's own); on any other connection, its `TimeZone`. The backfill reads it where a
- * date crosses between a wall clock (`timestamp without time zone`) and an instant
- * (`timestamptz`), so that the app sees the same wall clock on both sides.
+ * SQL giving the app's time zone: the connection's `TimeZone`, which the backfill leaves as the
+ * app has it (the server's, the database's or role's `ALTER … SET`, the connection's own). The
+ * backfill reads it where a date crosses between a wall clock (`timestamp without time zone`)
+ * and an instant (`timestamptz`), so that the app sees the same wall clock on both sides.
  */
-export const APP_TIME_ZONE_SQL = savedOrCurrent(PINNED_FORMATS[1]);
+export const APP_TIME_ZONE_SQL = "current_setting('TimeZone')";
 
 /** Applies the settings to the connection's session (not just one transaction). */
 export async function applySessionSettings(

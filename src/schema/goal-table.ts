@@ -148,6 +148,11 @@ export interface GoalTableMapping {
   maxLength: Readonly<Record<'description' | 'category' | 'details', number | null>>;
   /** The single-column primary key, which the rollback walks in batches. */
   key: { column: string; type: string };
+  /**
+   * True when `updated_at` is a `timestamp without time zone`: it holds the app's wall clock,
+   * and the unchanged rule compares it with `backfilled_at` read in the app's zone.
+   */
+  updatedAtIsWallClock: boolean;
 }
 
 /** The mapping of the treatment_goals this package creates: every column, no length limit. */
@@ -158,6 +163,7 @@ export const CREATED_GOAL_TABLE: GoalTableMapping = {
   >,
   maxLength: { description: null, category: null, details: null },
   key: { column: 'id', type: 'uuid' },
+  updatedAtIsWallClock: false,
 };
 
 /** The mapping of a table that {@link goalTableProblems} accepted. */
@@ -176,6 +182,7 @@ export function goalTableMapping(facts: GoalTableFacts): GoalTableMapping {
       details: limit('details'),
     },
     key: { column: keyColumn, type: columns.get(keyColumn)?.type ?? 'uuid' },
+    updatedAtIsWallClock: columns.get('updated_at')?.baseType === 'timestamp without time zone',
   };
 }
 

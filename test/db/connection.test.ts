@@ -12,7 +12,7 @@ import { onPglite, type TestDatabase, useMigratedDatabase } from '../support/tes
 
 /**
  * A run's connection: the lead holds the backfill lock, and a second lead is refused naming the
- * holder; while held, the session's formats are pinned (TimeZone UTC, DateStyle ISO) with the
+ * holder; while held, the session's formats are pinned (DateStyle ISO; TimeZone stays the app's) with the
  * app's kept; given back, the connection has the app's settings again.
  */
 
@@ -81,7 +81,7 @@ describe('RunConnection', () => {
     if (knex !== db.knex) await knex.destroy();
   });
 
-  it("pins the formats while it holds the connection, and gives the app's settings back", async () => {
+  it("pins the formats while it holds the connection, keeps the app's zone, and gives the app's settings back", async () => {
     // The app's own session settings on the pool's one connection.
     await knex.raw("SET TimeZone = 'America/New_York'");
     await knex.raw("SET DateStyle = 'SQL, DMY'");
@@ -93,13 +93,14 @@ describe('RunConnection', () => {
     expect(lead.role).toBe('lead');
     const [held] = await lead.db.rows<Settings>(SETTINGS_SQL);
     expect(held).toMatchObject({
-      timezone: 'UTC',
+      // What the app's triggers and a wall-clock updated_at stamp with now() is its own clock.
+      timezone: 'America/New_York',
       datestyle: 'ISO, YMD',
       intervalstyle: 'postgres',
       statement_timeout: '45s',
       lock_timeout: '1500ms',
       application_name: 'goal-backfill-test',
-      // Where a wall clock meets an instant, the app's zone still counts.
+      // Where a wall clock meets an instant, the app's zone counts.
       app_time_zone: 'America/New_York',
       pid: before.pid,
     });

@@ -64,6 +64,7 @@ describe('readGoalTableMapping', () => {
       },
       maxLength: { description: 40, category: 12, details: 30 },
       key: { column: 'id', type: 'bigint' },
+      updatedAtIsWallClock: false,
     };
     expect(await readGoalTableMapping(sqlRunner(db.knex))).toEqual(expected);
     expect(await markedColumns()).toEqual([]);
@@ -90,11 +91,26 @@ describe('readGoalTableMapping', () => {
       },
       maxLength: { description: 200, category: null, details: null },
       key: { column: 'goal_id', type: 'uuid' },
+      updatedAtIsWallClock: false,
     });
     const facts = await readGoalTableFacts(sqlRunner(db.knex));
     expect(
       await goalTableProblems(db.knex, facts ?? { columns: new Map(), primaryKey: [] }, 'theirs'),
     ).toEqual([]);
+  });
+
+  it.each([
+    ['timestamp(3)', true],
+    ['timestamp without time zone', true],
+    ['timestamptz', false],
+  ])('reads an updated_at of type %s as a wall clock: %s', async (type, wallClock) => {
+    await db.knex.raw(
+      `CREATE TABLE treatment_goals (id uuid PRIMARY KEY, patient_id uuid NOT NULL,
+         description text NOT NULL, updated_at ${type} NOT NULL DEFAULT now())`,
+    );
+    const mapping = await readGoalTableMapping(sqlRunner(db.knex));
+    expect(mapping).toMatchObject({ updatedAtIsWallClock: wallClock });
+    expect(mapping.has.updated_at).toBe(true);
   });
 
   it('reads no facts when there is no table', async () => {

@@ -10,9 +10,7 @@ const SQL_FILE = path.join(__dirname, '..', '..', 'docs', 'sql', 'verify-backfil
  * title and the values of its first row: all of them 0 on a healthy backfill.
  */
 export async function verifyChecks(knex: Knex): Promise<{ title: string; values: number[] }[]> {
-  const chunks = readFileSync(SQL_FILE, 'utf8')
-    .split(/\n(?=-- \d+\. )/)
-    .slice(1);
+  const chunks = verifyQueries();
   const checks: { title: string; values: number[] }[] = [];
   for (const chunk of chunks) {
     const title = chunk.split('\n')[0] ?? '';
@@ -22,4 +20,20 @@ export async function verifyChecks(knex: Knex): Promise<{ title: string; values:
     }
   }
   return checks;
+}
+
+/** The queries of docs/sql/verify-backfill.sql, each with the comment that opens it. */
+function verifyQueries(): string[] {
+  return readFileSync(SQL_FILE, 'utf8')
+    .split(/\n(?=-- \d+\. )/)
+    .slice(1);
+}
+
+/** The first row of query `number` (1, 2, …) of docs/sql/verify-backfill.sql, run on `knex`. */
+export async function verifyQueryRow(knex: Knex, number: number): Promise<Record<string, unknown>> {
+  const chunk = verifyQueries()[number - 1] ?? '';
+  const [row] = queryRows<Record<string, unknown>>(
+    await knex.raw(chunk.trim().replace(/;\s*$/, '')),
+  );
+  return row ?? {};
 }
