@@ -80,7 +80,9 @@ export async function readDateKinds(db: SqlRunner): Promise<DateKinds> {
     [TABLES.sessions, 'session_date', TABLES.goals, 'created_at'],
   );
   const sessionDate: DateKind = row?.session === true ? 'wall_clock' : 'instant';
-  const alike = row?.goal === null || row?.goal === undefined || row.goal === (row.session === true);
+  // No created_at (an app's table may lack it) needs no conversion.
+  const goalIsWallClock = row?.goal ?? null;
+  const alike = goalIsWallClock === null || goalIsWallClock === (sessionDate === 'wall_clock');
   return { sessionDate, createdAt: alike ? 'copy' : 'app_time_zone' };
 }
 
