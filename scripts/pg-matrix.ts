@@ -42,7 +42,8 @@ const VERSIONS: Readonly<Record<string, string>> = {
  * The tests of every user path, and those that lean on what changes between majors: the
  * reference model against the goal statement, the migrations on an app database (created and
  * adopted goal tables, the chain up, down and up, DDL beside live writes), the backfill with
- * workers, the change capture and the census, the rollback (and with it the triggers that
+ * workers, the change capture and the census, dates under the app's zone and formats (wall
+ * clocks and instants, read and stamped), the rollback (and with it the triggers that
  * track goal changes), the status, the advisory lock and lock-safe DDL (pg_locks,
  * pg_stat_activity). About two minutes a major on CI's two cores. The Knex CLI's subprocesses
  * run in the Node.js matrix (scripts/node-matrix.sh); the epoch test needs pg_resetwal, which
@@ -55,6 +56,8 @@ const FILES = [
   'test/backfill/run-concurrent-writes.test.ts',
   'test/backfill/census.test.ts',
   'test/backfill/reading.test.ts',
+  'test/backfill/run-settings.test.ts',
+  'test/goals-wall-clock.test.ts',
   'test/backfill/store.test.ts',
   'test/db/connection.test.ts',
   'test/names.test.ts',
