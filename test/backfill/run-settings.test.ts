@@ -203,6 +203,63 @@ describe('a run under the database settings of an app', () => {
     await expectExactBackfill(sessions, result);
   });
 
+  it('resumes a run an earlier version saved in its cursor columns, its session_date a wall clock', async () => {
+    await setDateKinds('timestamp', 'timestamp');
+    try {
+      const sessions = await insertPractice();
+      runKnex = await knexWithSettings({
+        datestyle: 'SQL, DMY',
+        timezone: 'America/New_York',
+        intervalstyle: 'postgres',
+      });
+      const first = await runStoppedAfter13Pages(runKnex);
+      expect(first.outcome).toBe('interrupted');
+      // The checkpoint as versions before lanes saved it: one reader's key in cursor_* columns.
+      const [saved] = await db
+        .knex('goal_backfill_runs')
+        .where({ id: first.runId })
+        .select('read_pass');
+      const { split, ...window } = saved.read_pass;
+      expect(split.lanes).toHaveLength(1);
+      const [lane] = split.lanes;
+      await db
+        .knex('goal_backfill_runs')
+        .where({ id: first.runId })
+        .update({
+          read_pass: JSON.stringify(window),
+          counts: JSON.stringify(lane.counts),
+          cursor_patient_id: lane.cursor.patientId,
+          cursor_session_date: lane.cursor.sessionDate,
+          cursor_session_id: lane.cursor.sessionId,
+        });
+      if (runKnex !== db.knex) await runKnex.destroy();
+      runKnex = await knexWithSettings({
+        datestyle: 'German',
+        timezone: 'Pacific/Kiritimati',
+        intervalstyle: 'sql_standard',
+      });
+      const result = await runBackfill({ knex: runKnex, logger: silentLogger, batchSize: 7 });
+      expect(result).toMatchObject({ outcome: 'completed', resumed: true });
+      const model = modelBackfill(sessions);
+      expectCountsToEqualModel(result, model.counts);
+      // Each goal from the session the model says, dated with that session's own wall clock.
+      const { rows } = await db.knex.raw<{ rows: { key: string; same_date: boolean }[] }>(
+        `SELECT g.patient_id || ' ' || g.description || ' ' || g.session_id AS key,
+                g.created_at = s.session_date AS same_date
+           FROM treatment_goals g JOIN therapy_sessions s ON s.id = g.session_id
+          WHERE g.origin = 'backfill'`,
+      );
+      expect(rows.map((row) => row.key).sort()).toEqual(
+        model.goals
+          .map((goal) => `${goal.patient_id} ${goal.description} ${goal.session_id}`)
+          .sort(),
+      );
+      expect(rows.every((row) => row.same_date)).toBe(true);
+    } finally {
+      await setDateKinds('timestamptz', 'timestamptz');
+    }
+  });
+
   it.skipIf(onPglite)(
     'resumes every lane of a run split among workers under other settings to the same end state',
     async () => {
