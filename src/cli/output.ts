@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { MultiBar, type SingleBar } from 'cli-progress';
+import type { MultiBar, SingleBar } from 'cli-progress';
 import type { Knex } from 'knex';
 import type { ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { CliDatabaseOptions } from '../config/knex';
@@ -216,7 +216,10 @@ export class TerminalProgressBar {
       0,
       first.sessionsProcessed - Math.min(this.batchSize, first.sessionsProcessed),
     );
-    const bars = new MultiBar({
+    // Loaded only when a bar is drawn (stderr is a terminal): a run in a pipe or a job never
+    // pays for it at its start.
+    const { MultiBar: Bars } = require('cli-progress') as typeof import('cli-progress');
+    const bars = new Bars({
       stream: this.stderr,
       format: PROGRESS_BAR_FORMAT,
       barsize: 20,
