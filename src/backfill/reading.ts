@@ -28,12 +28,18 @@ export function sessionDateType(kind: DateKind): 'timestamptz' | 'timestamp' {
   return kind === 'wall_clock' ? 'timestamp' : 'timestamptz';
 }
 
+/**
+ * SQL true when a column is a `timestamp without time zone`, false when it is of another type,
+ * NULL when there is no such column: two placeholders, the table and the column.
+ */
+export const IS_WALL_CLOCK_COLUMN = `(SELECT atttypid = 'timestamp'::regtype FROM pg_attribute
+    WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped)`;
+
 /** Reads from the catalog which {@link DateKind} `therapy_sessions.session_date` is. */
 export async function readSessionDateKind(db: SqlRunner): Promise<DateKind> {
   const [row] = await db.rows<{ wall_clock: boolean | null }>(
-    `SELECT atttypid = 'timestamp'::regtype AS wall_clock FROM pg_attribute
-      WHERE attrelid = to_regclass(?) AND attname = 'session_date' AND NOT attisdropped`,
-    [TABLES.sessions],
+    `SELECT ${IS_WALL_CLOCK_COLUMN} AS wall_clock`,
+    [TABLES.sessions, 'session_date'],
   );
   return row?.wall_clock === true ? 'wall_clock' : 'instant';
 }

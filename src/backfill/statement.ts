@@ -11,6 +11,7 @@ import { fingerprintSql } from '../schema/change-tracking';
 import { CREATED_GOAL_TABLE, type GoalTableMapping } from '../schema/goal-table';
 import {
   type DateKind,
+  IS_WALL_CLOCK_COLUMN,
   inReadWindow,
   keyBindings,
   type PageSelection,
@@ -73,10 +74,8 @@ export interface DateKinds {
  * connection has, not always the app's.
  */
 export async function readDateKinds(db: SqlRunner): Promise<DateKinds> {
-  const wallClock = `(SELECT atttypid = 'timestamp'::regtype FROM pg_attribute
-       WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped)`;
   const [row] = await db.rows<{ session: boolean | null; goal: boolean | null }>(
-    `SELECT ${wallClock} AS session, ${wallClock} AS goal`,
+    `SELECT ${IS_WALL_CLOCK_COLUMN} AS session, ${IS_WALL_CLOCK_COLUMN} AS goal`,
     [TABLES.sessions, 'session_date', TABLES.goals, 'created_at'],
   );
   const sessionDate: DateKind = row?.session === true ? 'wall_clock' : 'instant';
