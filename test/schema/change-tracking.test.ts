@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
 import { silentLogger } from '../../src/logging';
+import { rollbackBackfill } from '../../src/rollback';
 import {
   createGoalChangeTracking,
   dropGoalChangeTracking,
@@ -164,6 +165,38 @@ describe('goal change tracking', () => {
     await dropGoalSchema(db.knex);
     expect(await trackingObjects()).toEqual({ columns: 0, functions: 0, triggers: 0 });
     await createGoalSchema(db.knex);
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
+  });
+
+  it('refuses an app change of a clinical column while the baseline trigger is there; without it, backfill and rollback still hold', async () => {
+    // The known limitation docs/operations.md describes ("The app cannot change a column").
+    const refused = await db.knex
+      .raw('ALTER TABLE treatment_goals ALTER COLUMN description TYPE varchar(300)')
+      .catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: '0A000' });
+    try {
+      // Its workaround, as the app's migration would do it.
+      await db.knex.raw(
+        `DROP TRIGGER IF EXISTS ${GOAL_CHANGE_TRACKING.baselineTrigger} ON treatment_goals`,
+      );
+      await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN description TYPE varchar(300)');
+      const [patient = ''] = await insertUsers(db.knex, 1, 'patient');
+      await insertSessions(db.knex, [
+        {
+          patientId: patient,
+          sessionDate: '2024-02-01T00:00:00Z',
+          notes: { action_items: [{ task: 'Swim' }] },
+        },
+      ]);
+      const run = await runBackfill({ knex: db.knex, logger: silentLogger });
+      expect(run).toMatchObject({ outcome: 'completed', goalsCreated: 1 });
+      const rollback = await rollbackBackfill({ knex: db.knex, logger: silentLogger });
+      expect(rollback).toMatchObject({ deleted: 3, keptChanged: 0, keptClinician: 1 });
+      expect(await db.knex('treatment_goals').pluck('id')).toEqual([clinician]);
+    } finally {
+      await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN description TYPE text');
+      await createGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS, CREATED_GOAL_TABLE);
+    }
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
   });
 });
