@@ -17,6 +17,7 @@ import {
 import { assertSchemaReady } from '../schema/app-tables';
 import {
   changeCaptureActive,
+  refreshGoalBaseline,
   startChangeCapture,
   stopChangeCapture,
 } from '../schema/change-tracking';
@@ -166,6 +167,13 @@ async function openRun(
   const runId = started?.run.id ?? null;
   const resumed = started?.resumed ?? false;
   const table = await readGoalTableMapping(db);
+  if (!dryRun) {
+    const baseline = await refreshGoalBaseline(db, table);
+    if (baseline === 'trigger_replaced') logger.info('backfill.baseline_trigger_replaced', {});
+    if (baseline === 'trigger_kept') {
+      logger.warn('backfill.baseline_trigger_kept', { reason: 'lock_timeout' });
+    }
+  }
   const totalSessions = await countSessions(db);
   const saved = started?.run.pass && runId !== null ? await runStore.splitOf(db, runId) : null;
   const pass: LanedPass =

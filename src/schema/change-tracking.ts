@@ -33,7 +33,9 @@ import {
  *   fires them in name order, hence its `zz_`): when one of them changed the clinical columns
  *   or `updated_at` of a backfilled goal, `baselineFunction` takes the fingerprint and
  *   `backfilled_at` from the row as it will be stored, so an app's insert-time trigger never
- *   makes a goal look changed.
+ *   makes a goal look changed. Its condition reads this package's `origin` alone: a condition
+ *   that read the app's columns would make PostgreSQL refuse the app's own `ALTER COLUMN … TYPE`
+ *   and `DROP COLUMN` of them.
  */
 export const GOAL_CHANGE_TRACKING = {
   touchedColumn: GOAL_PROVENANCE.touchedAt,
@@ -129,26 +131,17 @@ async function triggerState(knex: Knex, trigger: string): Promise<TriggerState> 
  * the BEFORE INSERT trigger that takes a backfilled goal's baseline from the row as stored. Both
  * triggers are marked as this package's, act on backfilled goals only and only on this
  * package's columns: they never refuse or alter what the app writes. Their creation waits for
- * the table's lock under `lock_timeout`, tried again when the app holds it. Idempotent.
+ * the table's lock under `lock_timeout`, tried again when the app holds it. An earlier
+ * version's baseline trigger, whose condition read the app's columns, is replaced. Idempotent.
  */
 export async function createGoalChangeTracking(
   knex: Knex,
   settings: DdlSettings,
   table: TrackedGoalTable,
 ): Promise<void> {
-  const {
-    touchedColumn,
-    fingerprintColumn,
-    fingerprintFunction,
-    touchFunction,
-    touchTrigger,
-    baselineFunction,
-    baselineTrigger,
-  } = GOAL_CHANGE_TRACKING;
-  const newRowFingerprint = fingerprintSql(clinicalColumnsOf(table, 'NEW.'));
-  // A table without updated_at (an app's) has no second baseline: the rule judges it by the rest.
-  const { origin, backfilledAt } = GOAL_PROVENANCE;
-  const updatedAt = table.has.updated_at ? 'NEW.updated_at' : `NEW.${backfilledAt}`;
+  const { touchedColumn, fingerprintColumn, fingerprintFunction, touchFunction, touchTrigger } =
+    GOAL_CHANGE_TRACKING;
+  const { origin } = GOAL_PROVENANCE;
   await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
     await trx.raw(
       `CREATE OR REPLACE FUNCTION ${fingerprintFunction}(${FINGERPRINT_PARAMETERS}) RETURNS bigint
@@ -170,17 +163,7 @@ export async function createGoalChangeTracking(
          END
          $$`,
     );
-    await trx.raw(
-      `CREATE OR REPLACE FUNCTION ${baselineFunction}() RETURNS trigger
-         LANGUAGE plpgsql
-         AS $$
-         BEGIN
-           NEW.${backfilledAt} := ${updatedAt};
-           NEW.${fingerprintColumn} := ${newRowFingerprint};
-           RETURN NEW;
-         END
-         $$`,
-    );
+    await trx.raw(baselineFunctionSql(table));
   });
   if ((await triggerState(knex, touchTrigger)) === 'missing') {
     await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
@@ -192,22 +175,105 @@ export async function createGoalChangeTracking(
       await markTriggerOwned(sqlRunner(trx), touchTrigger, TABLES.goals);
     });
   }
-  if ((await triggerState(knex, baselineTrigger)) === 'missing') {
-    // The condition spares the function call (some 4 µs a goal, a third more on the INSERT)
-    // whenever no app trigger changed the row from what the backfill's INSERT sends:
-    // updated_at = backfilled_at, and the fingerprint of what it writes. The condition itself
-    // did not show beside the noise (200,000 inserts: 0.98 s without the trigger, 0.99 s with
-    // it). The INSERT still sends both, so a table without this trigger keeps the old baselines.
+  const baseline = await baselineTriggerState(sqlRunner(knex));
+  if (baseline === 'missing' || baseline === 'reads_app_columns') {
     await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
-      await trx.raw(
-        `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON ${TABLES.goals}
-           FOR EACH ROW WHEN (NEW.${origin} = '${BACKFILL_ORIGIN}' AND (
-             ${updatedAt} IS DISTINCT FROM NEW.${backfilledAt}
-             OR NEW.${fingerprintColumn} IS DISTINCT FROM ${newRowFingerprint}))
-           EXECUTE FUNCTION ${baselineFunction}()`,
-      );
-      await markTriggerOwned(sqlRunner(trx), baselineTrigger, TABLES.goals);
+      await placeBaselineTrigger(sqlRunner(trx), baseline);
     });
+  }
+}
+
+/**
+ * The function that takes a backfilled goal's baselines from the row as stored, for `table` as
+ * it is now: it compares first, so a row no app trigger changed keeps what the INSERT sent.
+ * Its body names the app's columns, which PostgreSQL does not record as a dependency, so the
+ * app stays free to change or drop them; a run writes it again for the table it finds.
+ */
+function baselineFunctionSql(table: TrackedGoalTable): string {
+  const { fingerprintColumn, baselineFunction } = GOAL_CHANGE_TRACKING;
+  const { backfilledAt } = GOAL_PROVENANCE;
+  const newRowFingerprint = fingerprintSql(clinicalColumnsOf(table, 'NEW.'));
+  // A table without updated_at (an app's) has no second baseline: the rule judges it by the rest.
+  const updatedAt = table.has.updated_at ? 'NEW.updated_at' : `NEW.${backfilledAt}`;
+  return `CREATE OR REPLACE FUNCTION ${baselineFunction}() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+      IF ${updatedAt} IS DISTINCT FROM NEW.${backfilledAt}
+         OR NEW.${fingerprintColumn} IS DISTINCT FROM ${newRowFingerprint} THEN
+        NEW.${backfilledAt} := ${updatedAt};
+        NEW.${fingerprintColumn} := ${newRowFingerprint};
+      END IF;
+      RETURN NEW;
+    END
+    $$`;
+}
+
+/**
+ * Where the baseline trigger stands: missing, in place as this version makes it, or made by an
+ * earlier version, whose condition read the app's columns (PostgreSQL then records a dependency
+ * on each of them, and refuses the app's `ALTER COLUMN … TYPE` and `DROP COLUMN` of them).
+ */
+type BaselineTriggerState = 'missing' | 'current' | 'reads_app_columns';
+
+async function baselineTriggerState(db: SqlRunner): Promise<BaselineTriggerState> {
+  const [row] = await db.rows<{ app_columns: string | number }>(
+    `SELECT (SELECT count(*) FROM pg_depend d
+              JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+             WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
+               AND d.refobjid = t.tgrelid AND d.refobjsubid > 0
+               AND a.attname <> ?) AS app_columns
+       FROM pg_trigger t
+      WHERE t.tgname = ? AND t.tgrelid = to_regclass(?) AND NOT t.tgisinternal`,
+    [GOAL_PROVENANCE.origin, GOAL_CHANGE_TRACKING.baselineTrigger, TABLES.goals],
+  );
+  if (!row) return 'missing';
+  return Number(row.app_columns) > 0 ? 'reads_app_columns' : 'current';
+}
+
+/** Creates the baseline trigger, in place of an earlier version's, in the transaction of `trx`. */
+async function placeBaselineTrigger(trx: SqlRunner, state: BaselineTriggerState): Promise<void> {
+  const { baselineTrigger, baselineFunction } = GOAL_CHANGE_TRACKING;
+  if (state === 'reads_app_columns') {
+    await trx.rows(`DROP TRIGGER IF EXISTS ${baselineTrigger} ON ${TABLES.goals}`);
+  }
+  await trx.rows(
+    `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON ${TABLES.goals}
+       FOR EACH ROW WHEN (NEW.${GOAL_PROVENANCE.origin} = '${BACKFILL_ORIGIN}')
+       EXECUTE FUNCTION ${baselineFunction}()`,
+  );
+  await markTriggerOwned(trx, baselineTrigger, TABLES.goals);
+}
+
+/** What {@link refreshGoalBaseline} did. */
+export type BaselineRefresh = 'none' | 'refreshed' | 'trigger_replaced' | 'trigger_kept';
+
+/**
+ * At a run's start: writes the baseline function again for the table as it is now (the app may
+ * have changed or dropped a column since the chain ran), and replaces an earlier version's
+ * baseline trigger, whose condition read the app's columns. Only where change tracking is in
+ * place; the trigger is swapped in one transaction under the connection's `lock_timeout`, and
+ * left as it is when the app's writes hold the table that long (it still works, only the app's
+ * changes of those columns stay refused until a later run).
+ */
+export async function refreshGoalBaseline(
+  db: PinnedConnection,
+  table: TrackedGoalTable,
+): Promise<BaselineRefresh> {
+  const [exists] = await db.rows<{ present: boolean }>(
+    `SELECT to_regprocedure(?) IS NOT NULL AS present`,
+    [`${GOAL_CHANGE_TRACKING.baselineFunction}()`],
+  );
+  if (!exists?.present) return 'none';
+  await db.rows(baselineFunctionSql(table));
+  const state = await baselineTriggerState(db);
+  if (state !== 'reads_app_columns') return 'refreshed';
+  try {
+    await db.transaction((trx) => placeBaselineTrigger(sqlRunner(trx), state));
+    return 'trigger_replaced';
+  } catch (err) {
+    if (sqlStateOf(err) === '55P03') return 'trigger_kept';
+    throw err;
   }
 }
 

@@ -168,35 +168,92 @@ describe('goal change tracking', () => {
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
   });
 
-  it('refuses an app change of a clinical column while the baseline trigger is there; without it, backfill and rollback still hold', async () => {
-    // The known limitation docs/operations.md describes ("The app cannot change a column").
-    const refused = await db.knex
-      .raw('ALTER TABLE treatment_goals ALTER COLUMN description TYPE varchar(300)')
-      .catch((err: unknown) => err);
-    expect(refused).toMatchObject({ code: '0A000' });
+  it("lets the app change a clinical column's type and drop one; the next run and rollback still hold", async () => {
+    await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN description TYPE varchar(300)');
+    await db.knex.raw('ALTER TABLE treatment_goals DROP COLUMN details');
     try {
-      // Its workaround, as the app's migration would do it.
-      await db.knex.raw(
-        `DROP TRIGGER IF EXISTS ${GOAL_CHANGE_TRACKING.baselineTrigger} ON treatment_goals`,
-      );
-      await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN description TYPE varchar(300)');
       const [patient = ''] = await insertUsers(db.knex, 1, 'patient');
       await insertSessions(db.knex, [
         {
           patientId: patient,
           sessionDate: '2024-02-01T00:00:00Z',
-          notes: { action_items: [{ task: 'Swim' }] },
+          notes: { action_items: [{ task: 'Swim', details: 'Twice a week' }] },
         },
       ]);
+      // An app trigger that adjusts what is inserted: the baseline must still follow it.
+      await db.knex.raw(
+        `CREATE FUNCTION app_goal_insert() RETURNS trigger LANGUAGE plpgsql
+           AS $$ BEGIN NEW.category := upper(NEW.category); RETURN NEW; END $$`,
+      );
+      await db.knex.raw(
+        `CREATE TRIGGER treatment_goals_app_insert BEFORE INSERT ON treatment_goals
+           FOR EACH ROW EXECUTE FUNCTION app_goal_insert()`,
+      );
       const run = await runBackfill({ knex: db.knex, logger: silentLogger });
-      expect(run).toMatchObject({ outcome: 'completed', goalsCreated: 1 });
+      expect(run).toMatchObject({ outcome: 'completed', goalsCreated: 1, errors: 0 });
+      const [swim] = await db
+        .knex('treatment_goals')
+        .where({ description: 'Swim' })
+        .select('category');
+      expect(swim).toEqual({ category: 'GENERAL' });
+      // Dropping details took 'Walk's details away: a change, so that goal is kept; the others
+      // ('Read' had none, 'Swim' came after) are unchanged and go.
       const rollback = await rollbackBackfill({ knex: db.knex, logger: silentLogger });
-      expect(rollback).toMatchObject({ deleted: 3, keptChanged: 0, keptClinician: 1 });
-      expect(await db.knex('treatment_goals').pluck('id')).toEqual([clinician]);
+      expect(rollback).toMatchObject({ deleted: 2, keptChanged: 1, keptClinician: 1 });
+      expect((await db.knex('treatment_goals').pluck('id')).sort()).toEqual(
+        [clinician, backfilled].sort(),
+      );
     } finally {
+      await db.knex.raw('DROP TRIGGER IF EXISTS treatment_goals_app_insert ON treatment_goals');
+      await db.knex.raw('DROP FUNCTION IF EXISTS app_goal_insert()');
       await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN description TYPE text');
+      await db.knex.raw('ALTER TABLE treatment_goals ADD COLUMN details text');
       await createGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS, CREATED_GOAL_TABLE);
     }
     expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
+  });
+
+  it("replaces an earlier version's baseline trigger, whose condition read the app's columns", async () => {
+    const { baselineTrigger, baselineFunction, fingerprintColumn, fingerprintFunction } =
+      GOAL_CHANGE_TRACKING;
+    // The trigger as versions before this one made it.
+    const earlier = `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON treatment_goals
+      FOR EACH ROW WHEN (NEW.origin = 'backfill' AND (NEW.updated_at IS DISTINCT FROM NEW.backfilled_at
+        OR NEW.${fingerprintColumn} IS DISTINCT FROM ${fingerprintFunction}(CAST(NEW.description AS text),
+          CAST(NEW.category AS text), CAST(NEW.details AS text), CAST(NEW.status AS text),
+          NEW.therapist_id, NEW.session_id)))
+      EXECUTE FUNCTION ${baselineFunction}()`;
+    const columnsRead = async () => {
+      const { rows } = await db.knex.raw<{ rows: { n: number }[] }>(
+        `SELECT count(*)::int AS n FROM pg_depend d JOIN pg_trigger t ON t.oid = d.objid
+          WHERE d.classid = 'pg_trigger'::regclass AND t.tgname = ? AND d.refobjsubid > 0`,
+        [baselineTrigger],
+      );
+      return rows[0]?.n;
+    };
+    // Only the provenance column origin.
+    expect(await columnsRead()).toBe(1);
+
+    // By the chain's migration (createGoalChangeTracking), and by a run's start.
+    for (const replace of ['migration', 'run'] as const) {
+      await db.knex.raw(`DROP TRIGGER ${baselineTrigger} ON treatment_goals`);
+      await db.knex.raw(earlier);
+      // origin, backfilled_at and the fingerprint, and the seven columns of the app's.
+      expect(await columnsRead()).toBe(10);
+      const refused = await db.knex
+        .raw('ALTER TABLE treatment_goals ALTER COLUMN category TYPE varchar(100)')
+        .catch((err: unknown) => err);
+      expect(refused).toMatchObject({ code: '0A000' });
+      if (replace === 'migration') {
+        await createGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS, CREATED_GOAL_TABLE);
+      } else {
+        const run = await runBackfill({ knex: db.knex, logger: silentLogger });
+        expect(run.outcome).toBe('completed');
+      }
+      expect(await columnsRead()).toBe(1);
+      expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
+      await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN category TYPE varchar(100)');
+      await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN category TYPE text');
+    }
   });
 });
