@@ -245,7 +245,12 @@ async function placeBaselineTrigger(trx: SqlRunner, state: BaselineTriggerState)
   await markTriggerOwned(trx, baselineTrigger, TABLES.goals);
 }
 
-/** What {@link refreshGoalBaseline} did. */
+/**
+ * What {@link refreshGoalBaseline} did: nothing (no change tracking), wrote the function again,
+ * also replaced an earlier version's trigger, or kept that trigger (the app's writes held the
+ * table past `lock_timeout`). It needs the privileges every run needs already: a run's start
+ * writes the change capture's function again too.
+ */
 export type BaselineRefresh = 'none' | 'refreshed' | 'trigger_replaced' | 'trigger_kept';
 
 /**
