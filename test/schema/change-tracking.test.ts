@@ -11,7 +11,13 @@ import { createGoalSchema, dropGoalSchema } from '../../src/schema/goal-schema';
 import { CREATED_GOAL_TABLE } from '../../src/schema/goal-table';
 import { DEFAULT_DDL_SETTINGS } from '../../src/schema/lock-safe-ddl';
 import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
-import { type TestDatabase, useMigratedDatabase } from '../support/test-database';
+import { CapturingLogger } from '../support/capturing-logger';
+import {
+  knexFor,
+  onPglite,
+  type TestDatabase,
+  useMigratedDatabase,
+} from '../support/test-database';
 
 let db: TestDatabase;
 let backfilled: string;
@@ -256,4 +262,52 @@ describe('goal change tracking', () => {
       await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN category TYPE text');
     }
   });
+
+  it.skipIf(onPglite)(
+    "keeps an earlier version's trigger while the app's reads hold the table, and says so; the run completes",
+    async () => {
+      const { baselineTrigger, baselineFunction, fingerprintColumn, fingerprintFunction } =
+        GOAL_CHANGE_TRACKING;
+      await db.knex.raw(`DROP TRIGGER ${baselineTrigger} ON treatment_goals`);
+      await db.knex.raw(
+        `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON treatment_goals
+           FOR EACH ROW WHEN (NEW.origin = 'backfill' AND NEW.${fingerprintColumn} IS DISTINCT FROM
+             ${fingerprintFunction}(CAST(NEW.description AS text), NULL, NULL, NULL, NULL, NULL))
+           EXECUTE FUNCTION ${baselineFunction}()`,
+      );
+      const app = knexFor(db.url, 1);
+      try {
+        // A long report of the app's: its ACCESS SHARE lock lets inserts through, not DROP TRIGGER.
+        await app.transaction(async (report) => {
+          await report.raw('SELECT count(*) FROM treatment_goals');
+          const logger = new CapturingLogger();
+          const [patient = ''] = await insertUsers(db.knex, 1, 'patient');
+          await insertSessions(db.knex, [
+            {
+              patientId: patient,
+              sessionDate: '2024-03-01T00:00:00Z',
+              notes: { action_items: [{ task: 'Nap' }] },
+            },
+          ]);
+          const run = await runBackfill({ knex: db.knex, logger, lockTimeoutMs: 200 });
+          expect(run).toMatchObject({ outcome: 'completed', goalsCreated: 1 });
+          expect(logger.named('backfill.baseline_trigger_kept')).toEqual([
+            {
+              level: 'warn',
+              event: 'backfill.baseline_trigger_kept',
+              fields: { reason: 'lock_timeout' },
+            },
+          ]);
+        });
+        const logger = new CapturingLogger();
+        await runBackfill({ knex: db.knex, logger });
+        expect(logger.named('backfill.baseline_trigger_replaced')).toHaveLength(1);
+        expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
+        await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN category TYPE varchar(100)');
+        await db.knex.raw('ALTER TABLE treatment_goals ALTER COLUMN category TYPE text');
+      } finally {
+        await app.destroy();
+      }
+    },
+  );
 });
