@@ -133,11 +133,6 @@ export function adoptedDefinition(before: TableDefinition): TableDefinition {
     'clinician_touched_at timestamp with time zone',
     'backfill_fingerprint bigint',
   ];
-  // A text column goes into the fingerprint as it is; a varchar or an enum column cast to text.
-  const asText = (column: string) =>
-    before.columns.some((line) => line.startsWith(`${column} text`))
-      ? `new.${column}`
-      : `(new.${column})::text`;
   return {
     ...before,
     columns: [...before.columns, ...columns.map((column) => `${column} ${MARK}`)],
@@ -148,7 +143,8 @@ export function adoptedDefinition(before: TableDefinition): TableDefinition {
     triggers: [
       ...before.triggers,
       `CREATE TRIGGER treatment_goals_mark_touched BEFORE UPDATE ON public.treatment_goals FOR EACH ROW WHEN ((old.origin = 'backfill'::text)) EXECUTE FUNCTION goal_mark_touched() ${MARK}`,
-      `CREATE TRIGGER zz_treatment_goals_backfill_baseline BEFORE INSERT ON public.treatment_goals FOR EACH ROW WHEN (((new.origin = 'backfill'::text) AND ((new.updated_at IS DISTINCT FROM new.backfilled_at) OR (new.backfill_fingerprint IS DISTINCT FROM goal_clinical_fingerprint(${asText('description')}, ${asText('category')}, ${asText('details')}, ${asText('status')}, new.therapist_id, new.session_id))))) EXECUTE FUNCTION goal_backfill_baseline() ${MARK}`,
+      // Its condition reads this package's origin alone: no dependency on the app's columns.
+      `CREATE TRIGGER zz_treatment_goals_backfill_baseline BEFORE INSERT ON public.treatment_goals FOR EACH ROW WHEN ((new.origin = 'backfill'::text)) EXECUTE FUNCTION goal_backfill_baseline() ${MARK}`,
     ].sort(),
   };
 }
