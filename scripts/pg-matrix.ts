@@ -69,6 +69,7 @@ const FILES = [
   'test/rollback',
   'test/status',
   'test/schema/lock-safe-ddl.test.ts',
+  'test/schema/change-tracking.test.ts',
   'test/db/advisory-lock.test.ts',
 ];
 
