@@ -210,15 +210,17 @@ function baselineFunctionSql(table: TrackedGoalTable): string {
 }
 
 /**
- * Where the baseline trigger stands: missing, in place as this version makes it, or made by an
+ * Where the baseline trigger stands: missing, in place as this version makes it, made by an
  * earlier version, whose condition read the app's columns (PostgreSQL then records a dependency
- * on each of them, and refuses the app's `ALTER COLUMN … TYPE` and `DROP COLUMN` of them).
+ * on each of them, and refuses the app's `ALTER COLUMN … TYPE` and `DROP COLUMN` of them), or a
+ * trigger of that name without this package's mark, which is not this package's to replace.
  */
-type BaselineTriggerState = 'missing' | 'current' | 'reads_app_columns';
+type BaselineTriggerState = 'missing' | 'current' | 'reads_app_columns' | 'not_ours';
 
 async function baselineTriggerState(db: SqlRunner): Promise<BaselineTriggerState> {
-  const [row] = await db.rows<{ app_columns: string | number }>(
-    `SELECT (SELECT count(*) FROM pg_depend d
+  const [row] = await db.rows<{ app_columns: string | number; comment: string | null }>(
+    `SELECT obj_description(t.oid, 'pg_trigger') AS comment,
+            (SELECT count(*) FROM pg_depend d
               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
              WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
                AND d.refobjid = t.tgrelid AND d.refobjsubid > 0
@@ -228,6 +230,7 @@ async function baselineTriggerState(db: SqlRunner): Promise<BaselineTriggerState
     [GOAL_PROVENANCE.origin, GOAL_CHANGE_TRACKING.baselineTrigger, TABLES.goals],
   );
   if (!row) return 'missing';
+  if (row.comment !== OWNERSHIP_MARK) return 'not_ours';
   return Number(row.app_columns) > 0 ? 'reads_app_columns' : 'current';
 }
 

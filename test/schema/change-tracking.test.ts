@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
+import { sqlRunner } from '../../src/db/sql-runner';
 import { silentLogger } from '../../src/logging';
 import { rollbackBackfill } from '../../src/rollback';
 import {
@@ -9,7 +10,7 @@ import {
 } from '../../src/schema/change-tracking';
 import { createGoalSchema, dropGoalSchema } from '../../src/schema/goal-schema';
 import { CREATED_GOAL_TABLE } from '../../src/schema/goal-table';
-import { DEFAULT_DDL_SETTINGS } from '../../src/schema/lock-safe-ddl';
+import { DEFAULT_DDL_SETTINGS, markTriggerOwned } from '../../src/schema/lock-safe-ddl';
 import { insertClinicianGoal, insertSessions, insertUsers } from '../support/fixtures';
 import { CapturingLogger } from '../support/capturing-logger';
 import {
@@ -244,6 +245,7 @@ describe('goal change tracking', () => {
     for (const replace of ['migration', 'run'] as const) {
       await db.knex.raw(`DROP TRIGGER ${baselineTrigger} ON treatment_goals`);
       await db.knex.raw(earlier);
+      await markTriggerOwned(sqlRunner(db.knex), baselineTrigger, 'treatment_goals');
       // origin, backfilled_at and the fingerprint, and the seven columns of the app's.
       expect(await columnsRead()).toBe(10);
       const refused = await db.knex
@@ -275,6 +277,7 @@ describe('goal change tracking', () => {
              ${fingerprintFunction}(CAST(NEW.description AS text), NULL, NULL, NULL, NULL, NULL))
            EXECUTE FUNCTION ${baselineFunction}()`,
       );
+      await markTriggerOwned(sqlRunner(db.knex), baselineTrigger, 'treatment_goals');
       const app = knexFor(db.url, 1);
       try {
         // A long report of the app's: its ACCESS SHARE lock lets inserts through, not DROP TRIGGER.
@@ -310,4 +313,31 @@ describe('goal change tracking', () => {
       }
     },
   );
+
+  it('leaves a trigger of that name alone when it does not carry the package mark', async () => {
+    const { baselineTrigger, baselineFunction } = GOAL_CHANGE_TRACKING;
+    await db.knex.raw(`DROP TRIGGER ${baselineTrigger} ON treatment_goals`);
+    // Someone else's trigger, of the same name, reading a column of the app's.
+    await db.knex.raw(
+      `CREATE TRIGGER ${baselineTrigger} BEFORE INSERT ON treatment_goals
+         FOR EACH ROW WHEN (NEW.category IS NOT NULL) EXECUTE FUNCTION ${baselineFunction}()`,
+    );
+    const definition = async () =>
+      (
+        await db.knex.raw<{ rows: { d: string }[] }>(
+          'SELECT pg_get_triggerdef(oid) AS d FROM pg_trigger WHERE tgname = ?',
+          [baselineTrigger],
+        )
+      ).rows[0]?.d;
+    const before = await definition();
+    try {
+      await createGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS, CREATED_GOAL_TABLE);
+      await runBackfill({ knex: db.knex, logger: silentLogger });
+      expect(await definition()).toBe(before);
+    } finally {
+      await db.knex.raw(`DROP TRIGGER ${baselineTrigger} ON treatment_goals`);
+      await createGoalChangeTracking(db.knex, DEFAULT_DDL_SETTINGS, CREATED_GOAL_TABLE);
+    }
+    expect(await trackingObjects()).toEqual({ columns: 2, functions: 3, triggers: 2 });
+  });
 });
