@@ -114,8 +114,8 @@ const fingerprintBody = CLINICAL_COLUMN_TYPES.map(([column, type], i) => {
 type TriggerState = 'missing' | 'marked' | 'unmarked';
 
 /** Whether `trigger` is on treatment_goals, and whether it carries this package's mark. */
-async function triggerState(knex: Knex, trigger: string): Promise<TriggerState> {
-  const [row] = await sqlRunner(knex).rows<{ comment: string | null }>(
+async function triggerState(db: SqlRunner, trigger: string): Promise<TriggerState> {
+  const [row] = await db.rows<{ comment: string | null }>(
     `SELECT obj_description(oid, 'pg_trigger') AS comment FROM pg_trigger
       WHERE tgname = ? AND tgrelid = to_regclass(?) AND NOT tgisinternal`,
     [trigger, TABLES.goals],
@@ -165,7 +165,7 @@ export async function createGoalChangeTracking(
     );
     await trx.raw(baselineFunctionSql(table));
   });
-  if ((await triggerState(knex, touchTrigger)) === 'missing') {
+  if ((await triggerState(sqlRunner(knex), touchTrigger)) === 'missing') {
     await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
       await trx.raw(
         `CREATE TRIGGER ${touchTrigger} BEFORE UPDATE ON ${TABLES.goals}
@@ -218,20 +218,19 @@ function baselineFunctionSql(table: TrackedGoalTable): string {
 type BaselineTriggerState = 'missing' | 'current' | 'reads_app_columns' | 'not_ours';
 
 async function baselineTriggerState(db: SqlRunner): Promise<BaselineTriggerState> {
-  const [row] = await db.rows<{ app_columns: string | number; comment: string | null }>(
-    `SELECT obj_description(t.oid, 'pg_trigger') AS comment,
-            (SELECT count(*) FROM pg_depend d
-              JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-             WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
-               AND d.refobjid = t.tgrelid AND d.refobjsubid > 0
-               AND a.attname <> ?) AS app_columns
-       FROM pg_trigger t
-      WHERE t.tgname = ? AND t.tgrelid = to_regclass(?) AND NOT t.tgisinternal`,
-    [GOAL_PROVENANCE.origin, GOAL_CHANGE_TRACKING.baselineTrigger, TABLES.goals],
+  const { baselineTrigger } = GOAL_CHANGE_TRACKING;
+  const state = await triggerState(db, baselineTrigger);
+  if (state !== 'marked') return state === 'missing' ? 'missing' : 'not_ours';
+  const [row] = await db.rows<{ app_columns: string | number }>(
+    `SELECT count(*) AS app_columns FROM pg_trigger t
+       JOIN pg_depend d ON d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
+                       AND d.refobjid = t.tgrelid AND d.refobjsubid > 0
+       JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+      WHERE t.tgname = ? AND t.tgrelid = to_regclass(?) AND NOT t.tgisinternal
+        AND a.attname <> ?`,
+    [baselineTrigger, TABLES.goals, GOAL_PROVENANCE.origin],
   );
-  if (!row) return 'missing';
-  if (row.comment !== OWNERSHIP_MARK) return 'not_ours';
-  return Number(row.app_columns) > 0 ? 'reads_app_columns' : 'current';
+  return Number(row?.app_columns ?? 0) > 0 ? 'reads_app_columns' : 'current';
 }
 
 /** Creates the baseline trigger, in place of an earlier version's, in the transaction of `trx`. */
@@ -295,7 +294,7 @@ export async function dropGoalChangeTracking(knex: Knex, settings: DdlSettings):
     GOAL_CHANGE_TRACKING;
   const ours = (await relationOwnership(sqlRunner(knex), TABLES.goals)) === 'ours';
   for (const trigger of [touchTrigger, baselineTrigger]) {
-    const state = await triggerState(knex, trigger);
+    const state = await triggerState(sqlRunner(knex), trigger);
     if (state === 'marked' || (state === 'unmarked' && ours)) {
       await lockSafeDdl(knex, settings, TABLES.goals, async (trx) => {
         await trx.raw(`DROP TRIGGER IF EXISTS ${trigger} ON ${TABLES.goals}`);
