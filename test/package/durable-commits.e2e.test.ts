@@ -75,10 +75,14 @@ describe('on the embedded database, what a command reports as written is there f
 
     // Pages of 4000 sessions take long enough on PGlite that the second Ctrl-C, sent as soon as
     // the first one's warning is out, lands while a page is still being written.
-    const child = spawn('node', [...CLI, 'run', '--batch-size', '4000', '--progress-every', '4000'], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...embedded, DATABASE_URL: '' },
-    });
+    const child = spawn(
+      'node',
+      [...CLI, 'run', '--batch-size', '4000', '--progress-every', '4000'],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, ...embedded, DATABASE_URL: '' },
+      },
+    );
     let stderr = '';
     const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('exit', (code, signal) => resolve({ code, signal })),
