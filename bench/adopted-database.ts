@@ -1,10 +1,8 @@
 import type { Knex } from 'knex';
-import { silentLogger } from '../src/logging';
-import { seedDatabase } from '../src/seed';
 import { keepClinicianGoals } from './goal-snapshot';
 import { MIGRATIONS_DIRECTORY } from './paths';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database';
-import { applySessionLayout, type SessionLayout } from './session-layout';
+import { type SessionLayout, seedLaidOut } from './session-layout';
 
 /**
  * The app's own treatment_goals that `--adopted` backfills into: varchar columns, a status with a
@@ -46,9 +44,7 @@ export async function createAdoptedDatabase(
   await knex.migrate.up(migrations);
   for (const statement of APP_GOAL_TABLE) await knex.raw(statement);
   await knex.migrate.latest(migrations);
-  await seedDatabase({ knex, logger: silentLogger, sessions });
-  await applySessionLayout(knex, layout);
-  await knex.raw('VACUUM ANALYZE');
+  await seedLaidOut(knex, sessions, layout);
   await keepClinicianGoals(knex);
   return database;
 }

@@ -23,8 +23,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { silentLogger } from '../src/logging';
-import { seedDatabase } from '../src/seed';
 import { createAdoptedDatabase } from './adopted-database';
 import { runCheapestStatement } from './cheapest-statement';
 import {
@@ -39,10 +37,10 @@ import { runOriginalDesign } from './original-design';
 import { MIGRATIONS_DIRECTORY } from './paths';
 import { createScratchDatabase } from './scratch-database';
 import {
-  applySessionLayout,
   layoutCorrelations,
   SESSION_LAYOUTS,
   type SessionLayout,
+  seedLaidOut,
 } from './session-layout';
 import { runSetBasedReference } from './set-based-reference';
 import { count, median, seconds } from './statistics';
@@ -154,9 +152,7 @@ async function main(): Promise<void> {
         `${Math.round(totalmem() / 2 ** 30)} GiB`,
     );
     const generatedAt = performance.now();
-    const seeded = await seedDatabase({ knex, logger: silentLogger, sessions: options.sessions });
-    await applySessionLayout(knex, options.layout);
-    await knex.raw('VACUUM ANALYZE');
+    const seeded = await seedLaidOut(knex, options.sessions, options.layout);
     const correlation = await layoutCorrelations(knex);
     const keptGoals = await keepClinicianGoals(knex);
     log(

@@ -15,13 +15,11 @@ import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { buildGoalStatement } from '../src/backfill/statement';
 import { sqlRunner } from '../src/db/sql-runner';
-import { silentLogger } from '../src/logging';
 import { BACKFILL_ORIGIN, GOAL_PROVENANCE, TABLES } from '../src/names';
 import { readGoalTableMapping } from '../src/schema/goal-table';
-import { seedDatabase } from '../src/seed';
 import { MIGRATIONS_DIRECTORY } from './paths';
 import { createScratchDatabase } from './scratch-database';
-import { applySessionLayout } from './session-layout';
+import { seedLaidOut } from './session-layout';
 import { median } from './statistics';
 
 const FORMS = ['run', 'lean', 'count'] as const;
@@ -125,9 +123,7 @@ async function main() {
   try {
     const { knex } = database;
     await knex.migrate.latest({ directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] });
-    await seedDatabase({ knex, logger: silentLogger, sessions: Number(values.sessions) });
-    await applySessionLayout(knex, 'created-at');
-    await knex.raw('VACUUM ANALYZE');
+    await seedLaidOut(knex, Number(values.sessions), 'created-at');
     const times = await timePages(knex, Number(values.rounds), values.explain);
     for (const form of FORMS) {
       console.log(

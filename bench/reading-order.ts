@@ -21,16 +21,14 @@ import type { Knex } from 'knex';
 import type { SessionKey } from '../src/backfill/reading';
 import { buildGoalStatement, type StatementCountsRow } from '../src/backfill/statement';
 import { sqlRunner } from '../src/db/sql-runner';
-import { silentLogger } from '../src/logging';
 import { TABLES } from '../src/names';
-import { readGoalTableMapping } from '../src/schema/goal-table';
 import { SESSION_CHANGES } from '../src/schema/change-tracking';
-import { seedDatabase } from '../src/seed';
+import { readGoalTableMapping } from '../src/schema/goal-table';
 import { runCheapestStatement } from './cheapest-statement';
 import { goalDigest, keepClinicianGoals, resetGoals } from './goal-snapshot';
 import { MIGRATIONS_DIRECTORY } from './paths';
 import { createScratchDatabase } from './scratch-database';
-import { applySessionLayout } from './session-layout';
+import { seedLaidOut } from './session-layout';
 import { median, seconds } from './statistics';
 
 const PAGE_SESSIONS = 5000;
@@ -110,9 +108,7 @@ async function main() {
   try {
     const { knex } = database;
     await knex.migrate.latest({ directory: MIGRATIONS_DIRECTORY, loadExtensions: ['.ts'] });
-    await seedDatabase({ knex, logger: silentLogger, sessions: Number(values.sessions) });
-    await applySessionLayout(knex, 'created-at');
-    await knex.raw('VACUUM ANALYZE');
+    await seedLaidOut(knex, Number(values.sessions), 'created-at');
     await keepClinicianGoals(knex);
     const [sizes] = (
       await knex.raw(

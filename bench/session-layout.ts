@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { silentLogger } from '../src/logging';
+import { seedDatabase } from '../src/seed';
 
 /**
  * How the sessions lie in the heap.
@@ -29,6 +31,18 @@ export async function applySessionLayout(knex: Knex, layout: SessionLayout): Pro
     await knex.raw('DROP INDEX bench_sessions_created_at_idx');
   }
   await knex.raw('VACUUM ANALYZE therapy_sessions');
+}
+
+/**
+ * Fills a migrated database with `sessions` sessions from the seed generator, lays them out as
+ * `layout` says and refreshes the planner's statistics: the data set every benchmark measures.
+ * Returns what the seed wrote.
+ */
+export async function seedLaidOut(knex: Knex, sessions: number, layout: SessionLayout) {
+  const seeded = await seedDatabase({ knex, logger: silentLogger, sessions });
+  await applySessionLayout(knex, layout);
+  await knex.raw('VACUUM ANALYZE');
+  return seeded;
 }
 
 /** The heap correlation of `patient_id` and `created_at`, as the planner sees it. */
