@@ -54,6 +54,7 @@ const FILES = [
   'test/backfill/run.test.ts',
   'test/backfill/lanes.test.ts',
   'test/backfill/run-concurrent-writes.test.ts',
+  'test/backfill/run-concurrent-writes-wall-clock.test.ts',
   'test/backfill/census.test.ts',
   'test/backfill/reading.test.ts',
   'test/backfill/run-settings.test.ts',
