@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/run';
-import type { LogFields, Logger } from '../../src/logging';
-import { expectCountsToEqualModel } from '../support/backfill-assertions';
+import { byPatientDescription, expectCountsToEqualModel } from '../support/backfill-assertions';
+import { CapturingLogger } from '../support/capturing-logger';
 import { insertUsers, type JsonValue, SQL_NULL } from '../support/fixtures';
 import { type ModelSession, modelBackfill } from '../support/reference-model';
 import {
@@ -261,18 +261,6 @@ async function savedCursor(knex: Knex): Promise<{ pass: number; patientId: strin
   };
 }
 
-/** Passes every event to `onEvent` and keeps nothing else. */
-function listeningLogger(onEvent: (event: string, fields: LogFields | undefined) => void): Logger {
-  const log = (event: string, fields?: LogFields) => onEvent(event, fields);
-  return { error: log, warn: log, info: log, debug: log };
-}
-
-function byPatientDescription<T extends { patient_id: string; description: string }>(a: T, b: T) {
-  if (a.patient_id !== b.patient_id) return a.patient_id < b.patient_id ? -1 : 1;
-  if (a.description !== b.description) return a.description < b.description ? -1 : 1;
-  return 0;
-}
-
 describe.skipIf(onPglite)('a wall-clock session_date in New York, written while a run goes', () => {
   beforeAll(async () => {
     await db.knex.raw('ALTER TABLE therapy_sessions ALTER COLUMN session_date TYPE timestamp');
@@ -309,18 +297,12 @@ describe.skipIf(onPglite)('a wall-clock session_date in New York, written while 
         await writer.insert(initial);
         ledger.written.clear();
 
-        const passes: { pass: number; read: number }[] = [];
-        const warnings: string[] = [];
+        const logger = new CapturingLogger();
         let ended = false;
         held = await closeGate(gate);
         const running = runBackfill({
           knex: app,
-          logger: listeningLogger((event, fields) => {
-            if (event === 'backfill.pass_done') {
-              passes.push({ pass: Number(fields?.pass), read: Number(fields?.read) });
-            }
-            if (event === 'backfill.health_query_failed') warnings.push(event);
-          }),
+          logger,
           batchSize: BATCH_SIZE,
           healthQuery: HEALTH_QUERY,
           lockTimeoutMs: 15_000,
@@ -359,7 +341,7 @@ describe.skipIf(onPglite)('a wall-clock session_date in New York, written while 
         held = null;
         const result = await running;
         expect(result.outcome).toBe('completed');
-        expect(warnings).toEqual([]);
+        expect(logger.named('backfill.health_query_failed')).toEqual([]);
 
         // The sessions as the app's connection reads them: what it wrote, and nothing else.
         const read = await app.raw<{
@@ -390,6 +372,9 @@ describe.skipIf(onPglite)('a wall-clock session_date in New York, written while 
         // pass 1 what was written, in its final version; pass 2 found nothing.
         const firstPass = initial.filter((s) => !ledger.unreadByFirstPass.has(s.id));
         const catchUp = [...ledger.written].flatMap((id) => ledger.current.get(id) ?? []);
+        const passes = logger
+          .named('backfill.pass_done')
+          .map(({ fields }) => ({ pass: Number(fields?.pass), read: Number(fields?.read) }));
         expect(passes).toEqual([
           { pass: 0, read: firstPass.length },
           { pass: 1, read: catchUp.length },

@@ -12,7 +12,8 @@ export async function resetData(knex: Knex): Promise<void> {
   );
 }
 
-function byPatientDescription<T extends { patient_id: string; description: string }>(
+/** Orders goals by patient, then description: the order the goal comparisons read them in. */
+export function byPatientDescription<T extends { patient_id: string; description: string }>(
   a: T,
   b: T,
 ): number {
